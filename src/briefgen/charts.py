@@ -1,0 +1,321 @@
+"""Draw the briefing's charts as SVG with ReportLab's graphics, each with alternative text.
+
+Every chart is readable in greyscale: the organisation is a solid dark shape, the benchmark a
+hollow, dashed or outlined one, and every value that matters is also written as text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+from reportlab.graphics import renderSVG
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rect, String
+from reportlab.lib.colors import Color, HexColor, white
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from . import resources
+from .analyse import Analysis
+from .texts import Texts
+
+INK = HexColor("#1B2A3A")        # text
+MUTED = HexColor("#55606B")      # secondary text, 6.4:1 on white
+ORG = HexColor("#1F4E79")        # the organisation
+ORG_FILL = Color(0x1F / 255, 0x4E / 255, 0x79 / 255, alpha=0.22)
+BENCH = HexColor("#A8480F")      # the benchmark, 5.6:1 on white
+GRID = HexColor("#C9D1D9")
+PALE = HexColor("#EEF2F6")
+FONT, BOLD = "Lato", "Lato-Bold"
+
+
+@cache
+def register_fonts() -> None:
+    """Register the shipped fonts with ReportLab so text is measured as it will be drawn."""
+    fonts = resources.fonts_dir()
+    pdfmetrics.registerFont(TTFont(FONT, str(fonts / "Lato-Regular.ttf")))
+    pdfmetrics.registerFont(TTFont(BOLD, str(fonts / "Lato-Bold.ttf")))
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    svg: str
+    alt: str
+    width: float               # points
+    height: float
+
+
+def _svg(drawing: Drawing) -> str:
+    text = renderSVG.drawToString(drawing)
+    # ReportLab writes placeholder <title>/<desc>; the alt text lives on the <img> instead.
+    text = text.replace("\t<title>...</title>\n", "").replace("\t<desc>...</desc>\n", "")
+    # One family name for the regular and bold faces, so the briefing's @font-face serves both.
+    return text.replace(f"font-family: {BOLD};", f"font-family: {FONT}; font-weight: bold;")
+
+
+def _text(x: float, y: float, text: str, size: float = 8.5, anchor: str = "start",
+          bold: bool = False, color=INK) -> String:
+    return String(x, y, text, fontName=BOLD if bold else FONT, fontSize=size,
+                  textAnchor=anchor, fillColor=color)
+
+
+def _wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
+    font = BOLD if bold else FONT
+    lines, line = [], ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if pdfmetrics.stringWidth(trial, font, size) <= width or not line:
+            line = trial
+        else:
+            lines.append(line)
+            line = word
+    return lines + ([line] if line else [])
+
+
+def _diamond(x: float, y: float, r: float, **kw) -> Polygon:
+    return Polygon([x, y + r, x + r, y, x, y - r, x - r, y], **kw)
+
+
+# --------------------------------------------------------------------------- radar
+
+
+def radar(analysis: Analysis, t: Texts) -> Chart:
+    """The seven capabilities against the benchmark on a 1-5 radar."""
+    register_fonts()
+    w, h = 480, 330
+    cx, cy, radius = w / 2, h / 2 - 8, 112
+    d = Drawing(w, h)
+    caps = analysis.capabilities
+    n = len(caps)
+
+    def point(i: int, value: float) -> tuple[float, float]:
+        angle = math.pi / 2 - 2 * math.pi * i / n
+        r = radius * (value - 1) / 4 if value > 1 else 0
+        return cx + r * math.cos(angle), cy + r * math.sin(angle)
+
+    for level in (1, 2, 3, 4, 5):
+        ring = [c for i in range(n) for c in point(i, level)]
+        if level > 1:
+            d.add(Polygon(ring, strokeColor=GRID, strokeWidth=0.6, fillColor=None))
+        x, y = point(0, level)
+        d.add(_text(x + 3, y + 1, t.num(level, 0), 6.5, color=MUTED))
+    for i, cap in enumerate(caps):
+        x, y = point(i, 5)
+        dashed = [2, 2] if not cap.reported else None
+        d.add(Line(cx, cy, x, y, strokeColor=MUTED if dashed else GRID, strokeWidth=0.7,
+                   strokeDashArray=dashed))
+
+    org_points = [c for i, cap in enumerate(caps) for c in point(i, cap.score)]
+    d.add(Polygon(org_points, strokeColor=ORG, strokeWidth=1.8, fillColor=ORG_FILL))
+    for i, cap in enumerate(caps):
+        x, y = point(i, cap.score)
+        d.add(Circle(x, y, 2.6, fillColor=ORG, strokeColor=white, strokeWidth=0.5))
+        if cap.benchmark is not None:
+            bx, by = point(i, cap.benchmark)
+            d.add(_diamond(bx, by, 3.6, fillColor=white, strokeColor=BENCH, strokeWidth=1.4))
+
+    for i, cap in enumerate(caps):
+        angle = math.pi / 2 - 2 * math.pi * i / n
+        x, y = point(i, 5)
+        x += 10 * math.cos(angle)
+        y += 10 * math.sin(angle)
+        anchor = "middle" if abs(math.cos(angle)) < 0.2 else (
+            "start" if math.cos(angle) > 0 else "end")
+        title = t.label(cap.key)
+        value = f"{t.num(cap.score)} / " + (t.num(cap.benchmark) if cap.reported
+                                            else t("not_reported_short"))
+        lines = _wrap(title, 120, 8.5, bold=True)
+        if y < cy:
+            y -= 9 * len(lines)
+        for j, line in enumerate(lines):
+            d.add(_text(x, y + 9 * (len(lines) - j), line, 8.5, anchor, bold=True))
+        d.add(_text(x, y, value, 8, anchor, color=MUTED if cap.reported else BENCH))
+
+    _legend(d, 8, h - 14, [("org", t("legend_org")), ("bench", t("legend_bench")),
+                           ("missing", t("legend_missing"))])
+    parts = [t("alt_radar_item", label=t.label(c.key), score=t.num(c.score),
+               benchmark=t.num(c.benchmark) if c.reported else t("not_reported"))
+             for c in caps]
+    alt = t("alt_radar", items="; ".join(parts))
+    return Chart("radar", _svg(d), alt, w, h)
+
+
+def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> None:
+    for kind, label in items:
+        if kind == "org":
+            d.add(Rect(x, y - 3, 14, 8, fillColor=ORG_FILL, strokeColor=ORG, strokeWidth=1.4))
+        elif kind == "bench":
+            d.add(_diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=BENCH,
+                           strokeWidth=1.4))
+        elif kind == "tick":
+            d.add(Line(x + 7, y - 4, x + 7, y + 6, strokeColor=BENCH, strokeWidth=2))
+        else:
+            d.add(Line(x, y + 1, x + 14, y + 1, strokeColor=MUTED, strokeWidth=0.8,
+                       strokeDashArray=[2, 2]))
+        d.add(_text(x + 19, y - 2, label, 8))
+        x += 19 + pdfmetrics.stringWidth(label, FONT, 8) + 16
+
+
+# --------------------------------------------------------------------------- bars
+
+
+def _scale_axis(d: Drawing, x0: float, x1: float, y_top: float, y_bottom: float,
+                t: Texts) -> None:
+    for v in range(1, 6):
+        x = x0 + (x1 - x0) * (v - 1) / 4
+        d.add(Line(x, y_bottom, x, y_top, strokeColor=GRID, strokeWidth=0.5))
+        d.add(_text(x, y_bottom - 10, t.num(v, 0), 7, "middle", color=MUTED))
+
+
+def effects(analysis: Analysis, t: Texts) -> Chart:
+    """The four effect areas as bars, with the benchmark as a marker on each."""
+    register_fonts()
+    rows = analysis.effects
+    w, row_h, top, label_w = 480, 34, 26, 170
+    h = top + row_h * len(rows) + 22
+    x0, x1 = label_w + 10, w - 40
+    d = Drawing(w, h)
+    _scale_axis(d, x0, x1, h - top + 6, 18, t)
+    for i, eff in enumerate(rows):
+        y = h - top - row_h * (i + 1) + 10
+        for j, line in enumerate(_wrap(t.label(eff.key), label_w, 8.5, bold=True)[:2]):
+            d.add(_text(label_w, y + 12 - 10 * j, line, 8.5, "end", bold=True))
+        bar = (x1 - x0) * (eff.score - 1) / 4
+        d.add(Rect(x0, y, max(bar, 1.5), 14, fillColor=ORG, strokeColor=None))
+        d.add(_text(x0 + max(bar, 1.5) + 4, y + 3.5, t.num(eff.score), 8, bold=True))
+        if eff.benchmark is not None:
+            bx = x0 + (x1 - x0) * (eff.benchmark - 1) / 4
+            d.add(Line(bx, y - 4, bx, y + 18, strokeColor=BENCH, strokeWidth=2.2))
+            d.add(_text(bx, y - 12, f"{t('study_short')} {t.num(eff.benchmark)}", 7, "middle",
+                        color=BENCH))
+    _legend(d, x0, h - 12, [("org", t("legend_org")), ("tick", t("legend_bench"))])
+    parts = [t("alt_bar_item", label=t.label(e.key), score=t.num(e.score),
+               benchmark=t.num(e.benchmark)) for e in rows]
+    return Chart("effects", _svg(d), t("alt_effects", items="; ".join(parts)), w, h)
+
+
+def impact(analysis: Analysis, t: Texts) -> Chart:
+    """Where the organisation expects the largest impact (the study printed no figures)."""
+    register_fonts()
+    impacts = analysis.org.profile.impact
+    w, row_h, top, label_w = 480, 28, 10, 170
+    h = top + row_h * len(impacts) + 22
+    x0, x1 = label_w + 10, w - 40
+    d = Drawing(w, h)
+    _scale_axis(d, x0, x1, h - top, 18, t)
+    for i, choice in enumerate(analysis_impacts(t)):
+        value = impacts[choice.key]
+        y = h - top - row_h * (i + 1) + 8
+        for j, line in enumerate(_wrap(choice.label(t.lang), label_w, 8.5, bold=True)[:2]):
+            d.add(_text(label_w, y + 10 - 10 * j, line, 8.5, "end", bold=True))
+        bar = (x1 - x0) * (value - 1) / 4
+        d.add(Rect(x0, y, max(bar, 1.5), 12, fillColor=ORG, strokeColor=None))
+        d.add(_text(x0 + max(bar, 1.5) + 4, y + 2.5, t.num(value), 8, bold=True))
+    parts = [t("alt_impact_item", label=c.label(t.lang), score=t.num(impacts[c.key]))
+             for c in analysis_impacts(t)]
+    return Chart("impact", _svg(d), t("alt_impact", items="; ".join(parts)), w, h)
+
+
+def analysis_impacts(t: Texts):
+    return t.framework.impacts
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def _columns(name: str, keys: list[str], counts: dict[str, int | None], mine: str,
+             total: int, t: Texts, alt_key: str, curve: bool) -> Chart:
+    register_fonts()
+    w, h = 480, 190
+    base, top = 44, 24
+    n = len(keys)
+    slot = (w - 20) / n
+    d = Drawing(w, h)
+    if curve:  # the maturity curve: a rising line behind the columns
+        pts = []
+        for k in range(41):
+            x = 10 + (w - 20) * k / 40
+            s = 1 / (1 + math.exp(-(k / 40 - 0.55) * 9))
+            pts += [x, base + 10 + (h - base - top - 10) * s]
+        for k in range(0, len(pts) - 2, 2):
+            d.add(Line(pts[k], pts[k + 1], pts[k + 2], pts[k + 3], strokeColor=GRID,
+                       strokeWidth=2))
+    known = [c for c in counts.values() if c is not None]
+    peak = max(known + [1])
+    for i, key in enumerate(keys):
+        x = 10 + slot * i + slot * 0.22
+        bw = slot * 0.56
+        count = counts.get(key)
+        height = 0 if not count else (h - base - top - 18) * count / peak
+        is_mine = key == mine
+        if is_mine:
+            d.add(Rect(10 + slot * i + 3, base - 38, slot - 6, h - base + 38 - 4,
+                       fillColor=PALE, strokeColor=ORG, strokeWidth=1.2, strokeDashArray=[3, 2]))
+            d.add(_text(x + bw / 2, h - 14, t("you_are_here"), 8, "middle", bold=True,
+                        color=ORG))
+        d.add(Rect(x, base, bw, max(height, 0.8), fillColor=BENCH if height else MUTED,
+                   strokeColor=None))
+        label = (t("of_total", count=t.integer(count), total=t.integer(total))
+                 if count is not None else t("not_reported"))
+        d.add(_text(x + bw / 2, base + height + 4, label, 8, "middle", color=INK))
+        for j, line in enumerate(_wrap(t.label(key), slot - 8, 8.5, bold=is_mine)[:2]):
+            d.add(_text(x + bw / 2, base - 13 - 10 * j, line, 8.5, "middle", bold=is_mine))
+    d.add(Line(10, base, w - 10, base, strokeColor=MUTED, strokeWidth=0.8))
+    parts = [t("alt_count_item", label=t.label(k), count=t.integer(counts.get(k)),
+               total=t.integer(total)) for k in keys]
+    alt = t(alt_key, items="; ".join(parts), mine=t.label(mine))
+    return Chart(name, _svg(d), alt, w, h)
+
+
+def maturity(analysis: Analysis, t: Texts) -> Chart:
+    keys = [p.key for p in t.framework.phases]
+    counts = {k: c.count for k, c in analysis.benchmark.overall.phases.items()}
+    return _columns("maturity", keys, counts, analysis.maturity.phase,
+                    analysis.benchmark.organisations, t, "alt_maturity", curve=True)
+
+
+def importance(analysis: Analysis, t: Texts) -> Chart:
+    keys = [c.key for c in t.framework.importance_levels]
+    counts = {k: c.count for k, c in analysis.benchmark.overall.importance.items()}
+    return _columns("importance", keys, counts, analysis.org.profile.importance,
+                    analysis.benchmark.organisations, t, "alt_importance", curve=False)
+
+
+# --------------------------------------------------------------------------- gauge
+
+
+def gauge(key: str, score: float, benchmark: float | None, t: Texts) -> Chart:
+    """A 1-5 strip with the score and the benchmark, for a capability's own section."""
+    register_fonts()
+    w, h = 300, 46
+    x0, x1, y = 12, w - 12, 22
+    d = Drawing(w, h)
+    d.add(Rect(x0, y - 3, x1 - x0, 6, fillColor=PALE, strokeColor=None))
+    for v in range(1, 6):
+        x = x0 + (x1 - x0) * (v - 1) / 4
+        d.add(Line(x, y - 5, x, y + 5, strokeColor=GRID, strokeWidth=0.8))
+        d.add(_text(x, 4, t.num(v, 0), 7, "middle", color=MUTED))
+    sx = x0 + (x1 - x0) * (score - 1) / 4
+    d.add(Rect(x0, y - 3, sx - x0, 6, fillColor=ORG, strokeColor=None))
+    d.add(Circle(sx, y, 5, fillColor=ORG, strokeColor=white, strokeWidth=1))
+    d.add(_text(sx, y + 10, t.num(score), 8.5, "middle", bold=True, color=ORG))
+    if benchmark is not None:
+        bx = x0 + (x1 - x0) * (benchmark - 1) / 4
+        d.add(_diamond(bx, y, 4.5, fillColor=white, strokeColor=BENCH, strokeWidth=1.6))
+        if abs(bx - sx) < 24:
+            d.add(_text(bx, y - 17, t.num(benchmark), 8, "middle", color=BENCH))
+        else:
+            d.add(_text(bx, y + 10, t.num(benchmark), 8, "middle", color=BENCH))
+    alt = t("alt_gauge", label=t.label(key), score=t.num(score),
+            benchmark=t.num(benchmark) if benchmark is not None else t("not_reported"))
+    return Chart(f"gauge-{key}", _svg(d), alt, w, h)
+
+
+def draw_all(analysis: Analysis, t: Texts) -> dict[str, Chart]:
+    """Every chart of one briefing, by name."""
+    charts = [radar(analysis, t), effects(analysis, t), impact(analysis, t),
+              maturity(analysis, t), importance(analysis, t)]
+    charts += [gauge(c.key, c.score, c.benchmark, t) for c in analysis.capabilities]
+    return {c.name: c for c in charts}

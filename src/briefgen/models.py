@@ -1,0 +1,289 @@
+"""Schemas of every input file: the framework, benchmarks, recommendation library, rules and profiles.
+
+The models are the contract documented in ``docs/data-format.md``. They are strict (unknown keys
+are errors) so that a typo in a consultant's edit is caught at load time, not in the PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+LANGS = ("sv", "en")
+LEVELS = ("state", "regional", "municipal")
+IMPORTANCE_LEVELS = ("most_important", "top3", "important", "not_prioritised")
+IMPACTS = ("optimise_tasks", "change_division_of_work", "change_task_portfolio")
+PHASES = ("mobilised", "embedded", "accelerated", "integrated")
+SCALE_MIN, SCALE_MAX = 1.0, 5.0
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A text in both briefing languages."""
+
+    sv: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return getattr(self, lang)
+
+
+def _finite_score(value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number from 1 to 5")
+    if not math.isfinite(value) or not SCALE_MIN <= value <= SCALE_MAX:
+        raise ValueError(f"{value} is outside 1-5")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- framework
+
+
+class Question(Strict):
+    key: str
+    text: Text                   # the question, in our own words
+    source: str                  # where the report asks it, e.g. "line 886"
+
+
+class Capability(Strict):
+    key: str
+    rank: int = Field(ge=1, le=7)  # the study's order of importance, 1 = most important
+    rank_source: str
+    label: Text
+    description: Text
+    questions: list[Question] = Field(min_length=1)
+    anchors: dict[int, Text] = {}  # what a 1, 3 or 5 looks like, where the report says
+    anchors_source: str | None = None
+    finding: Text                # what the study found, in our words
+    source: str                  # the chapter's lines
+
+    @property
+    def composite(self) -> bool:
+        return len(self.questions) > 1
+
+
+class EffectArea(Strict):
+    key: str
+    label: Text
+    description: Text
+    question: Text
+    finding: Text
+    source: str
+
+
+class Choice(Strict):
+    """One of a fixed set of answers (importance level, kind of impact, maturity phase)."""
+
+    key: str
+    label: Text
+    description: Text
+    source: str
+
+
+class ScaleStep(Strict):
+    value: int
+    label: Text
+
+
+class Framework(Strict):
+    id: str
+    title: Text
+    scale: list[ScaleStep]
+    scale_source: str
+    capabilities: list[Capability] = Field(min_length=1)
+    effects: list[EffectArea] = Field(min_length=1)
+    importance_levels: list[Choice]
+    impacts: list[Choice]
+    phases: list[Choice]
+
+    def capability(self, key: str) -> Capability:
+        return next(c for c in self.capabilities if c.key == key)
+
+    def effect(self, key: str) -> EffectArea:
+        return next(e for e in self.effects if e.key == key)
+
+    @property
+    def capability_keys(self) -> list[str]:
+        return [c.key for c in self.capabilities]
+
+    @property
+    def effect_keys(self) -> list[str]:
+        return [e.key for e in self.effects]
+
+
+# --------------------------------------------------------------------------- benchmarks
+
+
+class Figure(Strict):
+    """One benchmark figure with where it comes from. ``mean`` is null when not reported."""
+
+    mean: float | None = None
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    n: int | None = None
+    source: str = ""
+    note: Text | None = None
+
+    @field_validator("mean", "median", "q1", "q3")
+    @classmethod
+    def _on_scale(cls, value: float | None) -> float | None:
+        return None if value is None else _finite_score(value)
+
+
+class Count(Strict):
+    """A count of organisations (e.g. 8 of 18 in the embedded phase); null when not reported."""
+
+    count: int | None = Field(default=None, ge=0)
+    source: str = ""
+    note: Text | None = None
+
+
+class Group(Strict):
+    """Figures for one group of organisations (the whole sample, or one level)."""
+
+    n: int | None = None
+    capabilities: dict[str, Figure] = {}
+    effects: dict[str, Figure] = {}
+    importance: dict[str, Count] = {}
+    phases: dict[str, Count] = {}
+    impacts: dict[str, Count] = {}
+
+
+class Benchmark(Strict):
+    id: Slug
+    version: str
+    title: Text
+    publisher: str
+    published: str               # e.g. "2018-06"
+    source_document: str
+    kind: Literal["study", "built"] = "study"
+    organisations: int
+    respondents: int | None = None
+    by_level: dict[str, Count] = {}
+    notes: list[Text] = []
+    overall: Group
+    levels: dict[str, Group] = {}  # peer groups, only where large enough to publish
+    min_group_size: int | None = None
+
+    def capability(self, key: str) -> Figure:
+        return self.overall.capabilities.get(key, Figure())
+
+    def effect(self, key: str) -> Figure:
+        return self.overall.effects.get(key, Figure())
+
+
+# --------------------------------------------------------------------------- recommendations
+
+
+class Practice(Strict):
+    id: str
+    area: Literal["capability", "effect"]
+    addresses: str               # a capability or effect-area key
+    title: Text
+    text: Text
+    source: str
+
+
+class Recommendation(Strict):
+    id: str
+    number: int
+    title: Text
+    summary: Text
+    next_steps: list[Text] = Field(min_length=1)
+    capabilities: list[str] = []
+    effects: list[str] = []
+    source: str
+
+
+class Library(Strict):
+    practices: list[Practice]
+    recommendations: list[Recommendation]
+
+
+# --------------------------------------------------------------------------- rules
+
+
+class PriorityRule(Strict):
+    """How urgent a capability is: see docs/method.md. All weights are data."""
+
+    weight_shortfall: float      # per scale point below the reference
+    weight_importance: float     # times (8 - rank) / 7
+    weight_low_score: float      # times (5 - score) / 4
+    fallback_reference: float    # reference for a capability the benchmark has no figure for
+    top: int                     # how many capabilities are the priorities
+    strength_margin: float       # a strength is at least this far above the reference ...
+    strength_min_score: float    # ... or scores at least this
+
+
+class PhaseRule(Strict):
+    """Estimate the maturity phase from the mean of the seven capabilities."""
+
+    thresholds: dict[str, float]  # phase -> lowest capability mean that reaches it
+
+
+class MatchRule(Strict):
+    practices_per_priority: int
+    weak_effects: int            # how many of the weakest effect areas get their practices
+    recommendations_max: int
+    recommendations_summary: int
+    effect_weight: float         # an effect area's shortfall counts this much in a recommendation
+    min_score: float             # a recommendation is chosen only above this relevance
+
+
+class Rules(Strict):
+    priorities: PriorityRule
+    phase: PhaseRule
+    matching: MatchRule
+
+
+# --------------------------------------------------------------------------- organisation profile
+
+Score = Annotated[float, Field(strict=False)]
+
+
+class Profile(Strict):
+    id: Slug
+    name: str = Field(min_length=1, max_length=200)
+    level: Literal["state", "regional", "municipal"]
+    assessed: dt.date
+    importance: Literal["most_important", "top3", "important", "not_prioritised"]
+    impact: dict[str, float]
+    effects: dict[str, float]
+    capabilities: dict[str, Union[float, dict[str, float]]]
+    ranking: list[str] | None = None
+    maturity_phase: Literal["mobilised", "embedded", "accelerated", "integrated"] | None = None
+    logo: str | None = None
+    previous: str | None = None  # path of an earlier profile of the same organisation
+
+
+class Org(BaseModel):
+    """A profile after validation, with composite capabilities resolved to their mean."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profile: Profile
+    source: str                              # the file it came from, for messages
+    capability_scores: dict[str, float]
+    capability_answers: dict[str, dict[str, float]]  # composite sub-question answers
+    respondents: int | None = None           # set when built from a survey
+    spread: dict[str, dict[str, float]] = {}  # per question: min, max, sd, n (surveys)
+    previous: Org | None = None
+
+    @property
+    def id(self) -> str:
+        return self.profile.id
+
+    @property
+    def name(self) -> str:
+        return self.profile.name

@@ -1,0 +1,189 @@
+"""Run the stages in order: load -> analyse -> match -> chart -> render.
+
+:class:`Briefgen` is the Python API; the CLI is a thin layer over it. It keeps the loaded data
+and the renderer, so building many briefings in one process pays for their set-up once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .analyse import Analysis, analyse
+from .charts import draw_all
+from .errors import InputError
+from .load import DataBundle, load_benchmark, load_data, load_org
+from .match import Matches, match
+from .models import Benchmark, Org
+from .render import PdfMeta, Renderer, creation_date, stable_identifier, write_atomic
+from .texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every option of ``make`` and its default: the one definition the CLI also uses."""
+
+    data: Path | None = None           # a folder laid out like data/ (None: the shipped one)
+    out: Path = Path("output")
+    lang: str = "sv"
+    benchmark: str | None = None       # an id in benchmarks/ or a file (None: the 2018 study)
+    pdf_variant: str = "pdf/ua-1"
+    author: str = "briefgen"
+    templates: Path | None = None
+
+    def with_(self, **changes: Any) -> Options:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+DEFAULTS = Options()
+
+
+@dataclass
+class Result:
+    org: Org
+    analysis: Analysis
+    matches: Matches
+    path: Path | None = None
+    pages: int | None = None
+    bytes: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Briefgen:
+    """Build briefings. Reuse one instance for many organisations."""
+
+    def __init__(self, options: Options = DEFAULTS):
+        self.options = options
+        self.bundle: DataBundle = load_data(options.data)
+        self._renderer: Renderer | None = None
+
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(self.options.templates)
+        return self._renderer
+
+    def benchmark(self) -> Benchmark:
+        return load_benchmark(self.options.benchmark, self.bundle)
+
+    def texts(self, lang: str | None = None) -> Texts:
+        return Texts(lang or self.options.lang, self.bundle.root, self.bundle.framework)
+
+    # -- stages
+
+    def load(self, org: str | Path | Org) -> Org:
+        return org if isinstance(org, Org) else load_org(org, self.bundle)
+
+    def analyse(self, org: str | Path | Org) -> tuple[Analysis, Matches]:
+        loaded = self.load(org)
+        log.info("step 1: loaded %s from %s", loaded.id, loaded.source)
+        analysis = analyse(loaded, self.benchmark(), self.bundle)
+        log.info("step 2: analysed %s: priorities %s", loaded.id, ", ".join(analysis.priorities))
+        matches = match(analysis, self.bundle.library, self.bundle.rules)
+        log.info("step 3: matched %d recommendations", len(matches.recommendations))
+        return analysis, matches
+
+    def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
+        t = self.texts(lang)
+        charts = draw_all(analysis, t)
+        log.info("step 4: drew %d charts", len(charts))
+        context = dict(t=t, a=analysis, m=matches, charts=charts, fw=self.bundle.framework,
+                       bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
+                       rules=self.bundle.rules, lang=t.lang, version=__version__,
+                       author=self.options.author, library=self.bundle.library)
+        return self.renderer.html(context)
+
+    def meta(self, analysis: Analysis, lang: str | None = None) -> PdfMeta:
+        t = self.texts(lang)
+        org = analysis.org
+        return PdfMeta(
+            title=t("pdf_title", name=org.name),
+            author=self.options.author,
+            subject=t("pdf_subject", name=org.name, benchmark=analysis.benchmark.title(t.lang)),
+            keywords=tuple(t("pdf_keywords").split(", ")),
+            lang=t.lang,
+            created=creation_date(org.profile.assessed),
+            identifier=stable_identifier(org.id, t.lang, analysis.benchmark.id,
+                                         analysis.benchmark.version, __version__),
+        )
+
+    def pdf(self, org: str | Path | Org, lang: str | None = None) -> tuple[bytes, Result]:
+        analysis, matches = self.analyse(org)
+        html = self.html(analysis, matches, lang)
+        data = self.renderer.pdf(html, self.meta(analysis, lang), self.options.pdf_variant)
+        log.info("step 5: rendered %s (%d bytes)", analysis.org.id, len(data))
+        return data, Result(analysis.org, analysis, matches, bytes=len(data))
+
+    def make(self, org: str | Path | Org, out: Path | None = None,
+             lang: str | None = None) -> Result:
+        """Build one briefing and write it atomically to ``OUT/ID.pdf`` (or ``OUT/ID-en.pdf``)."""
+        data, result = self.pdf(org, lang)
+        lang = lang or self.options.lang
+        folder = Path(out or self.options.out)
+        name = f"{result.org.id}.pdf" if lang == "sv" else f"{result.org.id}-{lang}.pdf"
+        path = folder / name
+        write_atomic(path, data)
+        result.path, result.pages = path, data.count(b"/Type /Page\n") or None
+        return result
+
+    def validate(self, org: str | Path) -> Org:
+        """Check a profile without rendering; raises :class:`InputError` listing every problem."""
+        return self.load(org)
+
+
+def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, Any]:
+    """The analysis as plain data (``briefgen analyse --format json``)."""
+    org = analysis.org
+
+    def comparison(c) -> dict[str, Any]:
+        item = {"key": c.key, "label": t.label(c.key), "score": c.score,
+                "benchmark": c.benchmark, "gap": c.gap,
+                "benchmark_source": c.figure.source or None}
+        return item
+
+    caps = []
+    for c in analysis.capabilities:
+        item = comparison(c)
+        item.update({"answers": c.answers or None, "study_rank": c.rank, "own_rank": c.own_rank,
+                     "reference": c.reference, "urgency": c.urgency, "status": c.status})
+        caps.append(item)
+    return {
+        "briefgen": __version__,
+        "lang": t.lang,
+        "org": {"id": org.id, "name": org.name, "level": org.profile.level,
+                "assessed": org.profile.assessed.isoformat(), "source": org.source},
+        "benchmark": {"id": analysis.benchmark.id, "version": analysis.benchmark.version,
+                      "organisations": analysis.benchmark.organisations},
+        "capabilities": caps,
+        "effects": [comparison(e) for e in analysis.effects],
+        "maturity": {"phase": analysis.maturity.phase, "estimated": analysis.maturity.estimated,
+                     "basis": analysis.maturity.basis},
+        "importance": org.profile.importance,
+        "impact": dict(org.profile.impact),
+        "priorities": analysis.priorities,
+        "strengths": analysis.strengths,
+        "practices": [{"id": mp.practice.id, "addresses": mp.practice.addresses,
+                       "title": mp.practice.title(t.lang), "reason": t.reason(mp.reason)}
+                      for group in (*matches.capability_practices.values(),
+                                    *matches.effect_practices.values()) for mp in group],
+        "recommendations": [{"id": r.recommendation.id, "number": r.recommendation.number,
+                             "title": r.recommendation.title(t.lang),
+                             "capabilities": r.recommendation.capabilities,
+                             "effects": r.recommendation.effects,
+                             "relevance": r.relevance, "reason": t.reasons(r.reasons)}
+                            for r in matches.recommendations],
+    }
+
+
+def analysis_json(analysis: Analysis, matches: Matches, t: Texts) -> str:
+    return json.dumps(analysis_dict(analysis, matches, t), ensure_ascii=False, indent=2)
+
+
+__all__ = ["Briefgen", "Options", "DEFAULTS", "Result", "analysis_dict", "analysis_json",
+           "InputError"]
