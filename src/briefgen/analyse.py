@@ -48,7 +48,7 @@ class CapabilityResult(Comparison):
     rank: int = 0                  # the study's importance rank
     own_rank: int | None = None    # the organisation's own rank, if given
     urgency: float = 0.0
-    status: str = "neutral"        # priority | strength | neutral
+    status: str = "on_par"         # priority | strength | below | on_par
 
 
 @dataclass(frozen=True)
@@ -145,5 +145,6 @@ def analyse(org: Org, benchmark: Benchmark, bundle: DataBundle) -> Analysis:
 def _with_status(cap: CapabilityResult, priorities: list[str],
                  strengths: list[str]) -> CapabilityResult:
     status = ("priority" if cap.key in priorities
-              else "strength" if cap.key in strengths else "neutral")
+              else "strength" if cap.key in strengths
+              else "below" if cap.score < cap.reference else "on_par")
     return replace(cap, status=status)

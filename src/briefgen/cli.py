@@ -1,0 +1,217 @@
+"""The ``briefgen`` command: a thin layer over :mod:`briefgen.pipeline`.
+
+Options are parsed here, the library does the work, and library errors become one-line
+messages with exit code 2 (bad input) or 1 (a failed render) in one place: :func:`main`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import BriefgenError
+from .pipeline import DEFAULTS, Briefgen, Options, analysis_json
+
+log = logging.getLogger("briefgen")
+
+
+# Options shared by several commands: defined once, defaults from pipeline.DEFAULTS.
+def data_option(f):
+    return click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="A folder laid out like the shipped data/ "
+                        "(profiles in DIR/orgs/ID.yaml). Default: the shipped data.")(f)
+
+
+def org_option(f):
+    return click.option("--org", "org", required=True, metavar="ID|FILE",
+                        help="An organisation id in DATA/orgs, or the path of a profile.")(f)
+
+
+def lang_option(f):
+    return click.option("--lang", type=click.Choice(["sv", "en"]), default=DEFAULTS.lang,
+                        show_default=True, help="Language of the briefing.")(f)
+
+
+def benchmark_option(f):
+    return click.option("--benchmark", default=None, metavar="ID|FILE",
+                        help="A benchmark id in DATA/benchmarks or a benchmark file. "
+                        "Default: the 2018 study (dt-offentlig-sektor-2018).")(f)
+
+
+def out_option(f):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                        default=DEFAULTS.out, show_default=True,
+                        help="Folder the PDFs are written to.")(f)
+
+
+def render_options(f):
+    f = click.option("--templates", type=click.Path(file_okay=False, exists=True,
+                                                    path_type=Path), default=None,
+                     help="A folder of your own templates, searched before the shipped ones "
+                     "(override one partial, e.g. _cover.html, and keep the rest).")(f)
+    f = click.option("--author", default=DEFAULTS.author, show_default=True,
+                     help="The firm named as the PDF's author and on the cover.")(f)
+    f = click.option("--pdf-variant", type=click.Choice(["pdf/ua-1", "pdf/a-3b"]),
+                     default=DEFAULTS.pdf_variant, show_default=True,
+                     help="pdf/ua-1: tagged and accessible; pdf/a-3b: also archivable.")(f)
+    return f
+
+
+class BriefgenFailure(click.ClickException):
+    """A library error as Click shows it: ``Error: message``, with the error's exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class BriefgenGroup(click.Group):
+    """Turn briefgen's errors into one-line messages, in one place, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BriefgenError as exc:
+            raise BriefgenFailure(str(exc), exc.exit_code) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise BriefgenFailure(f"{where}{exc.strerror or exc}", 2) from None
+
+
+@click.group(cls=BriefgenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="briefgen")
+@click.option("-v", "--verbose", count=True, help="Log each step (-vv: more).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """Turn a digital-transformation self-assessment into a tailored PDF briefing.
+
+    \b
+    Example:
+      briefgen make --org region-x            # writes output/region-x.pdf
+      briefgen list                           # the organisations found
+    """
+    level = logging.WARNING - 10 * verbose
+    logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: "
+                        "%(message)s", stream=sys.stderr)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR if verbose < 2 else logging.INFO)
+    ctx.obj = {"verbose": verbose}
+
+
+@cli.command()
+@org_option
+@data_option
+@out_option
+@lang_option
+@benchmark_option
+@render_options
+def make(org: str, data: Path | None, out: Path, lang: str, benchmark: str | None,
+         templates: Path | None, author: str, pdf_variant: str) -> None:
+    """Build the briefing of one organisation and print the PDF's path.
+
+    \b
+    Examples:
+      briefgen make --org region-x
+      briefgen make --org region-x --lang en --out deliverables/
+      briefgen make --org clients/acme.yaml --benchmark kunder-2026
+    """
+    options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
+                      author=author, pdf_variant=pdf_variant)
+    result = Briefgen(options).make(org)
+    click.echo(str(result.path))
+
+
+@cli.command()
+@org_option
+@data_option
+@benchmark_option
+def validate(org: str, data: Path | None, benchmark: str | None) -> None:
+    """Check a profile without rendering; report every problem at once.
+
+    \b
+    Example:
+      briefgen validate --org region-x
+    """
+    bg = Briefgen(Options(data=data, benchmark=benchmark))
+    loaded = bg.validate(org)
+    bg.benchmark()
+    click.echo(f"{loaded.source}: ok ({loaded.name})")
+
+
+@cli.command()
+@org_option
+@data_option
+@lang_option
+@benchmark_option
+@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
+              show_default=True, help="json: the full analysis as data; text: a short report.")
+def analyse(org: str, data: Path | None, lang: str, benchmark: str | None, fmt: str) -> None:
+    """Print the analysis of one organisation: scores, gaps, priorities, recommendations.
+
+    \b
+    Examples:
+      briefgen analyse --org region-x --format json
+      briefgen analyse --org region-x --lang en
+    """
+    bg = Briefgen(Options(data=data, lang=lang, benchmark=benchmark))
+    analysis, matches = bg.analyse(org)
+    t = bg.texts()
+    if fmt == "json":
+        click.echo(analysis_json(analysis, matches, t))
+        return
+    org_ = analysis.org
+    click.echo(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
+               f"{t.date(org_.profile.assessed)}")
+    phase = t.label(analysis.maturity.phase)
+    if analysis.maturity.estimated:
+        phase += f" ({t('headline_phase_estimated')})"
+    click.echo(f"{t('headline_phase')}: {phase}")
+    click.echo(f"\n{t('table_capability'):<42}{t('table_score'):>14}{t('table_benchmark'):>16} "
+               f"{t('table_gap'):>10}  {t('table_status')}")
+    for c in analysis.capabilities:
+        status = (t("status_priority", n=analysis.priorities.index(c.key) + 1)
+                  if c.status == "priority" else t(f"status_{c.status}"))
+        click.echo(f"{t.label(c.key):<42}{t.num(c.score):>14}{t.num(c.benchmark):>16} "
+                   f"{t.signed(c.gap):>10}  {status}")
+    click.echo(f"\n{t('table_area'):<42}{t('table_score'):>14}{t('table_benchmark'):>16} "
+               f"{t('table_gap'):>10}")
+    for e in analysis.effects:
+        click.echo(f"{t.label(e.key):<42}{t.num(e.score):>14}{t.num(e.benchmark):>16} "
+                   f"{t.signed(e.gap):>10}")
+    click.echo(f"\n{t('recommendations')}:")
+    for r in matches.recommendations:
+        click.echo(f"  {r.recommendation.number}. {r.recommendation.title(lang)}\n"
+                   f"     {t.reasons(r.reasons)[:1].upper()}{t.reasons(r.reasons)[1:]}.")
+
+
+@cli.command(name="list")
+@data_option
+def list_(data: Path | None) -> None:
+    """List the organisations found in DATA/orgs.
+
+    \b
+    Example:
+      briefgen list --data clients/
+    """
+    from .load import list_orgs
+
+    bg = Briefgen(Options(data=data))
+    for path in list_orgs(bg.bundle):
+        try:
+            org = bg.load(path)
+            click.echo(f"{org.id:<24} {org.profile.level:<10} {org.name}")
+        except BriefgenError as exc:
+            click.echo(f"{path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
+
+
+def main() -> None:
+    """Entry point of the ``briefgen`` command."""
+    cli(prog_name="briefgen")
+
+
+if __name__ == "__main__":
+    main()
