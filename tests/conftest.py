@@ -1,0 +1,59 @@
+"""Shared fixtures: the shipped data, one reused Briefgen, and the example briefings rendered once."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from pypdf import PdfReader
+
+from briefgen import resources
+from briefgen.pipeline import Briefgen, Options
+
+EXAMPLES = ["region-x", "kommun-y", "myndighet-z"]
+
+
+@pytest.fixture(scope="session")
+def bg() -> Briefgen:
+    return Briefgen(Options())
+
+
+@pytest.fixture(scope="session")
+def bundle(bg):
+    return bg.bundle
+
+
+@pytest.fixture(scope="session")
+def region_x_profile() -> dict:
+    return yaml.safe_load((resources.data_dir() / "orgs" / "region-x.yaml").read_text("utf-8"))
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory, bg) -> dict[tuple[str, str], Path]:
+    """Every example organisation in both languages, rendered once for the whole session."""
+    out = tmp_path_factory.mktemp("briefings")
+    return {(org, lang): bg.make(org, out=out, lang=lang).path
+            for org in EXAMPLES for lang in ("sv", "en")}
+
+
+def pdf_text(path_or_bytes) -> str:
+    data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    """A writable copy of the shipped data folder, for profiles a test writes."""
+    target = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), target)
+    return target
+
+
+def write_profile(data_dir: Path, profile: dict, name: str | None = None) -> Path:
+    path = data_dir / "orgs" / f"{name or profile['id']}.yaml"
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
