@@ -1,0 +1,88 @@
+"""End to end: every example organisation in both languages, read back from the PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from .conftest import EXAMPLES, pdf_text
+
+CASES = [(org, lang) for org in EXAMPLES for lang in ("sv", "en")]
+
+
+@pytest.mark.parametrize("org, lang", CASES)
+def test_briefing_content(rendered, bg, org, lang):
+    path = rendered[(org, lang)]
+    reader = PdfReader(path)
+    text = pdf_text(path)
+    analysis, matches = bg.analyse(org)
+    assert 12 <= len(reader.pages) <= 24
+    assert analysis.org.name in text
+    # Benchmark figures in the locale's format; the unreported ones as words, never a number.
+    if lang == "sv":
+        for figure in ("3,6", "3,3", "3,1", "3,0", "2,9"):
+            assert figure in text
+        assert "ej redovisat" in text and f"Sida 3 av {len(reader.pages)}" in text
+    else:
+        assert "not reported" in text and f"Page 3 of {len(reader.pages)}" in text
+    for rec in matches.recommendations:
+        title = rec.recommendation.title(lang)
+        assert title in text.replace("\n", " "), title
+    for heading in (("Sammanfattning", "Metod och källor") if lang == "sv"
+                    else ("Summary", "Method and sources")):
+        assert heading in text
+
+
+@pytest.mark.parametrize("org, lang", CASES)
+def test_metadata_and_fonts(rendered, org, lang):
+    path = rendered[(org, lang)]
+    reader = PdfReader(path)
+    meta = reader.metadata
+    assert org.split("-")[0] in meta.title.lower() or meta.title
+    assert meta.author == "briefgen"
+    assert meta.subject and "2018" in meta.subject
+    with pikepdf.open(path) as pdf:
+        assert str(pdf.Root.Lang) == lang
+        fonts = set()
+        for page in pdf.pages:
+            for font in page.Resources.get("/Font", {}).values():
+                descendant = font.get("/DescendantFonts", [font])[0]
+                descriptor = descendant.get("/FontDescriptor")
+                assert descriptor is not None and ("/FontFile2" in descriptor
+                                                   or "/FontFile3" in descriptor)
+                fonts.add(str(font.BaseFont).split("+")[-1])
+        assert fonts and all(name.startswith("Lato") for name in fonts)
+
+
+def test_table_of_contents_has_page_numbers(rendered):
+    path = rendered[("region-x", "sv")]
+    reader = PdfReader(path)
+    toc = reader.pages[1].extract_text()
+    pages = {m[1]: int(m[2]) for m in re.finditer(r"(?m)^(.+?) \.+\s*(\d+)$", toc)}
+    assert pages["Sammanfattning"] == 3
+    assert 3 < pages["Rekommendationer"] < pages["Metod och källor"] <= len(reader.pages)
+    # The entry's number is the page the section really starts on.
+    method_page = reader.pages[pages["Metod och källor"] - 1].extract_text()
+    assert "Metod och källor" in method_page
+
+
+def test_same_input_gives_the_same_bytes(bg):
+    first, _ = bg.pdf("kommun-y", lang="en")
+    second, _ = bg.pdf("kommun-y", lang="en")
+    assert first == second
+
+
+def test_made_from_another_directory_with_the_installed_command(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "briefgen", "make", "--org", "region-x",
+                             "--out", str(out)], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(out / "region-x.pdf")
+    assert PdfReader(io.BytesIO((out / "region-x.pdf").read_bytes())).pages

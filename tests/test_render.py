@@ -1,0 +1,71 @@
+"""Rendering: escaping, the safe fetcher, and atomic writes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from briefgen.load import validate_profile
+from briefgen.render import Renderer, SafeFetcher, write_atomic
+
+from .conftest import pdf_text
+
+
+def test_text_from_the_data_appears_literally(bg, region_x_profile):
+    data = copy.deepcopy(region_x_profile)
+    data["name"] = "Å<script>alert(1)</script> & {{ 7*7 }} {% raw %} Ärla Ö"
+    org = validate_profile(data, bg.bundle, "x.yaml")
+    analysis, matches = bg.analyse(org)
+    html = bg.html(analysis, matches)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    pdf, _ = bg.pdf(org)
+    text = pdf_text(pdf).replace("\n", " ")
+    assert "Å<script>alert(1)</script> & {{ 7*7 }} {% raw %} Ärla Ö" in text
+    assert " 49 " not in text.split("Ärla")[0][-40:]
+    assert bg.renderer.fetcher.refused == []
+
+
+def test_fetcher_serves_own_assets_and_refuses_the_rest(tmp_path):
+    from briefgen import resources
+
+    fetcher = SafeFetcher([resources.fonts_dir()])
+    font = resources.fonts_dir() / "Lato-Regular.ttf"
+    assert fetcher.fetch(font.as_uri()).read()[:4] == b"\x00\x01\x00\x00"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("secret")
+    for url in (secret.as_uri(), "file:///etc/passwd", "http://127.0.0.1:9/x.css",
+                "https://example.org/", (resources.fonts_dir() / ".." / ".." / "x").as_uri()):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    assert len(fetcher.refused) == 5
+
+
+def test_user_templates_override_one_partial(tmp_path, bg):
+    (tmp_path / "_cover.html").write_text("<section class='cover'><p>FIRM COVER "
+                                          "{{ org.name }}</p><p class='orgname-holder'>"
+                                          "{{ org.name }}</p></section>")
+    from briefgen.pipeline import Briefgen, Options
+
+    custom = Briefgen(Options(templates=tmp_path))
+    pdf, _ = custom.pdf("region-x")
+    text = pdf_text(pdf)
+    assert "FIRM COVER Region X" in text and "Sammanfattning" in text
+
+
+def test_write_atomic_never_leaves_half_a_file(tmp_path):
+    target = tmp_path / "a.pdf"
+    write_atomic(target, b"first")
+
+    with pytest.raises(TypeError):
+        write_atomic(target, object())  # type: ignore[arg-type]
+    assert target.read_bytes() == b"first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
+
+
+def test_renderer_is_reused(bg):
+    renderer = bg.renderer
+    bg.pdf("region-x")
+    assert bg.renderer is renderer and isinstance(renderer, Renderer)
+    assert Path(renderer.base_url).is_dir()
