@@ -12,14 +12,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import __version__
 from .analyse import Analysis, analyse
 from .charts import draw_all
 from .errors import InputError
-from .load import DataBundle, load_benchmark, load_data, load_org
+from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
+from .logo import logo_data_uri
 from .match import Matches, match
 from .models import Benchmark, Org
-from .render import PdfMeta, Renderer, creation_date, stable_identifier, write_atomic
+from .render import (
+    AttachedFile,
+    PdfMeta,
+    Renderer,
+    creation_date,
+    stable_identifier,
+    write_atomic,
+)
 from .texts import Texts
 
 log = logging.getLogger(__name__)
@@ -96,8 +106,33 @@ class Briefgen:
         context = dict(t=t, a=analysis, m=matches, charts=charts, fw=self.bundle.framework,
                        bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
                        rules=self.bundle.rules, lang=t.lang, version=__version__,
-                       author=self.options.author, library=self.bundle.library)
+                       author=self.options.author, library=self.bundle.library,
+                       logo=self.logo(analysis.org))
         return self.renderer.html(context)
+
+    def logo(self, org: Org) -> str | None:
+        """The profile's logo as a ``data:`` URI, found only in its folder or the data folder."""
+        if not org.profile.logo:
+            return None
+        source = Path(org.source)
+        folders = ([source.parent] if source.is_file() else []) + [self.bundle.root]
+        return logo_data_uri(org.profile.logo, folders, f"{org.source}: logo")
+
+    def attachments(self, spec: str | Path | Org, analysis: Analysis, matches: Matches,
+                    lang: str | None = None) -> tuple[AttachedFile, ...]:
+        """The evidence a PDF/A-3 briefing carries: the input profile and the analysis (JSON)."""
+        org = analysis.org
+        if isinstance(spec, Org):
+            profile = yaml.safe_dump(org.profile.model_dump(mode="json", exclude_none=True),
+                                     allow_unicode=True, sort_keys=False).encode()
+        else:
+            profile = resolve_org(str(spec), self.bundle).read_bytes()
+        t = self.texts(lang)
+        return (
+            AttachedFile(f"{org.id}.yaml", profile, t("attachment_profile"), "Source"),
+            AttachedFile(f"{org.id}-analysis.json", analysis_json(analysis, matches, t).encode(),
+                         t("attachment_analysis"), "Data"),
+        )
 
     def meta(self, analysis: Analysis, lang: str | None = None) -> PdfMeta:
         t = self.texts(lang)
@@ -116,7 +151,10 @@ class Briefgen:
     def pdf(self, org: str | Path | Org, lang: str | None = None) -> tuple[bytes, Result]:
         analysis, matches = self.analyse(org)
         html = self.html(analysis, matches, lang)
-        data = self.renderer.pdf(html, self.meta(analysis, lang), self.options.pdf_variant)
+        meta = self.meta(analysis, lang)
+        if self.options.pdf_variant == "pdf/a-3b":
+            meta = replace(meta, attachments=self.attachments(org, analysis, matches, lang))
+        data = self.renderer.pdf(html, meta, self.options.pdf_variant)
         log.info("step 5: rendered %s (%d bytes)", analysis.org.id, len(data))
         return data, Result(analysis.org, analysis, matches, bytes=len(data))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import io
 import logging
 import os
 import tempfile
@@ -17,10 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
 import jinja2
+import pydyf
 from markupsafe import Markup
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
+from weasyprint.formatting_structure import boxes
+from weasyprint.pdf import tags as weasyprint_tags
+from weasyprint.pdf.metadata import NS as XMP_NS
+from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -97,6 +104,7 @@ class Renderer:
         self.css = CSS(string=css_source, base_url=str(shipped / "briefing.css"),
                        font_config=self.font_config, url_fetcher=self.fetcher)
         self.base_url = str(shipped) + "/"
+        self.last_pages: int | None = None  # page count of the last PDF (batch manifests)
 
     def html(self, context: dict) -> str:
         try:
@@ -113,20 +121,40 @@ class Renderer:
             document = HTML(string=html, base_url=self.base_url,
                             url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
+            self.last_pages = len(document.pages)
             md = document.metadata
             md.title, md.authors, md.description = meta.title, [meta.author], meta.subject
             md.keywords, md.lang = list(meta.keywords), meta.lang
             md.created = md.modified = meta.created
             md.generator = f"briefgen {__version__}"
-            md.attachments = []
+            md.attachments = []  # never files named by <link rel=attachment> in the HTML
+            md.__class__ = _BriefingMetadata  # adds dc:language (and PDF/UA id to PDF/A)
             return document.write_pdf(
                 pdf_variant=variant, pdf_tags=True, pdf_identifier=meta.identifier,
-                attachments=meta.attachments or None)
+                attachments=self._attachments(meta) or None, finisher=_finish)
         except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint
             raise RenderError(f"the renderer could not fetch an asset: {exc}") from None
         except (RecursionError, MemoryError) as exc:
             raise RenderError(f"the briefing could not be laid out: {type(exc).__name__}") \
                 from None
+
+
+    def _attachments(self, meta: PdfMeta) -> list[Attachment]:
+        when = dt.datetime.strptime(meta.created, "%Y-%m-%dT%H:%M:%SZ")
+        return [Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
+                           created=when, modified=when, relationship=a.relationship,
+                           url_fetcher=self.fetcher)
+                for a in meta.attachments]
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """A file carried inside the PDF (PDF/A-3 associated file), e.g. the input profile."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Source"   # ISO 32000-2 AFRelationship: Source, Data, Supplement, ...
 
 
 @dataclass(frozen=True)
@@ -138,7 +166,93 @@ class PdfMeta:
     lang: str
     created: str                  # ISO 8601, from the assessment date or SOURCE_DATE_EPOCH
     identifier: bytes             # stable: the same input gives the same bytes
-    attachments: tuple = ()
+    attachments: tuple[AttachedFile, ...] = ()
+
+
+# --------------------------------------------------------------------------- PDF accessibility
+# Small additions to what WeasyPrint 70 (pinned) writes, so that the tagged PDF also carries
+# table header scopes, the language of passages marked with lang=, dc:language in XMP, and
+# the PDF/UA identification in the PDF/A variant (WeasyPrint writes one identification only).
+
+_PDFUA_EXTENSION = """<rdf:Description rdf:about=""
+ xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
+ xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#"
+ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">
+ <pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">
+  <pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>
+  <pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>
+  <pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>
+  <pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">
+   <pdfaProperty:name>part</pdfaProperty:name>
+   <pdfaProperty:valueType>Integer</pdfaProperty:valueType>
+   <pdfaProperty:category>internal</pdfaProperty:category>
+   <pdfaProperty:description>Part of ISO 14289 the file conforms to</pdfaProperty:description>
+  </rdf:li></rdf:Seq></pdfaSchema:property>
+ </rdf:li></rdf:Bag></pdfaExtension:schemas>
+</rdf:Description>"""
+for _prefix, _uri in (("pdfaExtension", "http://www.aiim.org/pdfa/ns/extension/"),
+                      ("pdfaSchema", "http://www.aiim.org/pdfa/ns/schema#"),
+                      ("pdfaProperty", "http://www.aiim.org/pdfa/ns/property#")):
+    ElementTree.register_namespace(_prefix, _uri)
+
+
+class _BriefingMetadata(DocumentMetadata):
+    """WeasyPrint's XMP, plus dc:language and, in PDF/A, the PDF/UA-1 identification."""
+
+    def generate_rdf_metadata(self, variant, version, conformance):
+        rdf = ElementTree.fromstring(super().generate_rdf_metadata(variant, version,
+                                                                   conformance))
+        rdf_ns = XMP_NS["rdf"]
+        if self.lang:
+            desc = ElementTree.SubElement(rdf, f"{{{rdf_ns}}}Description",
+                                          {f"{{{rdf_ns}}}about": ""})
+            bag = ElementTree.SubElement(ElementTree.SubElement(
+                desc, f"{{{XMP_NS['dc']}}}language"), f"{{{rdf_ns}}}Bag")
+            ElementTree.SubElement(bag, f"{{{rdf_ns}}}li").text = self.lang
+        if variant == "a":
+            ElementTree.SubElement(rdf, f"{{{rdf_ns}}}Description", {
+                f"{{{rdf_ns}}}about": "", f"{{{XMP_NS['pdfuaid']}}}part": "1"})
+            rdf.append(ElementTree.fromstring(_PDFUA_EXTENSION))
+        return ElementTree.tostring(rdf, encoding="utf-8")
+
+
+def _finish(document, pdf) -> None:
+    _add_table_scopes(pdf)
+    # WeasyPrint 70 lists each associated file twice in /AF; once is enough.
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def _add_table_scopes(pdf) -> None:
+    """Give each TH a /Scope: Column in a table head, Row in a table body (as in the HTML)."""
+    def parent(obj):
+        ref = obj.get("P")
+        return pdf.objects[int(ref.split()[0])] if isinstance(ref, (str, bytes)) else None
+
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("S") == "/TH":
+            row = parent(obj)
+            group = parent(row) if row is not None else None
+            scope = "/Column" if group is not None and group.get("S") == "/THead" else "/Row"
+            obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
+
+
+_build_box_tree = weasyprint_tags._build_box_tree
+
+
+def _build_box_tree_with_lang(box, parent, pdf, *args):
+    """WeasyPrint's tag builder, also writing /Lang for elements marked with lang=."""
+    for element in _build_box_tree(box, parent, pdf, *args):
+        node = getattr(box, "element", None)
+        lang = node.get("lang") if node is not None else None
+        if (lang and getattr(box, "element_tag", None) not in ("html", "body")
+                and not isinstance(box, boxes.PageBox) and "Lang" not in element):
+            element["Lang"] = pydyf.String(lang)
+        yield element
+
+
+weasyprint_tags._build_box_tree = _build_box_tree_with_lang
 
 
 def creation_date(assessed: dt.date) -> str:
