@@ -208,6 +208,106 @@ def list_(data: Path | None) -> None:
             click.echo(f"{path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
 
 
+# --------------------------------------------------------------------------- batch and overview
+
+
+def _progress_line(p) -> None:
+    """Redraw one stderr line: done / failed / remaining and the time left."""
+    width = 24
+    finished = p.total - p.remaining
+    bar = "#" * (width * finished // max(p.total, 1))
+    eta = "" if p.eta is None else f", about {int(p.eta) // 60}:{int(p.eta) % 60:02d} left"
+    click.echo(f"\r[{bar:<{width}}] {finished}/{p.total} done ({p.unchanged} unchanged), "
+               f"{p.failed} failed, {p.remaining} remaining{eta}  ", err=True, nl=False)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="DIR|FILE")
+@data_option
+@out_option
+@lang_option
+@benchmark_option
+@render_options
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes.  [default: the number of cores]")
+@click.option("--force", is_flag=True, help="Render every briefing, even those unchanged.")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Render on this Dask cluster (pip install 'briefgen[dask]'; the workers "
+              "need the same briefgen installed).")
+@click.option("--overview", is_flag=True,
+              help="Also write the portfolio overview (OUT/overview.pdf).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress line.  [default: when stderr is a terminal]")
+def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str | None,
+          templates: Path | None, author: str, pdf_variant: str, jobs: int | None, force: bool,
+          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None) -> None:
+    """Build the briefings of many organisations, in parallel, into OUT.
+
+    DIR|FILE is a folder of profiles, or a .csv/.xlsx sheet with one organisation per row and
+    columns named by the profile's keys (id, name, ..., capabilities.partnerships,
+    capabilities.data_access_security.insight, ...). Briefings whose input is unchanged since
+    the last run are not rendered again. OUT/manifest.csv and manifest.json list every
+    organisation. Exit code: 0 all built, 1 some failed, 2 the input is unusable.
+
+    \b
+    Examples:
+      briefgen batch data/orgs/
+      briefgen batch clients.xlsx --out deliverables/ --jobs 4 --overview
+      briefgen batch clients.csv --scheduler tcp://10.0.0.5:8786
+    """
+    from .batch import BatchOptions, run_batch
+
+    options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
+                      author=author, pdf_variant=pdf_variant)
+    settings = BatchOptions(jobs=jobs, force=force, fail_fast=fail_fast, scheduler=scheduler,
+                            overview=overview)
+    show = sys.stderr.isatty() if progress is None else progress
+    result = run_batch(source, options, settings, progress=_progress_line if show else None)
+    if show:
+        click.echo("", err=True)
+    click.echo(f"{result.count('ok')} rendered, {result.count('unchanged')} unchanged, "
+               f"{result.count('failed')} failed, {result.count('pending')} not run "
+               f"in {result.seconds:.1f} s; manifest: {result.out / 'manifest.csv'}")
+    if result.overview:
+        click.echo(f"overview: {result.overview}")
+    for item in result.failures:
+        click.echo(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}", err=True)
+    sys.exit(result.exit_code)
+
+
+@cli.command(name="overview")
+@click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="DIR|FILE")
+@data_option
+@lang_option
+@benchmark_option
+@render_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The PDF to write.  [default: OUT/overview.pdf, OUT the batch folder or "
+              "output/]")
+def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
+              templates: Path | None, author: str, pdf_variant: str,
+              output: Path | None) -> None:
+    """Write one PDF comparing every organisation of a batch: scores, spread, maturity.
+
+    DIR|FILE is what ``batch`` takes (profiles, .csv, .xlsx), or a batch's output folder
+    (its manifest names the input).
+
+    \b
+    Examples:
+      briefgen overview data/orgs/
+      briefgen overview output/ --lang en
+    """
+    from .overview import overview_from_source
+
+    options = Options(data=data, lang=lang, benchmark=benchmark, templates=templates,
+                      author=author, pdf_variant=pdf_variant)
+    path, skipped = overview_from_source(source, options, output)
+    for reason in skipped:
+        click.echo(f"left out: {reason}", err=True)
+    click.echo(str(path))
+
+
 def main() -> None:
     """Entry point of the ``briefgen`` command."""
     cli(prog_name="briefgen")

@@ -1,0 +1,545 @@
+"""Build briefings for many organisations: parallel, isolated, incremental, resumable.
+
+:func:`run_batch` reads a folder of profiles or a CSV/XLSX sheet (:mod:`briefgen.tabular`),
+validates every organisation in this process, and renders only those whose input hash is not
+already in the output folder's manifest with an intact PDF. Renders run in worker processes
+(:class:`~concurrent.futures.ProcessPoolExecutor`, each worker keeping one
+:class:`~briefgen.pipeline.Briefgen`), or on a Dask cluster (``scheduler="tcp://..."``). Every
+PDF and the manifest are written through a temporary file and a rename, and the manifest is
+rewritten as results arrive, so a batch killed at any moment resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import csv
+import hashlib
+import io
+import itertools
+import json
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from . import __version__, resources
+from .errors import BriefgenError, InputError
+from .load import DataBundle, benchmark_path, load_benchmark, load_data, load_org, validate_profile
+from .models import Org
+from .pipeline import Options
+from .tabular import Row, read_rows
+
+log = logging.getLogger(__name__)
+
+MANIFEST_JSON = "manifest.json"
+MANIFEST_CSV = "manifest.csv"
+MANIFEST_EVERY = 1.0          # seconds: the manifest is rewritten at most this often mid-run
+OK, UNCHANGED, FAILED, PENDING = "ok", "unchanged", "failed", "pending"
+# Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
+RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch runs (what each briefing looks like is :class:`~briefgen.pipeline.Options`)."""
+
+    jobs: int | None = None        # worker processes; None: the number of cores
+    force: bool = False            # render every briefing, changed or not
+    fail_fast: bool = False        # stop at the first failure
+    scheduler: str | None = None   # a Dask scheduler address, e.g. tcp://10.0.0.5:8786
+    overview: bool = False         # also write the portfolio overview PDF
+    max_tasks_per_worker: int | None = None  # restart a worker after this many (None: never)
+
+
+BATCH_DEFAULTS = BatchOptions()
+
+
+@dataclass
+class Item:
+    """One organisation of a batch: a row of the manifest."""
+
+    id: str
+    file: str                      # the PDF's name in the output folder
+    status: str                    # ok | unchanged | failed | pending
+    error: str = ""
+    row: int = 0                   # the sheet's row number, or the profile's position
+    source: str = ""               # "clients.csv row 5" or the profile's path
+    pages: int | None = None
+    bytes: int | None = None
+    sha256: str = ""
+    input_hash: str = ""
+    benchmark_id: str = ""
+    benchmark_version: str = ""
+    briefgen_version: str = __version__
+    mtime_ns: int | None = None    # of the PDF when written: a quick intact check on re-runs
+
+    @property
+    def done(self) -> bool:
+        return self.status in (OK, UNCHANGED)
+
+
+CSV_FIELDS = [f.name for f in fields(Item) if f.name not in ("mtime_ns", "source")]
+
+
+@dataclass
+class BatchResult:
+    items: list[Item]
+    out: Path
+    seconds: float
+    overview: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for i in self.items if i.status == status)
+
+    @property
+    def failures(self) -> list[Item]:
+        return [i for i in self.items if i.status == FAILED]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every briefing exists, 1 when some failed or were not run."""
+        return 0 if all(i.done for i in self.items) else 1
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    rendered: int
+    unchanged: int
+    failed: int
+    elapsed: float
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.rendered - self.unchanged - self.failed
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, from the pace of the renders so far."""
+        finished = self.rendered + self.failed
+        if not finished or not self.remaining:
+            return None if self.remaining else 0.0
+        return self.elapsed / finished * self.remaining
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+@dataclass(frozen=True)
+class Task:
+    index: int
+    org: Org
+    path: str                      # where the worker writes the PDF ("" : return the bytes)
+    options: Options
+    version: str = __version__
+
+
+@dataclass
+class Outcome:
+    index: int
+    error: str = ""
+    pages: int | None = None
+    bytes: int | None = None
+    sha256: str = ""
+    seconds: float = 0.0
+    pid: int = 0
+    data: bytes | None = None      # the PDF, when the client writes it (Dask)
+
+
+_WORKER_CACHE: dict[Options, Any] = {}
+
+
+def _briefgen(options: Options):
+    """This process's :class:`Briefgen` for ``options``: built once, reused for every task."""
+    bg = _WORKER_CACHE.get(options)
+    if bg is None:
+        from .pipeline import Briefgen
+
+        bg = _WORKER_CACHE[options] = Briefgen(options)
+        bg.renderer  # noqa: B018 - set up the templates, stylesheet and fonts now
+    return bg
+
+
+def _init_worker(options: Options, level: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(levelname)s %(name)s[%(process)d]: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    _briefgen(options)
+
+
+def render_task(task: Task) -> Outcome:
+    """Render one briefing (in a worker). Failures come back as an :class:`Outcome`, not raised."""
+    from .render import write_atomic
+
+    start = time.perf_counter()
+    outcome = Outcome(task.index, pid=os.getpid())
+    if task.version != __version__:
+        outcome.error = (f"this worker has briefgen {__version__}, the batch was started with "
+                         f"{task.version}; install the same version everywhere")
+        return outcome
+    try:
+        bg = _briefgen(task.options)
+        data, _ = bg.pdf(task.org, task.options.lang)
+        outcome.pages = getattr(bg.renderer, "last_pages", None)
+        outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        if task.path:
+            write_atomic(Path(task.path), data)
+        else:
+            outcome.data = data
+    except BriefgenError as exc:
+        outcome.error = one_line(str(exc))
+    except Exception as exc:  # isolate the others from one briefing's unexpected failure
+        log.exception("rendering %s failed", task.org.id)
+        outcome.error = f"unexpected {type(exc).__name__}: {one_line(str(exc))}"
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def one_line(text: str) -> str:
+    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+# --------------------------------------------------------------------------- hashing
+
+
+def _hash_files(h: Any, paths: Iterable[Path], root: Path) -> None:
+    for path in sorted(paths):
+        if path.is_file():
+            h.update(str(path.relative_to(root)).encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> str:
+    """Hash everything besides the profile that decides a briefing's bytes."""
+    h = hashlib.sha256()
+    for folder in (resources.templates_dir(), resources.fonts_dir(), options.templates):
+        if folder and Path(folder).is_dir():
+            _hash_files(h, Path(folder).rglob("*"), Path(folder))
+    for root in {resources.data_dir(), bundle.root}:
+        _hash_files(h, [root / n for n in ("framework.yaml", "recommendations.yaml",
+                                           "rules.yaml", "texts.yaml")], root)
+    package = Path(__file__).parent  # the code, so that a development change re-renders too
+    _hash_files(h, package.glob("*.py"), package)
+    h.update(benchmark_file.read_bytes())
+    for name in RENDER_PACKAGES:
+        try:
+            h.update(f"{name}={version(name)}\0".encode())
+        except PackageNotFoundError:
+            pass
+    settings = [__version__, options.lang, options.pdf_variant, options.author,
+                os.environ.get("SOURCE_DATE_EPOCH", "")]
+    h.update("\0".join(settings).encode())
+    return h.hexdigest()
+
+
+def input_hash(org: Org, assets: str) -> str:
+    exclude: dict[str, Any] = {"source": True, "previous": {"source"}}
+    profile = org.model_dump(mode="json", exclude=exclude)
+    text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{assets}\0{text}".encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def harmless(value: Any) -> Any:
+    """A CSV cell a spreadsheet will show, never run: formula-like text gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_manifest(out: Path, items: list[Item], info: dict[str, Any]) -> None:
+    """Write manifest.json and manifest.csv atomically (JSON last: re-runs read the JSON)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for item in items:
+        row = asdict(item)
+        writer.writerow({k: harmless("" if row[k] is None else row[k]) for k in CSV_FIELDS})
+    _write_atomic_text(out / MANIFEST_CSV, buffer.getvalue())
+    document = dict(info, items=[asdict(i) for i in items])
+    _write_atomic_text(out / MANIFEST_JSON,
+                       json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+
+
+def read_manifest(out: Path) -> dict[str, Item]:
+    """The items of an earlier run's manifest by file name; an unreadable one counts as none."""
+    path = out / MANIFEST_JSON
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        names = {f.name for f in fields(Item)}
+        items = [Item(**{k: v for k, v in d.items() if k in names}) for d in document["items"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("%s is unreadable (%s): rendering everything again", path, exc)
+        return {}
+    return {i.file: i for i in items}
+
+
+def _intact(path: Path, before: Item) -> bool:
+    """Is the PDF an earlier run recorded still there, unchanged? (size+mtime, else sha256)"""
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    if stat.st_size != before.bytes:
+        return False
+    if before.mtime_ns is not None and stat.st_mtime_ns == before.mtime_ns:
+        return True
+    return hashlib.sha256(path.read_bytes()).hexdigest() == before.sha256
+
+
+def _remove_temporaries(out: Path) -> None:
+    """Temporary files a killed run left behind (never at a final path)."""
+    for tmp in out.glob(".*.tmp"):
+        if tmp.name.startswith((".manifest.", f".{MANIFEST_CSV}", f".{MANIFEST_JSON}")) \
+                or ".pdf." in tmp.name:
+            tmp.unlink(missing_ok=True)
+
+
+def pdf_name(org_id: str, lang: str) -> str:
+    """The file name ``briefgen make`` gives a briefing."""
+    return f"{org_id}.pdf" if lang == "sv" else f"{org_id}-{lang}.pdf"
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def load_rows(rows: Iterable[Row], bundle: DataBundle) -> Iterator[tuple[Row, Org | None, str]]:
+    """Validate each row; yield it with its :class:`Org`, or with the reason it is unusable."""
+    seen: dict[str, str] = {}
+    for row in rows:
+        if row.error:
+            yield row, None, row.error
+            continue
+        try:
+            org = (load_org(row.path, bundle) if row.path is not None
+                   else validate_profile(row.data, bundle, row.name))
+        except InputError as exc:
+            yield row, None, one_line(str(exc))
+            continue
+        if org.id in seen:
+            yield row, None, f"{row.name}: id: '{org.id}' is also used by {seen[org.id]}"
+            continue
+        seen[org.id] = row.name
+        yield row, org, ""
+
+
+class _Runner:
+    """Run tasks and hand back outcomes as they finish, keeping a bounded number in flight."""
+
+    def __init__(self, options: Options, batch: BatchOptions):
+        self.options, self.batch = options, batch
+        self.jobs = max(1, batch.jobs or os.cpu_count() or 1)
+
+    def run(self, tasks: list[Task]) -> Iterator[Outcome]:
+        if self.batch.scheduler:
+            yield from self._dask(tasks)
+        else:
+            yield from self._local(tasks)
+
+    def _local(self, tasks: list[Task]) -> Iterator[Outcome]:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods
+                                              else "spawn")
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload(["briefgen.pipeline"])  # import WeasyPrint once
+        extra: dict[str, Any] = {}
+        if self.batch.max_tasks_per_worker and sys.version_info >= (3, 11):
+            extra["max_tasks_per_child"] = self.batch.max_tasks_per_worker
+        level = logging.getLogger("briefgen").getEffectiveLevel()
+        pending = iter(tasks)
+        with cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
+                                    initargs=(self.options, level), **extra) as pool:
+            running: dict[cf.Future, Task] = {}
+            try:
+                while True:
+                    while len(running) < 2 * self.jobs:
+                        task = next(pending, None)
+                        if task is None:
+                            break
+                        running[pool.submit(render_task, task)] = task
+                    if not running:
+                        return
+                    finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    for future in finished:
+                        task = running.pop(future)
+                        try:
+                            yield future.result()
+                        except cf.process.BrokenProcessPool:
+                            raise
+                        except Exception as exc:  # e.g. the task could not be pickled
+                            yield Outcome(task.index, error=f"{type(exc).__name__}: {exc}")
+            except cf.process.BrokenProcessPool:
+                # A worker died (killed, out of memory): what was in flight failed with it.
+                for task in running.values():
+                    yield Outcome(task.index, error="the worker process stopped unexpectedly "
+                                  "(killed or out of memory); run the batch again to retry")
+                rest = [t for t in pending]
+                if rest:
+                    yield from self._local(rest)
+            finally:
+                for future in running:
+                    future.cancel()
+
+    def _dask(self, tasks: list[Task]) -> Iterator[Outcome]:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise InputError("--scheduler needs dask.distributed: pip install 'briefgen[dask]'")\
+                from None
+        try:
+            client = Client(self.batch.scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler: cannot connect to {self.batch.scheduler} "
+                             f"({exc})") from None
+        try:
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+            window = 4 * workers
+            pending = iter(tasks)
+            by_key = {}
+
+            def submit(task: Task):
+                future = client.submit(render_task, task, pure=False,
+                                       key=f"briefgen-{task.index}-{task.org.id}")
+                by_key[future.key] = task
+                return future
+
+            queue = as_completed([submit(t) for t in itertools.islice(pending, window)])
+            for future in queue:
+                task = by_key.pop(future.key)
+                try:
+                    yield future.result()
+                except Exception as exc:  # KilledWorker, lost connection, ...
+                    yield Outcome(task.index, error=f"on the cluster: {type(exc).__name__}: "
+                                  f"{one_line(str(exc))}")
+                future.release()
+                task = next(pending, None)
+                if task is not None:
+                    queue.add(submit(task))
+        finally:
+            client.close()
+
+
+def run_batch(source: Path | str, options: Options | None = None,
+              batch: BatchOptions = BATCH_DEFAULTS,
+              progress: Callable[[Progress], None] | None = None) -> BatchResult:
+    """Build a briefing for every organisation in ``source`` into ``options.out``.
+
+    ``source`` is a folder of YAML profiles, a .csv or an .xlsx file. Raises
+    :class:`InputError` when the input itself is unusable; a bad row or a failed render is
+    recorded in its :class:`Item` and the others go on.
+    """
+    start = time.perf_counter()
+    options = options or Options()
+    source = Path(source)
+    bundle = load_data(options.data)
+    benchmark = load_benchmark(options.benchmark, bundle)
+    bench_file = benchmark_path(options.benchmark, bundle).resolve()
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_temporaries(out)
+    before = {} if batch.force else read_manifest(out)
+    assets = assets_hash(options, bundle, bench_file)
+    info = {"briefgen": __version__, "input": str(source.resolve()), "lang": options.lang,
+            "pdf_variant": options.pdf_variant,
+            "benchmark": {"id": benchmark.id, "version": benchmark.version}}
+
+    items: list[Item] = []
+    orgs: list[Org] = []
+    tasks: list[Task] = []
+    for row, org, error in load_rows(read_rows(source), bundle):
+        org_id = org.id if org else row.raw_id
+        item = Item(id=org_id, file=pdf_name(org_id, options.lang) if org else "",
+                    status=FAILED if error else PENDING, error=error, row=row.number,
+                    source=row.name, benchmark_id=benchmark.id,
+                    benchmark_version=benchmark.version)
+        items.append(item)
+        if org is None:
+            continue
+        orgs.append(org)
+        item.input_hash = input_hash(org, assets)
+        old = before.get(item.file)
+        if (old is not None and old.done and old.input_hash == item.input_hash
+                and _intact(out / item.file, old)):
+            item.status, item.pages, item.bytes = UNCHANGED, old.pages, old.bytes
+            item.sha256, item.mtime_ns = old.sha256, (out / item.file).stat().st_mtime_ns
+            continue
+        tasks.append(Task(len(items) - 1, org,
+                          "" if batch.scheduler else str((out / item.file).resolve()),
+                          options))
+    if not items:
+        raise InputError(f"{source}: no organisations found")
+    log.info("%d organisations: %d to render, %d unchanged, %d unusable", len(items), len(tasks),
+             sum(i.status == UNCHANGED for i in items), sum(i.status == FAILED for i in items))
+
+    def report() -> None:
+        if progress:
+            progress(Progress(len(items), sum(i.status == OK for i in items),
+                              sum(i.status == UNCHANGED for i in items),
+                              sum(i.status == FAILED for i in items),
+                              time.perf_counter() - start))
+
+    stop = batch.fail_fast and any(i.status == FAILED for i in items)
+    write_manifest(out, items, info)
+    report()
+    if tasks and not stop:
+        last_write = time.monotonic()
+        runner = _Runner(options, batch)
+        outcomes = runner.run(tasks)
+        try:
+            for outcome in outcomes:
+                item = items[outcome.index]
+                if outcome.error:
+                    item.status, item.error = FAILED, outcome.error
+                else:
+                    path = out / item.file
+                    if outcome.data is not None:
+                        from .render import write_atomic
+
+                        write_atomic(path, outcome.data)
+                    item.status, item.error = OK, ""
+                    item.pages, item.bytes, item.sha256 = (outcome.pages, outcome.bytes,
+                                                           outcome.sha256)
+                    item.mtime_ns = path.stat().st_mtime_ns
+                report()
+                if time.monotonic() - last_write >= MANIFEST_EVERY:
+                    write_manifest(out, items, info)
+                    last_write = time.monotonic()
+                if batch.fail_fast and item.status == FAILED:
+                    log.info("stopping at the first failure (--fail-fast)")
+                    break
+        finally:
+            outcomes.close()  # stops the pool; what was not run stays pending
+            write_manifest(out, items, info)
+    result = BatchResult(items, out, time.perf_counter() - start)
+    if batch.overview and orgs:
+        from .overview import overview_name, write_overview
+
+        result.overview = write_overview(orgs, out / overview_name(options.lang), options)
+    return result
+
+
+__all__ = ["BatchOptions", "BatchResult", "Item", "Progress", "run_batch", "render_task",
+           "harmless", "read_manifest", "OK", "UNCHANGED", "FAILED", "PENDING"]
