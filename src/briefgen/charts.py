@@ -319,3 +319,123 @@ def draw_all(analysis: Analysis, t: Texts) -> dict[str, Chart]:
               maturity(analysis, t), importance(analysis, t)]
     charts += [gauge(c.key, c.score, c.benchmark, t) for c in analysis.capabilities]
     return {c.name: c for c in charts}
+
+
+# --------------------------------------------------------------------------- surveys, peers, progress
+# (issue 5: charts for survey spread, peer groups of a built benchmark and progress over time)
+
+
+def _row_labels(d: Drawing, label: str, x: float, y: float, width: float) -> None:
+    for j, line in enumerate(_wrap(label, width, 8, bold=True)[:2]):
+        d.add(_text(x, y + 4 - 9 * j + (4 if len(_wrap(label, width, 8, True)) > 1 else 0),
+                    line, 8, "end", bold=True))
+
+
+def _scale_x(x0: float, x1: float, value: float) -> float:
+    return x0 + (x1 - x0) * (value - 1) / 4
+
+
+def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
+           threshold: float = 2.0) -> Chart:
+    """Per question the range of the respondents' answers (bar) and their mean (dot)."""
+    register_fonts()
+    w, row_h, top, label_w = 480, 21, 30, 190
+    h = top + row_h * len(rows) + 24
+    x0, x1 = label_w + 10, w - 62
+    d = Drawing(w, h)
+    d.add(_text(0, h - 10, title, 8.5, bold=True))
+    _scale_axis(d, x0, x1, h - top + 4, 18, t)
+    for i, (label, s) in enumerate(rows):
+        y = h - top - row_h * (i + 1) + 8
+        _row_labels(d, label, label_w, y, label_w)
+        lo, hi = _scale_x(x0, x1, s["min"]), _scale_x(x0, x1, s["max"])
+        wide = s["max"] - s["min"] >= threshold - 1e-9
+        d.add(Rect(lo, y, max(hi - lo, 1.5), 8, fillColor=ORG_FILL,
+                   strokeColor=BENCH if wide else ORG, strokeWidth=1.4 if wide else 0.8))
+        d.add(Circle(_scale_x(x0, x1, s["mean"]), y + 4, 3.2, fillColor=ORG,
+                     strokeColor=white, strokeWidth=0.6))
+        d.add(_text(x1 + 8, y + 1, t("spread_chart_range", range=t.num(s["max"] - s["min"]),
+                                     n=int(s["n"])), 7.5, bold=wide,
+                    color=BENCH if wide else MUTED))
+    parts = [t("alt_spread_item", label=label, min=t.num(s["min"]), max=t.num(s["max"]),
+               mean=t.num(s["mean"]), n=int(s["n"])) for label, s in rows]
+    return Chart("spread", _svg(d), t("alt_spread", title=title, items="; ".join(parts)), w, h)
+
+
+def peers(comparison, t: Texts, title: str) -> Chart:
+    """Per capability and effect area the peer group's middle half (box), median and your score."""
+    register_fonts()
+    rows = [(t.label(r.key), r) for r in comparison.capabilities + comparison.effects]
+    w, row_h, top, label_w = 480, 22, 44, 170
+    h = top + row_h * len(rows) + 24
+    x0, x1 = label_w + 10, w - 30
+    d = Drawing(w, h)
+    d.add(_text(0, h - 10, title, 8.5, bold=True))
+    _scale_axis(d, x0, x1, h - top + 4, 18, t)
+    split = len(comparison.capabilities)
+    for i, (label, r) in enumerate(rows):
+        y = h - top - row_h * (i + 1) + 8 - (6 if i >= split else 0)
+        if i == split:
+            d.add(Line(x0 - 170, y + row_h - 3, x1, y + row_h - 3, strokeColor=GRID,
+                       strokeWidth=0.6))
+        _row_labels(d, label, label_w, y, label_w)
+        f = r.figure
+        if f.q1 is not None and f.q3 is not None:
+            q1, q3 = _scale_x(x0, x1, f.q1), _scale_x(x0, x1, f.q3)
+            d.add(Rect(q1, y, max(q3 - q1, 1.5), 9, fillColor=PALE, strokeColor=BENCH,
+                       strokeWidth=0.9))
+        if f.median is not None:
+            mx = _scale_x(x0, x1, f.median)
+            d.add(Line(mx, y - 2, mx, y + 11, strokeColor=BENCH, strokeWidth=2))
+        d.add(Circle(_scale_x(x0, x1, r.score), y + 4.5, 3.4, fillColor=ORG,
+                     strokeColor=white, strokeWidth=0.6))
+    lx = x0
+    d.add(Circle(lx + 4, h - 25, 3.2, fillColor=ORG, strokeColor=white))
+    d.add(_text(lx + 11, h - 28, t("legend_org"), 7.5))
+    lx += 18 + pdfmetrics.stringWidth(t("legend_org"), FONT, 7.5)
+    d.add(Rect(lx, h - 29, 14, 8, fillColor=PALE, strokeColor=BENCH, strokeWidth=0.9))
+    d.add(_text(lx + 18, h - 28, t("legend_quartiles"), 7.5))
+    lx += 26 + pdfmetrics.stringWidth(t("legend_quartiles"), FONT, 7.5)
+    d.add(Line(lx + 4, h - 31, lx + 4, h - 19, strokeColor=BENCH, strokeWidth=2))
+    d.add(_text(lx + 10, h - 28, t("legend_median"), 7.5))
+    parts = [t("alt_peers_item", label=label, score=t.num(r.score), median=t.num(r.figure.median),
+               q1=t.num(r.figure.q1), q3=t.num(r.figure.q3)) for label, r in rows]
+    return Chart("peers", _svg(d), t("alt_peers", title=title, items="; ".join(parts)), w, h)
+
+
+def progress(prog, t: Texts, title: str) -> Chart:
+    """Per capability and effect area the earlier score (ring), the current one (dot), the change."""
+    register_fonts()
+    rows = [(t.label(c.key), c) for c in prog.capabilities + prog.effects]
+    w, row_h, top, label_w = 480, 21, 44, 170
+    h = top + row_h * len(rows) + 24
+    x0, x1 = label_w + 10, w - 50
+    d = Drawing(w, h)
+    d.add(_text(0, h - 10, title, 8.5, bold=True))
+    _scale_axis(d, x0, x1, h - top + 4, 18, t)
+    split = len(prog.capabilities)
+    for i, (label, c) in enumerate(rows):
+        y = h - top - row_h * (i + 1) + 8 - (6 if i >= split else 0)
+        if i == split:
+            d.add(Line(x0 - 170, y + row_h - 3, x1, y + row_h - 3, strokeColor=GRID,
+                       strokeWidth=0.6))
+        _row_labels(d, label, label_w, y, label_w)
+        bx, nx = _scale_x(x0, x1, c.before), _scale_x(x0, x1, c.now)
+        d.add(Line(bx, y + 4, nx, y + 4, strokeColor=ORG, strokeWidth=2.2))
+        d.add(Circle(bx, y + 4, 3.4, fillColor=white, strokeColor=MUTED, strokeWidth=1.3))
+        d.add(Circle(nx, y + 4, 3.6, fillColor=ORG, strokeColor=white, strokeWidth=0.6))
+        change = c.change
+        d.add(_text(w - 4, y + 1, t.signed(change), 8.5, "end", bold=True,
+                    color=ORG if change > 0 else (BENCH if change < 0 else MUTED)))
+    lx = x0
+    d.add(Circle(lx + 4, h - 25, 3.2, fillColor=white, strokeColor=MUTED, strokeWidth=1.3))
+    label_before = t("legend_before", date=t.date(prog.previous.profile.assessed))
+    d.add(_text(lx + 11, h - 28, label_before, 7.5))
+    lx += 24 + pdfmetrics.stringWidth(label_before, FONT, 7.5)
+    d.add(Circle(lx + 4, h - 25, 3.4, fillColor=ORG, strokeColor=white))
+    label_now = t("legend_now", date=t.date(prog.current.profile.assessed))
+    d.add(_text(lx + 11, h - 28, label_now, 7.5))
+    parts = [t("alt_progress_item", label=label, before=t.num(c.before), now=t.num(c.now),
+               change=t.signed(c.change)) for label, c in rows]
+    return Chart("progress", _svg(d), t("alt_progress", title=title, items="; ".join(parts)),
+                 w, h)

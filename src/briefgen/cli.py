@@ -42,6 +42,25 @@ def benchmark_option(f):
                         "Default: the 2018 study (dt-offentlig-sektor-2018).")(f)
 
 
+def benchmarks_option(f):
+    return click.option("--benchmark", "benchmark", multiple=True, metavar="ID|FILE",
+                        help="A benchmark id in DATA/benchmarks or a benchmark file. Give it "
+                        "twice to compare with two (the first is primary; a built benchmark "
+                        "adds a peer-group section). Default: the 2018 study.")(f)
+
+
+def survey_option(f):
+    return click.option("--survey", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, metavar="FILE",
+                        help="A filled-in questionnaire (.xlsx or .csv); --org is then an "
+                        "org_id in it, its respondents' answers aggregated.")(f)
+
+
+def _benchmark_options(benchmark: tuple[str, ...]) -> dict:
+    return {"benchmark": benchmark[0] if benchmark else None,
+            "extra_benchmarks": tuple(benchmark[1:])}
+
+
 def out_option(f):
     return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                         default=DEFAULTS.out, show_default=True,
@@ -107,10 +126,11 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @data_option
 @out_option
 @lang_option
-@benchmark_option
+@benchmarks_option
+@survey_option
 @render_options
-def make(org: str, data: Path | None, out: Path, lang: str, benchmark: str | None,
-         templates: Path | None, author: str, pdf_variant: str) -> None:
+def make(org: str, data: Path | None, out: Path, lang: str, benchmark: tuple[str, ...],
+         survey: Path | None, templates: Path | None, author: str, pdf_variant: str) -> None:
     """Build the briefing of one organisation and print the PDF's path.
 
     \b
@@ -118,9 +138,11 @@ def make(org: str, data: Path | None, out: Path, lang: str, benchmark: str | Non
       briefgen make --org region-x
       briefgen make --org region-x --lang en --out deliverables/
       briefgen make --org clients/acme.yaml --benchmark kunder-2026
+      briefgen make --survey answers.xlsx --org region-x \\
+          --benchmark kunder-2026 --benchmark dt-offentlig-sektor-2018
     """
-    options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
-                      author=author, pdf_variant=pdf_variant)
+    options = Options(data=data, out=out, lang=lang, templates=templates, author=author,
+                      pdf_variant=pdf_variant, survey=survey, **_benchmark_options(benchmark))
     result = Briefgen(options).make(org)
     click.echo(str(result.path))
 
@@ -146,10 +168,12 @@ def validate(org: str, data: Path | None, benchmark: str | None) -> None:
 @org_option
 @data_option
 @lang_option
-@benchmark_option
+@benchmarks_option
+@survey_option
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: the full analysis as data; text: a short report.")
-def analyse(org: str, data: Path | None, lang: str, benchmark: str | None, fmt: str) -> None:
+def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
+            survey: Path | None, fmt: str) -> None:
     """Print the analysis of one organisation: scores, gaps, priorities, recommendations.
 
     \b
@@ -157,7 +181,7 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: str | None, fmt: 
       briefgen analyse --org region-x --format json
       briefgen analyse --org region-x --lang en
     """
-    bg = Briefgen(Options(data=data, lang=lang, benchmark=benchmark))
+    bg = Briefgen(Options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
     analysis, matches = bg.analyse(org)
     t = bg.texts()
     if fmt == "json":
@@ -306,6 +330,62 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
     for reason in skipped:
         click.echo(f"left out: {reason}", err=True)
     click.echo(str(path))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="FILE", help="The questionnaire to write: .xlsx (with instructions and "
+              "answer checks) or .csv.")
+@lang_option
+@data_option
+def questionnaire(out: Path, lang: str, data: Path | None) -> None:
+    """Write a blank questionnaire: one row per respondent, one column per question.
+
+    \b
+    Examples:
+      briefgen questionnaire --lang sv --out frågeformulär.xlsx
+      briefgen questionnaire --lang en --out questionnaire.csv
+    """
+    from .survey import write_questionnaire
+
+    bg = Briefgen(Options(data=data, lang=lang))
+    write_questionnaire(out, bg.bundle.framework, bg.texts())
+    click.echo(str(out))
+
+
+@cli.group()
+def benchmark() -> None:
+    """Build benchmarks from your own survey data."""
+
+
+@benchmark.command(name="build")
+@click.argument("survey", type=click.Path(dir_okay=False, path_type=Path), metavar="SURVEY")
+@click.option("--name", required=True, help='The benchmark\'s title, e.g. "Kunder 2026".')
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="FILE", help="The benchmark file to write (.yaml); its name is the id "
+              "--benchmark finds it by.")
+@click.option("--id", "bench_id", default=None, help="The benchmark id (default: the file name).")
+@click.option("--publisher", default="briefgen", show_default=True,
+              help="Who published the benchmark.")
+@click.option("--min-group-size", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Groups of fewer organisations are not published.")
+@data_option
+def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, publisher: str,
+                    min_group_size: int, data: Path | None) -> None:
+    """Build a benchmark from the answers of many organisations.
+
+    \b
+    Example:
+      briefgen benchmark build answers.xlsx --name "Kunder 2026" \\
+          --out data/benchmarks/kunder-2026.yaml
+    """
+    from .benchmark_build import build_file
+
+    bg = Briefgen(Options(data=data))
+    bench = build_file(survey, bg.bundle, name, out, bench_id, publisher, min_group_size)
+    published = ", ".join(bench.levels) or "-"
+    click.echo(f"{out}: {bench.organisations} organisations, {bench.respondents} respondents; "
+               f"level groups published: {published}")
 
 
 def main() -> None:

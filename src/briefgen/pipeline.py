@@ -17,6 +17,7 @@ import yaml
 from . import __version__
 from .analyse import Analysis, analyse
 from .charts import draw_all
+from .compare import briefing_context
 from .errors import InputError
 from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
 from .logo import logo_data_uri
@@ -46,6 +47,8 @@ class Options:
     pdf_variant: str = "pdf/ua-1"
     author: str = "briefgen"
     templates: Path | None = None
+    survey: Path | None = None         # a survey (.xlsx/.csv); the org is then an id in it
+    extra_benchmarks: tuple[str, ...] = ()  # more benchmarks (--benchmark again): peers, study
 
     def with_(self, **changes: Any) -> Options:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -88,7 +91,28 @@ class Briefgen:
     # -- stages
 
     def load(self, org: str | Path | Org) -> Org:
+        if not isinstance(org, Org) and self.options.survey is not None:
+            return self.survey_org(str(org))
         return org if isinstance(org, Org) else load_org(org, self.bundle)
+
+    def survey(self):
+        """The survey of ``Options.survey``, read and validated once."""
+        from .survey import read_survey
+
+        if getattr(self, "_survey", None) is None:
+            self._survey = read_survey(self.options.survey, self.bundle)
+        return self._survey
+
+    def survey_org(self, org_id: str) -> Org:
+        """One organisation of the survey, its answers aggregated (earlier rounds: previous)."""
+        from .survey import survey_org
+
+        return survey_org(self.survey(), org_id, self.bundle)
+
+    def benchmarks(self) -> list[Benchmark]:
+        """Every benchmark given, the primary first."""
+        return [self.benchmark()] + [load_benchmark(b, self.bundle)
+                                     for b in self.options.extra_benchmarks]
 
     def analyse(self, org: str | Path | Org) -> tuple[Analysis, Matches]:
         loaded = self.load(org)
@@ -108,6 +132,10 @@ class Briefgen:
                        rules=self.bundle.rules, lang=t.lang, version=__version__,
                        author=self.options.author, library=self.bundle.library,
                        logo=self.logo(analysis.org))
+        extra, extra_charts = briefing_context(
+            analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework, t)
+        charts.update(extra_charts)
+        context.update(extra)
         return self.renderer.html(context)
 
     def logo(self, org: Org) -> str | None:

@@ -1,0 +1,199 @@
+"""Compare an organisation with a peer group of a built benchmark, and with its own past.
+
+Pure functions over loaded data. A built benchmark stores only aggregates (mean, median,
+quartiles, n), so the organisation's position is read from the published quartiles: below the
+first quartile, between the first quartile and the median, between the median and the third
+quartile, or above the third quartile. Nothing here sees another organisation's answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .analyse import Analysis, round1
+from .models import Benchmark, Figure, Framework, Group, Org
+
+log = logging.getLogger(__name__)
+
+# The four positions, lowest first; texts.yaml has 'position_<name>' for each.
+POSITIONS = ("below_q1", "q1_median", "median_q3", "above_q3")
+DEFAULT_MIN_GROUP = 5
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    benchmark: Benchmark
+    level: str | None          # the organisation's level, or None for all organisations
+    group: Group
+    n: int
+    wanted: str                # the organisation's level (the group it would be compared with)
+
+    @property
+    def is_level(self) -> bool:
+        return self.level is not None
+
+
+def min_group_size(bench: Benchmark) -> int:
+    return bench.min_group_size or DEFAULT_MIN_GROUP
+
+
+def peer_group(bench: Benchmark, level: str) -> PeerGroup:
+    """The organisation's level group where it is published and large enough, else everyone."""
+    group = bench.levels.get(level)
+    if group is not None and (group.n or 0) >= min_group_size(bench):
+        return PeerGroup(bench, level, group, group.n or 0, level)
+    log.info("%s: no published %s group; comparing with all %d organisations", bench.id, level,
+             bench.overall.n or bench.organisations)
+    return PeerGroup(bench, None, bench.overall, bench.overall.n or bench.organisations, level)
+
+
+def quartile_position(score: float, figure: Figure) -> str | None:
+    """Where ``score`` falls among the group's quartiles; None if they are not published.
+
+    A score equal to a quartile counts in the quarter above it (a score on the median is in
+    'median_q3'), except that a score equal to q3 stays in 'median_q3'.
+    """
+    if figure.q1 is None or figure.median is None or figure.q3 is None:
+        return None
+    if score < figure.q1:
+        return "below_q1"
+    if score < figure.median:
+        return "q1_median"
+    if score <= figure.q3:
+        return "median_q3"
+    return "above_q3"
+
+
+@dataclass(frozen=True)
+class PeerRow:
+    key: str
+    score: float               # the organisation's, rounded as in the analysis
+    figure: Figure             # the peer group's figure (mean, median, q1, q3, n)
+    position: str | None
+    reference: float | None    # the second benchmark's mean (e.g. the 2018 study), if given
+
+
+@dataclass(frozen=True)
+class PeerComparison:
+    peers: PeerGroup
+    capabilities: list[PeerRow]
+    effects: list[PeerRow]
+    reference: Benchmark | None
+
+    @property
+    def benchmark(self) -> Benchmark:
+        return self.peers.benchmark
+
+
+def compare(analysis: Analysis, bench: Benchmark,
+            reference: Benchmark | None = None) -> PeerComparison:
+    """The organisation against its peer group in ``bench``; ``reference`` adds its means."""
+    peers = peer_group(bench, analysis.org.profile.level)
+
+    def row(key: str, score: float, figures: dict[str, Figure], ref: Figure | None) -> PeerRow:
+        figure = figures.get(key, Figure())
+        return PeerRow(key, score, figure, quartile_position(score, figure),
+                       ref.mean if ref is not None else None)
+
+    caps = [row(c.key, c.score, peers.group.capabilities,
+                reference.capability(c.key) if reference else None)
+            for c in analysis.capabilities]
+    effects = [row(e.key, e.score, peers.group.effects,
+                   reference.effect(e.key) if reference else None) for e in analysis.effects]
+    return PeerComparison(peers, caps, effects, reference)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    before: float
+    now: float
+
+    @property
+    def change(self) -> float:
+        return round1(self.now - self.before)
+
+
+@dataclass(frozen=True)
+class Progress:
+    previous: Org
+    current: Org
+    capabilities: list[Change]
+    effects: list[Change]
+
+    @property
+    def improved(self) -> list[Change]:
+        return [c for c in self.capabilities + self.effects if c.change > 0]
+
+    @property
+    def declined(self) -> list[Change]:
+        return [c for c in self.capabilities + self.effects if c.change < 0]
+
+
+def progress(org: Org, fw: Framework) -> Progress | None:
+    """The change per capability and effect area since the organisation's earlier assessment."""
+    before = org.previous
+    if before is None:
+        return None
+    caps = [Change(k, round1(before.capability_scores[k]), round1(org.capability_scores[k]))
+            for k in fw.capability_keys]
+    effects = [Change(k, round1(before.profile.effects[k]), round1(org.profile.effects[k]))
+               for k in fw.effect_keys]
+    return Progress(before, org, caps, effects)
+
+
+# --------------------------------------------------------------------------- briefing context
+
+
+def group_label(peers: PeerGroup, t) -> str:
+    return t("peer_group_" + (peers.level or "all"))
+
+
+def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framework,
+                     t) -> tuple[dict, dict]:
+    """What the survey, progress and peer partials need, and their charts, by name.
+
+    ``benchmarks`` are all the benchmarks given, the primary first. Every built one gets a
+    peer comparison; the first study among them is shown beside it as a second reference.
+    """
+    from . import charts
+
+    org = analysis.org
+    context: dict = {"survey": None, "progress": None, "peers": []}
+    drawn = {}
+    if org.respondents:
+        from .survey import SPREAD_FINDING, answer_columns  # pandas: only for survey profiles
+
+        rows = [(c.heading(t.lang), org.spread[c.key]) for c in answer_columns(fw)
+                if c.key in org.spread]
+        wide = [(label, s) for label, s in rows
+                if s["n"] >= 2 and s["max"] - s["min"] >= SPREAD_FINDING - 1e-9]
+        wide.sort(key=lambda item: -(item[1]["max"] - item[1]["min"]))
+        context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
+                             "single": org.respondents == 1, "threshold": SPREAD_FINDING}
+        cap_rows = [r for r, c in zip(rows, answer_columns(fw), strict=False)
+                    if c.kind != "impact"]
+        drawn["spread"] = charts.spread(cap_rows, t, t("spread_title", n=org.respondents),
+                                        SPREAD_FINDING)
+    prog = progress(org, fw)
+    if prog is not None:
+        context["progress"] = prog
+        drawn["progress"] = charts.progress(prog, t, t(
+            "progress_title", name=org.name, before=t.date(prog.previous.profile.assessed),
+            now=t.date(org.profile.assessed)))
+    reference = next((b for b in benchmarks if b.kind == "study"), None)
+    seen = set()
+    for bench in benchmarks:
+        if bench.kind != "built" or bench.id in seen:
+            continue
+        seen.add(bench.id)
+        pc = compare(analysis, bench, reference)
+        context["peers"].append(pc)
+        title = t("peers_title", benchmark=bench.title(t.lang), group=group_label(pc.peers, t),
+                  n=pc.peers.n)
+        drawn[f"peers-{bench.id}"] = charts.peers(pc, t, title)
+    return context, drawn
