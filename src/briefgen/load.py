@@ -298,11 +298,27 @@ def load_org(spec: str | Path, bundle: DataBundle) -> Org:
     data, node = read_yaml(path)
     org = validate_profile(data, bundle, _display(path), node)
     if org.profile.previous:
-        prev_path = (path.parent / org.profile.previous)
+        prev_path = _previous_path(path, org.profile.previous, node)
         prev_data, prev_node = read_yaml(prev_path)
         prev = validate_profile(prev_data, bundle, _display(prev_path), prev_node)
         org = org.model_copy(update={"previous": prev})
     return org
+
+
+def _previous_path(path: Path, previous: str, node: yaml.Node | None) -> Path:
+    """The earlier profile named by ``previous``: only a .yaml file beside this profile."""
+    line = _line_of(node, ("previous",))
+    where = f"{_display(path)}:{line}" if line else _display(path)
+    given = Path(previous)
+    folder = path.parent.resolve()
+    candidate = (folder / given).resolve()
+    if (given.is_absolute() or ".." in given.parts or "://" in previous
+            or given.suffix not in (".yaml", ".yml") or not candidate.is_relative_to(folder)):
+        raise InputError(f"{where}: previous: '{previous[:80]}' is not allowed (allowed: the "
+                         "file name of a .yaml profile in the same folder, without '..')")
+    if not candidate.is_file():
+        raise InputError(f"{where}: previous: '{previous[:80]}' not found in {_display(folder)}")
+    return candidate
 
 
 def _score_problem(value: Any) -> str | None:
