@@ -103,8 +103,8 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
         d.add(_text(x + 3, y + 1, t.num(level, 0), 6.5, color=MUTED))
     for i, cap in enumerate(caps):
         x, y = point(i, 5)
-        dashed = [2, 2] if not cap.reported else None
-        d.add(Line(cx, cy, x, y, strokeColor=MUTED if dashed else GRID, strokeWidth=0.7,
+        dashed = [3, 3] if not cap.reported else None
+        d.add(Line(cx, cy, x, y, strokeColor=MUTED if dashed else GRID, strokeWidth=0.9,
                    strokeDashArray=dashed))
 
     org_points = [c for i, cap in enumerate(caps) for c in point(i, cap.score)]
@@ -131,7 +131,7 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
             y -= 9 * len(lines)
         for j, line in enumerate(lines):
             d.add(_text(x, y + 9 * (len(lines) - j), line, 8.5, anchor, bold=True))
-        d.add(_text(x, y, value, 8, anchor, color=MUTED if cap.reported else BENCH))
+        d.add(_text(x, y, value, 8, anchor, color=MUTED))
 
     _legend(d, 8, h - 14, [("org", t("legend_org")), ("bench", t("legend_bench")),
                            ("missing", t("legend_missing"))])
@@ -152,8 +152,8 @@ def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> Non
         elif kind == "tick":
             d.add(Line(x + 7, y - 4, x + 7, y + 6, strokeColor=BENCH, strokeWidth=2))
         else:
-            d.add(Line(x, y + 1, x + 14, y + 1, strokeColor=MUTED, strokeWidth=0.8,
-                       strokeDashArray=[2, 2]))
+            d.add(Line(x, y + 1, x + 16, y + 1, strokeColor=MUTED, strokeWidth=0.9,
+                       strokeDashArray=[3, 3]))
         d.add(_text(x + 19, y - 2, label, 8))
         x += 19 + pdfmetrics.stringWidth(label, FONT, 8) + 16
 
@@ -184,7 +184,11 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
             d.add(_text(label_w, y + 12 - 10 * j, line, 8.5, "end", bold=True))
         bar = (x1 - x0) * (eff.score - 1) / 4
         d.add(Rect(x0, y, max(bar, 1.5), 14, fillColor=ORG, strokeColor=None))
-        d.add(_text(x0 + max(bar, 1.5) + 4, y + 3.5, t.num(eff.score), 8, bold=True))
+        if bar > 30:  # inside the bar's end, clear of the benchmark marker
+            d.add(_text(x0 + bar - 4, y + 3.5, t.num(eff.score), 8, "end", bold=True,
+                        color=white))
+        else:
+            d.add(_text(x0 + max(bar, 1.5) + 4, y + 3.5, t.num(eff.score), 8, bold=True))
         if eff.benchmark is not None:
             bx = x0 + (x1 - x0) * (eff.benchmark - 1) / 4
             d.add(Line(bx, y - 4, bx, y + 18, strokeColor=BENCH, strokeWidth=2.2))
@@ -289,7 +293,7 @@ def importance(analysis: Analysis, t: Texts) -> Chart:
 def gauge(key: str, score: float, benchmark: float | None, t: Texts) -> Chart:
     """A 1-5 strip with the score and the benchmark, for a capability's own section."""
     register_fonts()
-    w, h = 300, 46
+    w, h = 236, 46
     x0, x1, y = 12, w - 12, 22
     d = Drawing(w, h)
     d.add(Rect(x0, y - 3, x1 - x0, 6, fillColor=PALE, strokeColor=None))
