@@ -1,0 +1,257 @@
+"""Surveys: reading, validation, aggregation against hand-computed values, and the round trip
+questionnaire -> filled in with openpyxl -> briefing PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from briefgen.cli import cli
+from briefgen.errors import InputError
+from briefgen.load import load_data
+from briefgen.pipeline import Briefgen, Options
+from briefgen.survey import (
+    META,
+    answer_columns,
+    disagreements,
+    importance_median,
+    read_survey,
+    survey_org,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_data()
+
+
+@pytest.fixture(scope="module")
+def keys(bundle):
+    return [c.key for c in answer_columns(bundle.framework)]
+
+
+def write_csv(path: Path, keys: list[str], rows: list[dict], base: float = 3) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*META, *keys])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: base for k in keys} | row)
+    return path
+
+
+def person(org="org-a", who="p1", date="2026-10-01", level="municipal", **answers) -> dict:
+    return {"org_id": org, "org_name": org.title(), "level": level, "respondent": who,
+            "date": date, "importance": "top3", **{k.replace("__", "."): v
+                                                   for k, v in answers.items()}}
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def test_aggregation_matches_hand_computed_values(bundle):
+    survey = read_survey(FIXTURE, bundle)
+    org = survey_org(survey, "region-x", bundle)
+    assert org.respondents == 3                      # AL, BK, CM: 15, 18 and 20 October
+    assert org.profile.assessed.isoformat() == "2026-10-20"
+    # digital_leadership answers 2, 4, 5: mean 11/3, sample sd sqrt(((-5/3)^2+(1/3)^2+(4/3)^2)/2)
+    s = org.spread["digital_leadership"]
+    assert s["mean"] == pytest.approx(11 / 3, abs=1e-4)
+    assert (s["min"], s["max"], s["n"]) == (2, 5, 3)
+    assert s["sd"] == pytest.approx((14 / 3 / 2) ** 0.5, abs=1e-4)   # 1.5275
+    # partnerships: BK left it blank, so the mean is of AL's 3 and CM's 4 only
+    assert org.spread["partnerships"]["n"] == 2
+    assert org.capability_scores["partnerships"] == pytest.approx(3.5)
+    # a composite capability is the mean of its sub-questions' means:
+    # collect_store (4+2+3)/3 = 3, insight (3+3+4)/3 = 10/3 -> (3 + 10/3) / 2 = 19/6
+    assert org.capability_answers["data_access_security"] == {
+        "collect_store": pytest.approx(3.0), "insight": pytest.approx(10 / 3)}
+    assert org.capability_scores["data_access_security"] == pytest.approx(19 / 6)
+    assert org.profile.effects["citizen_centric"] == pytest.approx(3.0)
+    # importance answers top3, most_important, important: the median is top3
+    assert org.profile.importance == "top3"
+    # the finding: ranges of 2 or more, widest first
+    assert disagreements(org, bundle.framework) == [
+        "digital_leadership", "data_access_security.collect_store", "effects.citizen_centric"]
+
+
+def test_earlier_rows_become_the_previous_assessment(bundle):
+    org = survey_org(read_survey(FIXTURE, bundle), "region-x", bundle)
+    prev = org.previous
+    assert prev is not None and prev.respondents == 2
+    assert prev.profile.assessed.isoformat() == "2025-09-03"
+    assert prev.capability_scores["digital_leadership"] == pytest.approx(2.0)
+    assert prev.capability_scores["competence_diversity"] == pytest.approx(2.5)
+    assert prev.previous is None
+
+
+def test_one_respondent_is_used_with_a_warning(bundle, caplog):
+    survey = read_survey(FIXTURE, bundle)
+    org = survey_org(survey, "kommun-a", bundle)
+    assert org.respondents == 1
+    assert org.spread["partnerships"] == {"mean": 4.0, "min": 4.0, "max": 4.0, "sd": 0.0,
+                                          "n": 1.0}
+    assert any("kommun-a has one respondent" in w for w in survey.warnings)
+    assert disagreements(org, bundle.framework) == []
+
+
+def test_importance_median_prefers_the_more_important_of_two():
+    assert importance_median(["important", "top3"]) == "top3"
+    assert importance_median(["not_prioritised", "important", "important"]) == "important"
+    assert importance_median(["", ""]) is None
+
+
+def test_answers_dated_within_the_window_are_one_assessment(bundle, keys, tmp_path):
+    rows = [person(who="a", date="2026-08-01"), person(who="b", date="2026-09-25"),
+            person(who="c", date="2026-05-01")]
+    org = survey_org(read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle), "org-a",
+                     bundle)
+    assert org.respondents == 2 and org.previous.respondents == 1
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_columns_not_matching_the_framework_say_which(bundle, keys, tmp_path):
+    renamed = [k if k != "partnerships" else "partnership" for k in keys
+               if k != "data_access_security.insight"]
+    path = tmp_path / "bad.csv"
+    path.write_text(",".join([*META, *renamed]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_survey(path, bundle)
+    text = str(err.value)
+    assert "missing columns: partnerships, data_access_security.insight" in text
+    assert "unknown column 'partnership'; did you mean 'partnerships'?" in text
+
+
+def test_out_of_range_and_text_answers_name_row_and_column(bundle, keys, tmp_path):
+    rows = [person(who="a", partnerships=7), person(who="b", digital_leadership="high")]
+    with pytest.raises(InputError) as err:
+        read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle)
+    text = str(err.value)
+    assert "s.csv: row 2: partnerships: 7 is outside 1-5" in text
+    assert "s.csv: row 3: digital_leadership: 'high' is not a number" in text
+
+
+def test_missing_answers_are_left_out_with_a_warning(bundle, keys, tmp_path):
+    rows = [person(who="a", partnerships=""), person(who="b", partnerships=5)]
+    survey = read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle)
+    assert survey.warnings == ["s.csv: row 2 (org-a): no answer to partnerships; left out of "
+                               "those questions"]
+    org = survey_org(survey, "org-a", bundle)
+    assert org.capability_scores["partnerships"] == 5
+
+
+def test_a_question_nobody_answered_is_an_error(bundle, keys, tmp_path):
+    rows = [person(who="a", partnerships=""), person(who="b", partnerships="")]
+    survey = read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle)
+    with pytest.raises(InputError, match="no respondent answered partnerships"):
+        survey_org(survey, "org-a", bundle)
+
+
+def test_duplicate_respondents_are_refused(bundle, keys, tmp_path):
+    rows = [person(who="Anna"), person(who="bo"), person(who="anna ", date="2026-10-03")]
+    with pytest.raises(InputError) as err:
+        read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle)
+    assert "rows 2, 4: respondent 'Anna' of org-a answers more than once" in str(err.value)
+
+
+def test_bad_meta_values_are_listed_together(bundle, keys, tmp_path):
+    rows = [person(level="regonal"), person(who="b", date="15/10/2026"),
+            person(who="c", org="Org A"), person(who="d", importance="very")]
+    with pytest.raises(InputError) as err:
+        read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle)
+    text = str(err.value)
+    assert "row 2: level: 'regonal' is not allowed; did you mean 'regional'?" in text
+    assert "row 3: date: '15/10/2026' is not a date (allowed: YYYY-MM-DD" in text
+    assert "row 4: org_id: 'Org A' is not a valid id" in text
+    assert "row 5: importance: 'very' is not allowed" in text
+
+
+def test_an_organisation_not_in_the_survey(bundle):
+    with pytest.raises(InputError, match="no answers for organisation 'region-y'; did you mean "
+                       "'region-x'"):
+        survey_org(read_survey(FIXTURE, bundle), "region-y", bundle)
+
+
+def test_semicolons_and_decimal_commas(bundle, keys, tmp_path):
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";")
+    writer.writerow([*META, *keys])
+    writer.writerow(["org-a", "Org A", "state", "x", "2026-01-02", "important",
+                     *["2,5"] * len(keys)])
+    path = tmp_path / "semi.csv"
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    org = survey_org(read_survey(path, bundle), "org-a", bundle)
+    assert org.capability_scores["digital_leadership"] == 2.5
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def fill_questionnaire(path: Path, rows: list[list]) -> None:
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["Svar"]
+    for row in rows:
+        sheet.append(row)
+    wb.save(path)
+
+
+def test_questionnaire_round_trip_to_briefing(bundle, keys, tmp_path):
+    blank = tmp_path / "frågeformulär.xlsx"
+    result = CliRunner().invoke(cli, ["questionnaire", "--lang", "sv", "--out", str(blank)])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(blank)
+    assert wb.sheetnames == ["Instruktioner", "Svar"]
+    sheet = wb["Svar"]
+    assert [c.value for c in sheet[1]] == [*META, *keys]
+    assert sheet["G2"].value == "Digitalt ledarskap"
+    assert any(dv.formula1 == "1" and dv.formula2 == "5"
+               for dv in sheet.data_validations.dataValidation)
+    info = " ".join(str(c.value) for row in wb["Instruktioner"].iter_rows() for c in row)
+    for cap in bundle.framework.capabilities:
+        for q in cap.questions:
+            assert q.text.sv in info
+    assert "Mycket hög grad" in info
+
+    filled = tmp_path / "svar.xlsx"
+    shutil.copy(blank, filled)
+    import datetime as dt
+
+    def answers(value: int, leadership: int) -> list:
+        return [leadership if k == "digital_leadership" else value for k in keys]
+
+    fill_questionnaire(filled, [
+        ["region-q", "Region Q", "regional", "A", dt.date(2026, 10, 1), "top3",
+         *answers(3, 1)],
+        ["region-q", "Region Q", "regional", "B", dt.date(2026, 10, 2), "top3",
+         *answers(4, 4)],
+        ["region-q", "Region Q", "regional", "C", "2026-10-03", "important", *answers(3, 2)],
+        ["region-q", "Region Q", "regional", "A", "2025-10-01", "important", *answers(2, 1)],
+    ])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["make", "--survey", str(filled), "--org", "region-q",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(p.extract_text() for p in PdfReader(out / "region-q.pdf").pages)
+    assert "bygger på 3 personers svar" in text          # the respondent count
+    assert "Ledningen delar inte en bild" in text         # the spread finding
+    assert "svar från 1,0 till 4,0 (spann 3,0, 3 svar)" in text
+    assert "Förändring sedan förra skattningen" in text    # progress from the earlier row
+    assert "Digitalt ledarskap 1,0 2,3 +1,3" in text
+
+
+def test_plain_profile_briefing_has_no_survey_sections(tmp_path):
+    bg = Briefgen(Options(out=tmp_path))
+    analysis, matches = bg.analyse("region-x")
+    html = bg.html(analysis, matches)
+    assert 'id="survey"' not in html and 'id="progress"' not in html
+    assert 'id="peers-' not in html
