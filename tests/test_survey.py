@@ -144,8 +144,9 @@ def test_out_of_range_and_text_answers_name_row_and_column(bundle, keys, tmp_pat
 def test_missing_answers_are_left_out_with_a_warning(bundle, keys, tmp_path):
     rows = [person(who="a", partnerships=""), person(who="b", partnerships=5)]
     survey = read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle)
-    assert survey.warnings == ["s.csv: row 2 (org-a): no answer to partnerships; left out of "
-                               "those questions"]
+    assert len(survey.warnings) == 1
+    assert survey.warnings[0].endswith("s.csv: row 2 (org-a): no answer to partnerships; left "
+                                       "out of those questions")
     org = survey_org(survey, "org-a", bundle)
     assert org.capability_scores["partnerships"] == 5
 
