@@ -67,6 +67,45 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+MAX_EXPANDED_NODES = 100_000
+
+
+def _check_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse a document whose aliases expand to a huge (or endless) tree.
+
+    Few aliases can still nest into a billion values ("billion laughs"); anything that later
+    walks the data would then hang. Count the values as if every alias were copied out.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            kids = ([n for pair in node.value for n in pair]
+                    if isinstance(node, yaml.MappingNode) else
+                    node.value if isinstance(node, yaml.SequenceNode) else [])
+            sizes[key] = 1 + sum(sizes[id(k)] for k in kids)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise InputError(f"{name}:{node.start_mark.line + 1}: malformed YAML: aliases "
+                                 f"(&/*) expand to more than {MAX_EXPANDED_NODES:,} values; "
+                                 "refused")
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise InputError(f"{name}:{node.start_mark.line + 1}: malformed YAML: an alias "
+                             "(*) refers to the value that contains it; refused")
+        active.add(key)
+        stack.append((node, True))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((n, False) for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((n, False) for n in node.value)
+
+
 def _display(path: Path) -> str:
     """Show a path relative to the working directory when it is below it."""
     try:
@@ -94,6 +133,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _check_expansion(node, name)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()

@@ -1,0 +1,351 @@
+"""Hostile input through ``make`` (the CLI and the Python API): a clear error or a harmless
+literal rendering, nothing read outside the allowed folders, no hang and no traceback."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from weasyprint.urls import FatalURLFetchingError
+
+from briefgen import resources
+from briefgen.cli import cli
+from briefgen.errors import InputError, RenderError
+from briefgen.load import validate_profile
+from briefgen.pipeline import Briefgen, Options
+from briefgen.render import SafeFetcher
+
+from .conftest import pdf_text
+
+FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
+SHIPPED_PROFILE = resources.data_dir() / "orgs" / "region-x.yaml"
+LIMIT_S = 10.0
+PASSWD = Path("/etc/passwd")
+# A line of /etc/passwd that must never reach a PDF (every Linux has a root entry).
+SECRET = b"root:x:0:0"
+
+PAYLOADS = [
+    '<img src="file:///etc/passwd">',
+    '<link rel="attachment" href="file:///etc/passwd">',
+    "<style>@import url(http://127.0.0.1:9/)</style>",
+    "{{ 7*7 }}",
+    "{{ ''.__class__ }}",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def make(*args: str):
+    """Run ``briefgen make`` in-process; return the result after checking time and traceback."""
+    start = time.monotonic()
+    result = CliRunner().invoke(cli, ["make", *args])
+    elapsed = time.monotonic() - start
+    assert elapsed < LIMIT_S, f"make took {elapsed:.1f} s"
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    return result
+
+
+def refused(result, *expected: str) -> str:
+    """Check ``make`` failed with one clear line naming each of ``expected``; return it."""
+    assert result.exit_code == 2, result.output
+    message = result.output.strip()
+    assert message.startswith("Error: "), message
+    for part in expected:
+        assert part in message, f"{part!r} not in {message!r}"
+    return message
+
+
+def profile_with(tmp_path: Path, replace: dict[str, str] | None = None,
+                 extra: str = "", name: str = "p.yaml") -> Path:
+    """The shipped region-x profile with some text replaced and lines added, in ``tmp_path``."""
+    text = SHIPPED_PROFILE.read_text("utf-8")
+    for old, new in (replace or {}).items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text + extra, "utf-8")
+    return path
+
+
+def all_bytes(pdf_data: bytes) -> bytes:
+    """The PDF's bytes with every stream decompressed, attachments included."""
+    parts = [pdf_data]
+    with pikepdf.open(io.BytesIO(pdf_data)) as pdf:
+        for obj in pdf.objects:
+            if isinstance(obj, pikepdf.Stream):
+                try:
+                    parts.append(obj.read_bytes())
+                except pikepdf.PdfError:
+                    parts.append(obj.read_raw_bytes())
+    return b"\n".join(parts)
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def no_leak(pdf_data: bytes) -> None:
+    assert SECRET not in all_bytes(pdf_data)
+
+
+def png(width: int, height: int) -> bytes:
+    """A tiny, valid PNG header claiming ``width`` x ``height`` pixels (a decompression bomb)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def archiving() -> Briefgen:
+    """One PDF/A-3b builder for the module: its attachments are searched for leaks too."""
+    return Briefgen(Options(pdf_variant="pdf/a-3b"))
+
+
+# --------------------------------------------------------------------------- text fields
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_markup_and_template_syntax_in_the_data_is_shown_literally(archiving, region_x_profile,
+                                                                  payload):
+    org = validate_profile(dict(region_x_profile, name=payload), archiving.bundle, "api")
+    archiving.renderer.fetcher.refused.clear()
+    start = time.monotonic()
+    data, _ = archiving.pdf(org)
+    assert time.monotonic() - start < LIMIT_S
+    text = flat(pdf_text(data))
+    assert payload in text
+    assert "49" not in text.split(payload)[0][-60:] and "<class" not in text
+    assert archiving.renderer.fetcher.refused == []
+    no_leak(data)
+
+
+def test_markup_through_the_cli_is_shown_literally(tmp_path):
+    name = " ".join(PAYLOADS)
+    assert len(name) <= 200
+    profile = profile_with(tmp_path, {"name: Region X": f"name: {json.dumps(name)}"})
+    result = make("--org", str(profile), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / "out" / "region-x.pdf").read_bytes()
+    assert name in flat(pdf_text(data))
+    no_leak(data)
+
+
+# --------------------------------------------------------------------------- ids and paths
+
+
+@pytest.mark.parametrize("spec", ["../../etc/passwd", "../region-x", "..", "region-x/../../x"])
+def test_org_ids_with_parent_folders_are_refused(tmp_path, spec):
+    message = refused(make("--org", spec, "--out", str(tmp_path)))
+    assert "--org" in message
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_profile_id_with_parent_folders_is_refused(tmp_path):
+    profile = profile_with(tmp_path, {"id: region-x": "id: ../../tmp/evil"})
+    refused(make("--org", str(profile), "--out", str(tmp_path / "out")),
+            "p.yaml:", "id:", "not a valid id")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("previous", ["/etc/passwd", "../../../../etc/passwd.yaml",
+                                      "http://127.0.0.1:9/p.yaml", "notes.txt"])
+def test_previous_profile_outside_the_folder_is_refused(tmp_path, previous):
+    profile = profile_with(tmp_path, extra=f"previous: '{previous}'\n")
+    message = refused(make("--org", str(profile), "--out", str(tmp_path / "out")),
+                      "previous:", "same folder")
+    assert "root:" not in message
+
+
+def test_a_user_template_cannot_read_files_outside_the_allowed_folders(tmp_path):
+    bg = Briefgen(Options(templates=FIXTURES / "templates"))
+    data, _ = bg.pdf("region-x")
+    assert "HOSTILE COVER Region X" in pdf_text(data)
+    assert set(bg.renderer.fetcher.refused) <= {"file:///etc/passwd"}
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert len(pdf.attachments) == 0
+    no_leak(data)
+
+
+def test_a_user_template_cannot_include_files_outside_its_folder(tmp_path):
+    (tmp_path / "_cover.html").write_text('{% include "../../../../etc/passwd" %}')
+    with pytest.raises(RenderError, match="template error"):
+        Briefgen(Options(templates=tmp_path)).pdf("region-x")
+    (tmp_path / "_cover.html").write_text('{% include "/etc/passwd" %}')
+    result = make("--org", "region-x", "--templates", str(tmp_path), "--out", str(tmp_path))
+    assert result.exit_code == 1 and result.output.startswith("Error: template error")
+    assert "root:" not in result.output
+
+
+class FatalFetcher(SafeFetcher):
+    """A fetcher that stops the whole rendering on a refused URL, as WeasyPrint allows."""
+
+    def fetch(self, url, headers=None):
+        try:
+            return super().fetch(url, headers)
+        except ValueError as exc:
+            raise FatalURLFetchingError(str(exc)) from None
+
+
+def test_a_fatal_fetch_error_becomes_a_render_error_not_a_crash():
+    bg = Briefgen(Options(templates=FIXTURES / "templates"))
+    bg.renderer.fetcher = FatalFetcher([resources.templates_dir(), resources.fonts_dir()])
+    with pytest.raises(RenderError, match="could not fetch an asset"):
+        bg.pdf("region-x")
+
+
+def test_the_renderer_survives_a_fatal_fetch_error_for_the_next_briefing():
+    bg = Briefgen(Options())
+    bg.renderer.fetcher = FatalFetcher([resources.templates_dir(), resources.fonts_dir()])
+    analysis, matches = bg.analyse("region-x")
+    html = bg.html(analysis, matches).replace(
+        "<main>", '<main><img src="file:///etc/passwd" alt="x">', 1)
+    with pytest.raises(RenderError, match="could not fetch an asset"):
+        bg.renderer.pdf(html, bg.meta(analysis))
+    data, _ = bg.pdf("kommun-y")  # the same renderer, the next item of a batch
+    assert data.startswith(b"%PDF") and "Ytterby" in pdf_text(data)
+    no_leak(data)
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+@pytest.mark.parametrize("fixture, expected", [
+    ("python-tag.yaml", "YAML tags such as"),
+    ("billion-laughs.yaml", "aliases"),
+    ("duplicate-keys.yaml", "duplicate key 'name'"),
+])
+def test_hostile_yaml_is_refused_with_its_line(tmp_path, fixture, expected):
+    message = refused(make("--org", str(FIXTURES / fixture), "--out", str(tmp_path)),
+                      fixture, expected)
+    assert re.search(rf"{re.escape(fixture)}:\d+: ", message)
+    assert not Path("/tmp/briefgen-pwned").exists()
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1.0e+400", "not a number from 1 to 5"),         # YAML reads it as inf
+    ("1" + "0" * 400, "far too large"),               # an int literal of 10**400
+    ("-" + "9" * 400, "far too large"),
+    ("1e400", "not a number"),                        # YAML 1.1 reads this as a string
+    (".nan", "not a number from 1 to 5"),
+    (".inf", "not a number from 1 to 5"),
+    ("-.inf", "not a number from 1 to 5"),
+])
+def test_huge_numbers_nan_and_inf_are_refused(tmp_path, value, expected):
+    profile = profile_with(tmp_path, {"partnerships: 4": f"partnerships: {value}"})
+    message = refused(make("--org", str(profile), "--out", str(tmp_path / "out")),
+                      "p.yaml:", "capabilities.partnerships", expected)
+    assert len(message) < 300
+
+
+def test_huge_numbers_in_sub_questions_and_impact_are_refused(tmp_path):
+    profile = profile_with(tmp_path, {"collect_store: 3": "collect_store: " + "7" * 500,
+                                      "optimise_tasks: 4": "optimise_tasks: .nan"})
+    refused(make("--org", str(profile), "--out", str(tmp_path / "out")), "2 problems",
+            "capabilities.data_access_security.collect_store", "impact.optimise_tasks")
+
+
+# --------------------------------------------------------------------------- logos
+
+
+def logo_profile(tmp_path: Path, logo: str) -> Path:
+    return profile_with(tmp_path, extra=f"logo: '{logo}'\n")
+
+
+def test_a_logo_is_embedded_on_the_cover_with_alt_text(tmp_path, archiving):
+    from PIL import Image
+
+    Image.new("RGB", (240, 80), (31, 78, 121)).save(tmp_path / "logo.png")
+    profile = logo_profile(tmp_path, "logo.png")
+    archiving.renderer.fetcher.refused.clear()
+    data, _ = archiving.pdf(profile)
+    assert archiving.renderer.fetcher.refused == []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        figures = [o for o in pdf.objects if isinstance(o, pikepdf.Dictionary)
+                   and o.get("/S") == "/Figure"]
+        assert any(str(f.get("/Alt")) == "Logotyp för Region X" for f in figures)
+
+
+def test_an_svg_logo_is_accepted(tmp_path, bg):
+    shutil.copy(FIXTURES / "logo.svg", tmp_path / "logo.svg")
+    org = bg.load(logo_profile(tmp_path, "logo.svg"))
+    assert bg.logo(org).startswith("data:image/svg+xml;base64,")
+
+
+@pytest.mark.parametrize("fixture, expected", [
+    ("entity-bomb.svg", "DTD or entities"),
+    ("external-ref.svg", "not allowed in a logo"),
+    ("external-style.svg", "not allowed in a logo"),
+])
+def test_hostile_svg_logos_are_refused(tmp_path, fixture, expected):
+    shutil.copy(FIXTURES / fixture, tmp_path / "logo.svg")
+    profile = logo_profile(tmp_path, "logo.svg")
+    refused(make("--org", str(profile), "--out", str(tmp_path / "out")),
+            "p.yaml: logo:", expected)
+    assert not (tmp_path / "out").exists()
+
+
+def test_decompression_bombs_are_refused_before_decoding(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "header.png").write_bytes(png(100_000, 100_000))   # 10 giga-pixels, 100 bytes
+    Image.new("1", (6000, 6000)).save(tmp_path / "pillow.png")       # 36 mega-pixels, ~5 kB
+    assert (tmp_path / "pillow.png").stat().st_size < 50_000
+    for name in ("header.png", "pillow.png"):
+        profile = logo_profile(tmp_path, name)
+        refused(make("--org", str(profile), "--out", str(tmp_path / "out")),
+                "p.yaml: logo:", name, "pixels")
+
+
+@pytest.mark.parametrize("logo, expected", [
+    ("../secret.png", "leaves the profile's folder"),
+    ("/etc/passwd.png", "leaves the profile's folder"),
+    ("sub/../../secret.png", "leaves the profile's folder"),
+    ("http://127.0.0.1:9/logo.png", "is a URL"),
+    ("file:///etc/passwd", "is a URL"),
+    ("data:image/png;base64,AAAA", "is a URL"),
+    ("logo.gif", "not a PNG, JPEG or SVG"),
+    ("missing.png", "not found"),
+])
+def test_logo_paths_outside_the_folder_and_urls_are_refused(tmp_path, logo, expected):
+    folder = tmp_path / "client"
+    folder.mkdir()
+    (tmp_path / "secret.png").write_bytes(png(10, 10))
+    profile = logo_profile(folder, logo)
+    refused(make("--org", str(profile), "--out", str(tmp_path / "out")), "logo:", expected)
+
+
+def test_a_symbolic_link_out_of_the_folder_is_refused(tmp_path):
+    folder = tmp_path / "client"
+    folder.mkdir()
+    (tmp_path / "secret.png").write_bytes(png(10, 10))
+    (folder / "logo.png").symlink_to(tmp_path / "secret.png")
+    profile = logo_profile(folder, "logo.png")
+    refused(make("--org", str(profile), "--out", str(tmp_path / "out")), "logo:", "not found")
+
+
+def test_a_file_that_is_not_the_image_it_claims_is_refused(tmp_path):
+    (tmp_path / "logo.png").write_bytes(PASSWD.read_bytes()[:200] if PASSWD.exists() else b"x")
+    message = refused(make("--org", str(logo_profile(tmp_path, "logo.png")),
+                           "--out", str(tmp_path / "out")), "logo:", "not a readable PNG")
+    assert "root:" not in message
+
+
+def test_logo_errors_from_the_api_are_input_errors(tmp_path, bg):
+    org = bg.load(logo_profile(tmp_path, "../x.png"))
+    with pytest.raises(InputError, match="logo"):
+        bg.pdf(org)
