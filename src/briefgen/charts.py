@@ -370,7 +370,7 @@ def peers(comparison, t: Texts, title: str) -> Chart:
     """Per capability and effect area the peer group's middle half (box), median and your score."""
     register_fonts()
     rows = [(t.label(r.key), r) for r in comparison.capabilities + comparison.effects]
-    w, row_h, top, label_w = 480, 22, 44, 170
+    w, row_h, top, label_w = 480, 19, 44, 170
     h = top + row_h * len(rows) + 24
     x0, x1 = label_w + 10, w - 30
     d = Drawing(w, h)
