@@ -256,3 +256,12 @@ def test_plain_profile_briefing_has_no_survey_sections(tmp_path):
     html = bg.html(analysis, matches)
     assert 'id="survey"' not in html and 'id="progress"' not in html
     assert 'id="peers-' not in html
+
+
+def test_one_respondent_briefing_says_so(tmp_path):
+    bg = Briefgen(Options(out=tmp_path, survey=FIXTURE))
+    analysis, matches = bg.analyse("kommun-a")
+    html = bg.html(analysis, matches)
+    assert "bygger på en persons svar" in html
+    assert "Bara en person har svarat" in html
+    assert "Ledningen delar inte en bild" not in html
