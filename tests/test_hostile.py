@@ -349,3 +349,169 @@ def test_logo_errors_from_the_api_are_input_errors(tmp_path, bg):
     org = bg.load(logo_profile(tmp_path, "../x.png"))
     with pytest.raises(InputError, match="logo"):
         bg.pdf(org)
+
+
+# --------------------------------------------------------------------------- CSV and XLSX
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, object]:
+    """A profile as one sheet row: dotted keys (capabilities.partnerships) to cell values."""
+    row: dict[str, object] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            row.update(flatten(value, f"{prefix}{key}."))
+        elif isinstance(value, list):
+            row[f"{prefix}{key}"] = ";".join(map(str, value))
+        else:
+            row[f"{prefix}{key}"] = str(value)
+    return row
+
+
+def write_csv(path: Path, rows: list[dict[str, object]], encoding: str = "utf-8") -> Path:
+    import csv
+
+    with path.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def batch(*args: str):
+    start = time.monotonic()
+    result = CliRunner().invoke(cli, ["batch", *args, "--jobs", "1", "--no-progress"])
+    assert time.monotonic() - start < LIMIT_S
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    return result
+
+
+def test_formulas_in_a_csv_are_text_in_the_pdf_and_quoted_in_the_manifest(tmp_path,
+                                                                          region_x_profile):
+    formula = '=HYPERLINK("http://127.0.0.1:9/","x")+cmd|\' /C calc\'!A0'
+    row = flatten(dict(region_x_profile, name=formula))
+    sheet = write_csv(tmp_path / "clients.csv", [row], encoding="utf-8-sig")  # with a BOM
+    result = batch(str(sheet), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / "out" / "region-x.pdf").read_bytes()
+    assert formula in flat(pdf_text(data))
+    no_leak(data)
+    manifest = (tmp_path / "out" / "manifest.csv").read_text("utf-8")
+    assert "\n=" not in manifest and ",=" not in manifest
+
+
+def test_a_bom_is_read_as_utf8(tmp_path, region_x_profile):
+    from briefgen.tabular import read_rows
+
+    row = flatten(dict(region_x_profile, name="Växjö kommun"))
+    sheet = write_csv(tmp_path / "bom.csv", [row], encoding="utf-8-sig")
+    assert sheet.read_bytes().startswith(b"\xef\xbb\xbf")
+    (read,) = list(read_rows(sheet))
+    assert read.data["id"] == "region-x" and read.data["name"] == "Växjö kommun"
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("id,name\nregion-x,V\xe4xj\xf6\n".encode("latin-1"), "not UTF-8"),
+    (b"id,name\nregion-x,Re\x00gion\n", "NUL bytes"),
+    (b"id,name\nregion-x,\"" + b"x" * 200_000 + b"\"\n", "malformed CSV"),
+])
+def test_broken_csv_files_are_refused_clearly(tmp_path, content, expected):
+    sheet = tmp_path / "clients.csv"
+    sheet.write_bytes(content)
+    result = batch(str(sheet), "--out", str(tmp_path / "out"))
+    refused(result, "clients.csv", expected)
+
+
+def test_a_long_field_fails_its_row_only(tmp_path, region_x_profile):
+    from briefgen.tabular import read_rows
+
+    good = flatten(region_x_profile)
+    long = dict(good, id="kommun-y", name="x" * 50_000)
+    rows = list(read_rows(write_csv(tmp_path / "long.csv", [long, good])))
+    assert rows[0].data is None and "50,000 characters" in rows[0].error
+    assert rows[1].data["id"] == "region-x"
+
+
+def test_a_million_rows_are_refused_while_streaming_within_a_memory_bound(tmp_path):
+    import tracemalloc
+
+    from briefgen.tabular import MAX_ROWS, read_rows
+
+    sheet = tmp_path / "million.csv"
+    with sheet.open("w") as fh:
+        fh.write("id,name\n")
+        fh.writelines(f"org-{i},Org {i}\n" for i in range(1_000_000))
+    start = time.monotonic()
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError, match=f"more than {MAX_ROWS:,} rows"):
+            for _ in read_rows(sheet):
+                pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - start < LIMIT_S
+    assert peak < 20_000_000, f"peak {peak:,} bytes while streaming"
+
+
+def xlsx(path: Path, sheet_xml: str) -> Path:
+    """A minimal XLSX workbook whose first sheet is ``sheet_xml``."""
+    import zipfile
+
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',  # noqa: E501
+        "_rels/.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',  # noqa: E501
+        "xl/workbook.xml": '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',  # noqa: E501
+        "xl/_rels/workbook.xml.rels": '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',  # noqa: E501
+        "xl/worksheets/sheet1.xml": sheet_xml,
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return path
+
+
+def test_an_xlsx_entity_bomb_is_refused(tmp_path):
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol" * 10}">'
+                       for i in range(10))
+    sheet = ('<?xml version="1.0"?><!DOCTYPE worksheet [' + entities + ']>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>'
+             '<row r="2"><c r="A2" t="inlineStr"><is><t>&e9;</t></is></c></row>'
+             '</sheetData></worksheet>')
+    book = xlsx(tmp_path / "bomb.xlsx", sheet)
+    result = batch(str(book), "--out", str(tmp_path / "out"))
+    assert result.exit_code in (1, 2), result.output
+    assert "lollollol" not in result.output
+
+
+def test_formulas_in_an_xlsx_are_never_evaluated(tmp_path, region_x_profile):
+    import openpyxl
+
+    from briefgen.tabular import read_rows
+
+    book = openpyxl.Workbook()
+    row = flatten(region_x_profile)
+    book.active.append(list(row))
+    book.active.append(list(row.values()))
+    book.active["B2"] = '=WEBSERVICE("http://127.0.0.1:9/")'  # the name column
+    book.save(tmp_path / "formula.xlsx")
+    (read,) = list(read_rows(tmp_path / "formula.xlsx"))
+    # No cached value (nothing computed it): the name is missing, never fetched or run.
+    assert "name" not in (read.data or {})
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_unpacking(tmp_path):
+    import zipfile
+
+    from briefgen.tabular import MAX_XLSX_UNPACKED
+
+    book = tmp_path / "bomb.xlsx"
+    zeros = b"\0" * (1 << 20)
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(MAX_XLSX_UNPACKED // len(zeros) + 2):
+                member.write(zeros)
+    assert book.stat().st_size < 1_000_000
+    refused(batch(str(book), "--out", str(tmp_path / "out")), "bomb.xlsx", "unpacks to")
