@@ -179,7 +179,7 @@ def _init_worker(options: Options, level: int) -> None:
 
 def render_task(task: Task) -> Outcome:
     """Render one briefing (in a worker). Failures come back as an :class:`Outcome`, not raised."""
-    from .render import write_atomic
+    from .output import write_atomic
 
     start = time.perf_counter()
     outcome = Outcome(task.index, pid=os.getpid())
@@ -516,7 +516,7 @@ def run_batch(source: Path | str, options: Options | None = None,
                 else:
                     path = out / item.file
                     if outcome.data is not None:
-                        from .render import write_atomic
+                        from .output import write_atomic
 
                         write_atomic(path, outcome.data)
                     item.status, item.error = OK, ""

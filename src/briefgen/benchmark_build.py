@@ -24,7 +24,7 @@ from .analyse import estimate_phase, round1
 from .errors import InputError
 from .load import DataBundle
 from .models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Benchmark
-from .render import write_atomic
+from .output import write_atomic
 from .survey import Survey, capability_scores, read_survey
 from .texts import Texts
 

@@ -10,28 +10,23 @@ import json
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from . import __version__
 from .analyse import Analysis, analyse
-from .charts import draw_all
 from .compare import briefing_context
 from .errors import InputError
 from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
 from .logo import logo_data_uri
 from .match import Matches, match
 from .models import Benchmark, Org
-from .render import (
-    AttachedFile,
-    PdfMeta,
-    Renderer,
-    creation_date,
-    stable_identifier,
-    write_atomic,
-)
+from .output import AttachedFile, PdfMeta, creation_date, stable_identifier, write_atomic
 from .texts import Texts
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +69,13 @@ class Briefgen:
     def __init__(self, options: Options = DEFAULTS):
         self.options = options
         self.bundle: DataBundle = load_data(options.data)
-        self._renderer: Renderer | None = None
+        self._renderer: Renderer | None = None  # built on first use: WeasyPrint loads slowly
 
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
+            from .render import Renderer
+
             self._renderer = Renderer(self.options.templates)
         return self._renderer
 
@@ -124,6 +121,8 @@ class Briefgen:
         return analysis, matches
 
     def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
+        from .charts import draw_all  # ReportLab loads on first use
+
         t = self.texts(lang)
         charts = draw_all(analysis, t)
         log.info("step 4: drew %d charts", len(charts))

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import io
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +30,13 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from . import __version__, resources
 from .errors import RenderError
+from .output import (  # noqa: F401  (re-exported for callers of render)
+    AttachedFile,
+    PdfMeta,
+    creation_date,
+    stable_identifier,
+    write_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,33 +151,6 @@ class Renderer:
                 for a in meta.attachments]
 
 
-@dataclass(frozen=True)
-class AttachedFile:
-    """A file carried inside the PDF (PDF/A-3 associated file), e.g. the input profile."""
-
-    name: str
-    data: bytes
-    description: str
-    relationship: str = "Source"   # ISO 32000-2 AFRelationship: Source, Data, Supplement, ...
-
-
-@dataclass(frozen=True)
-class PdfMeta:
-    title: str
-    author: str
-    subject: str
-    keywords: tuple[str, ...]
-    lang: str
-    created: str                  # ISO 8601, from the assessment date or SOURCE_DATE_EPOCH
-    identifier: bytes             # stable: the same input gives the same bytes
-    attachments: tuple[AttachedFile, ...] = ()
-
-
-# --------------------------------------------------------------------------- PDF accessibility
-# Small additions to what WeasyPrint 70 (pinned) writes, so that the tagged PDF also carries
-# table header scopes, the language of passages marked with lang=, dc:language in XMP, and
-# the PDF/UA identification in the PDF/A variant (WeasyPrint writes one identification only).
-
 _PDFUA_EXTENSION = """<rdf:Description rdf:about=""
  xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
  xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"
@@ -253,33 +230,3 @@ def _build_box_tree_with_lang(box, parent, pdf, *args):
 
 
 weasyprint_tags._build_box_tree = _build_box_tree_with_lang
-
-
-def creation_date(assessed: dt.date) -> str:
-    """The PDF's dates: SOURCE_DATE_EPOCH when set, else noon UTC on the assessment date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        when = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-    else:
-        when = dt.datetime.combine(assessed, dt.time(12, 0), tzinfo=dt.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def stable_identifier(*parts: str) -> bytes:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32].encode()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

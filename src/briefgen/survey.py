@@ -75,7 +75,7 @@ def meta_headings(t) -> dict[str, str]:
 
 def write_questionnaire(path: Path, fw: Framework, t) -> None:
     """Write a blank questionnaire (``.xlsx`` or ``.csv`` by the suffix), atomically."""
-    from .render import write_atomic
+    from .output import write_atomic
 
     path = Path(path)
     suffix = path.suffix.lower()
