@@ -134,3 +134,12 @@ def test_non_utf8_profile_is_refused(tmp_path):
     path.write_bytes("name: Växjö kommun\n".encode("latin-1"))
     with pytest.raises(InputError, match="not UTF-8"):
         read_yaml(path)
+
+
+def test_id_must_match_the_file_name_in_the_orgs_folder(data_dir, region_x_profile):
+    from briefgen.load import load_data
+
+    write_profile(data_dir, region_x_profile | {"id": "region-y"}, name="region-x")
+    with pytest.raises(InputError, match=r"region-x.yaml:\d+: id: 'region-y' differs from the "
+                                         r"file name"):
+        load_org("region-x", load_data(data_dir))

@@ -338,6 +338,11 @@ def load_org(spec: str | Path, bundle: DataBundle) -> Org:
     path = resolve_org(str(spec), bundle)
     data, node = read_yaml(path)
     org = validate_profile(data, bundle, _display(path), node)
+    if path.parent == bundle.orgs_dir() and org.id != path.stem:
+        # `--org ID` must mean the organisation with that id, or batch outputs collide.
+        line = _line_of(node, ("id",))
+        raise InputError(f"{_display(path)}:{line}: id: '{org.id}' differs from the file name; "
+                         f"rename the file to {org.id}.yaml or set id: {path.stem}")
     if org.profile.previous:
         prev_path = _previous_path(path, org.profile.previous, node)
         prev_data, prev_node = read_yaml(prev_path)
