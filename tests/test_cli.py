@@ -23,7 +23,9 @@ def test_analyse_json_has_the_contract_keys(runner):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["org"] == {"id": "region-x", "name": "Region X", "level": "regional",
-                           "assessed": "2026-10-15", "source": data["org"]["source"]}
+                           "assessed": "2026-10-15", "source": data["org"]["source"],
+                           "respondents": None}
+    assert data["spread"] is None
     caps = {c["key"]: c for c in data["capabilities"]}
     assert caps["new_working_methods"]["score"] == 2.0
     assert caps["new_working_methods"]["benchmark"] == 3.1

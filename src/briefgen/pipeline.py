@@ -222,7 +222,9 @@ def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, A
         "briefgen": __version__,
         "lang": t.lang,
         "org": {"id": org.id, "name": org.name, "level": org.profile.level,
-                "assessed": org.profile.assessed.isoformat(), "source": org.source},
+                "assessed": org.profile.assessed.isoformat(), "source": org.source,
+                "respondents": org.respondents},
+        "spread": org.spread or None,    # per question: min, max, sd, n (surveys only)
         "benchmark": {"id": analysis.benchmark.id, "version": analysis.benchmark.version,
                       "organisations": analysis.benchmark.organisations},
         "capabilities": caps,
