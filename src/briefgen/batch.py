@@ -242,11 +242,22 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
     return h.hexdigest()
 
 
-def input_hash(org: Org, assets: str) -> str:
-    exclude: dict[str, Any] = {"source": True, "previous": {"source"}}
-    profile = org.model_dump(mode="json", exclude=exclude)
+def input_hash(org: Org, assets: str, data_root: Path) -> str:
+    """Hash one organisation's input: the validated profile, its logo, and ``assets``.
+
+    The source (file, or file and row) is included: a PDF/A briefing carries it in its
+    attached analysis, so a row that moves is rendered again.
+    """
+    profile = org.model_dump(mode="json")
     text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(f"{assets}\0{text}".encode()).hexdigest()
+    h = hashlib.sha256(f"{assets}\0{text}".encode())
+    if org.profile.logo:  # the image's bytes, found where the pipeline looks for them
+        for folder in (Path(org.source).parent, data_root):
+            candidate = folder / org.profile.logo
+            if candidate.is_file():
+                h.update(candidate.read_bytes())
+                break
+    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- manifest
@@ -479,7 +490,7 @@ def run_batch(source: Path | str, options: Options | None = None,
         if org is None:
             continue
         orgs.append(org)
-        item.input_hash = input_hash(org, assets)
+        item.input_hash = input_hash(org, assets, bundle.root)
         old = before.get(item.file)
         if (old is not None and old.done and old.input_hash == item.input_hash
                 and _intact(out / item.file, old)):
