@@ -101,8 +101,10 @@ def run_sampled(cmd: list[str], out: Path, n: int) -> dict:
             children = []
         for child in children:
             try:
-                if "forkserver" in " ".join(child.cmdline()):
-                    continue  # the fork server itself renders nothing
+                # Workers are forked by the fork server (a child with children of its own,
+                # rendering nothing); the resource tracker renders nothing either.
+                if child.children() or "resource_tracker" in " ".join(child.cmdline()):
+                    continue
                 rss = child.memory_info().rss
             except psutil.Error:
                 continue

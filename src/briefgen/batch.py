@@ -228,8 +228,6 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
     for root in {resources.data_dir(), bundle.root}:
         _hash_files(h, [root / n for n in ("framework.yaml", "recommendations.yaml",
                                            "rules.yaml", "texts.yaml")], root)
-    package = Path(__file__).parent  # the code, so that a development change re-renders too
-    _hash_files(h, package.glob("*.py"), package)
     h.update(benchmark_file.read_bytes())
     for name in RENDER_PACKAGES:
         try:
@@ -242,13 +240,14 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
     return h.hexdigest()
 
 
-def input_hash(org: Org, assets: str, data_root: Path) -> str:
+def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False) -> str:
     """Hash one organisation's input: the validated profile, its logo, and ``assets``.
 
-    The source (file, or file and row) is included: a PDF/A briefing carries it in its
-    attached analysis, so a row that moves is rendered again.
+    ``with_source``: also the source (file, or file and row). A PDF/A-3 briefing carries it in
+    its attached analysis, so there a row that moves is rendered again; elsewhere it is not.
     """
-    profile = org.model_dump(mode="json")
+    exclude: dict[str, Any] = {} if with_source else {"source": True, "previous": {"source"}}
+    profile = org.model_dump(mode="json", exclude=exclude)
     text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     h = hashlib.sha256(f"{assets}\0{text}".encode())
     if org.profile.logo:  # the image's bytes, found where the pipeline looks for them
@@ -490,7 +489,8 @@ def run_batch(source: Path | str, options: Options | None = None,
         if org is None:
             continue
         orgs.append(org)
-        item.input_hash = input_hash(org, assets, bundle.root)
+        item.input_hash = input_hash(org, assets, bundle.root,
+                                     with_source=options.pdf_variant == "pdf/a-3b")
         old = before.get(item.file)
         if (old is not None and old.done and old.input_hash == item.input_hash
                 and _intact(out / item.file, old)):
