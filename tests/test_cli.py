@@ -55,6 +55,13 @@ def test_make_writes_the_pdf_and_prints_its_path(runner, tmp_path):
     assert (tmp_path / "myndighet-z.pdf").read_bytes().startswith(b"%PDF-")
 
 
+def test_make_reports_the_page_count(bg, tmp_path):
+    from pypdf import PdfReader
+
+    result = bg.make("kommun-y", out=tmp_path)
+    assert result.pages == len(PdfReader(result.path).pages) > 10
+
+
 def test_list_shows_the_examples(runner):
     result = runner.invoke(cli, ["list"])
     assert result.exit_code == 0

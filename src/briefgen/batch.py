@@ -190,7 +190,7 @@ def render_task(task: Task) -> Outcome:
     try:
         bg = _briefgen(task.options)
         data, _ = bg.pdf(task.org, task.options.lang)
-        outcome.pages = getattr(bg.renderer, "last_pages", None)
+        outcome.pages = bg.renderer.last_pages
         outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
         if task.path:
             write_atomic(Path(task.path), data)

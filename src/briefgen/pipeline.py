@@ -194,7 +194,7 @@ class Briefgen:
         name = f"{result.org.id}.pdf" if lang == "sv" else f"{result.org.id}-{lang}.pdf"
         path = folder / name
         write_atomic(path, data)
-        result.path, result.pages = path, data.count(b"/Type /Page\n") or None
+        result.path, result.pages = path, self.renderer.last_pages
         return result
 
     def validate(self, org: str | Path) -> Org:
