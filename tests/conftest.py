@@ -1,4 +1,4 @@
-"""Shared fixtures: the shipped data, one reused Briefgen, and the example briefings rendered once."""
+"""Shared fixtures: the shipped data, one reused Briefgen, the example briefings rendered once."""
 
 from __future__ import annotations
 

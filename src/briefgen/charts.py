@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from reportlab.graphics import renderSVG
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
 from reportlab.lib.colors import Color, HexColor, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -325,7 +325,7 @@ def draw_all(analysis: Analysis, t: Texts) -> dict[str, Chart]:
     return {c.name: c for c in charts}
 
 
-# --------------------------------------------------------------------------- surveys, peers, progress
+# ------------------------------------------------------------- surveys, peers, progress
 # (issue 5: charts for survey spread, peer groups of a built benchmark and progress over time)
 
 
@@ -408,7 +408,7 @@ def peers(comparison, t: Texts, title: str) -> Chart:
 
 
 def progress(prog, t: Texts, title: str) -> Chart:
-    """Per capability and effect area the earlier score (ring), the current one (dot), the change."""
+    """Per capability and effect area: the earlier score (ring), the current one (dot)."""
     register_fonts()
     rows = [(t.label(c.key), c) for c in prog.capabilities + prog.effects]
     w, row_h, top, label_w = 480, 21, 44, 170

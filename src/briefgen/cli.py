@@ -101,7 +101,8 @@ class BriefgenGroup(click.Group):
             raise BriefgenFailure(f"{where}{exc.strerror or exc}", 2) from None
 
 
-@click.group(cls=BriefgenGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=BriefgenGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="briefgen")
 @click.option("-v", "--verbose", count=True, help="Log each step (-vv: more).")
 @click.pass_context

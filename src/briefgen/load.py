@@ -162,7 +162,8 @@ def _line_of(node: yaml.Node | None, loc: tuple) -> int | None:
             if child is None:
                 return line
             line, node = key.start_mark.line + 1, child
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and part < len(node.value)):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

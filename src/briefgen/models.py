@@ -1,4 +1,4 @@
-"""Schemas of every input file: the framework, benchmarks, recommendation library, rules and profiles.
+"""Schemas of every input file: framework, benchmarks, recommendation library, rules, profiles.
 
 The models are the contract documented in ``docs/data-format.md``. They are strict (unknown keys
 are errors) so that a typo in a consultant's edit is caught at load time, not in the PDF.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -260,7 +260,7 @@ class Profile(Strict):
     importance: Literal["most_important", "top3", "important", "not_prioritised"]
     impact: dict[str, float]
     effects: dict[str, float]
-    capabilities: dict[str, Union[float, dict[str, float]]]
+    capabilities: dict[str, float | dict[str, float]]
     ranking: list[str] | None = None
     maturity_phase: Literal["mobilised", "embedded", "accelerated", "integrated"] | None = None
     logo: str | None = None
