@@ -366,23 +366,34 @@ def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
     return Chart("spread", _svg(d), t("alt_spread", title=title, items="; ".join(parts)), w, h)
 
 
-def peers(comparison, t: Texts, title: str) -> Chart:
-    """Per capability and effect area the peer group's middle half (box), median and your score."""
-    register_fonts()
-    rows = [(t.label(r.key), r) for r in comparison.capabilities + comparison.effects]
-    w, row_h, top, label_w = 480, 19, 44, 170
+def _row_chart(title: str, rows: list, split: int, row_h: float, right: float, t: Texts):
+    """A titled 1-5 chart with one row per item, a rule between capabilities and effect areas.
+
+    Returns the drawing, the scale's ends and each row's baseline, with its labels drawn.
+    """
+    w, top, label_w = 480, 44, 170
     h = top + row_h * len(rows) + 24
-    x0, x1 = label_w + 10, w - 30
+    x0, x1 = label_w + 10, w - right
     d = Drawing(w, h)
     d.add(_text(0, h - 10, title, 8.5, bold=True))
     _scale_axis(d, x0, x1, h - top + 4, 18, t)
-    split = len(comparison.capabilities)
-    for i, (label, r) in enumerate(rows):
+    baselines = []
+    for i, (label, _) in enumerate(rows):
         y = h - top - row_h * (i + 1) + 8 - (6 if i >= split else 0)
         if i == split:
             d.add(Line(x0 - 170, y + row_h - 3, x1, y + row_h - 3, strokeColor=GRID,
                        strokeWidth=0.6))
         _row_labels(d, label, label_w, y, label_w)
+        baselines.append(y)
+    return d, x0, x1, h, baselines
+
+
+def peers(comparison, t: Texts, title: str) -> Chart:
+    """Per capability and effect area the peer group's middle half (box), median and your score."""
+    register_fonts()
+    rows = [(t.label(r.key), r) for r in comparison.capabilities + comparison.effects]
+    d, x0, x1, h, baselines = _row_chart(title, rows, len(comparison.capabilities), 19, 30, t)
+    for (_, r), y in zip(rows, baselines, strict=True):
         f = r.figure
         if f.q1 is not None and f.q3 is not None:
             q1, q3 = _scale_x(x0, x1, f.q1), _scale_x(x0, x1, f.q3)
@@ -404,26 +415,17 @@ def peers(comparison, t: Texts, title: str) -> Chart:
     d.add(_text(lx + 10, h - 28, t("legend_median"), 7.5))
     parts = [t("alt_peers_item", label=label, score=t.num(r.score), median=t.num(r.figure.median),
                q1=t.num(r.figure.q1), q3=t.num(r.figure.q3)) for label, r in rows]
-    return Chart("peers", _svg(d), t("alt_peers", title=title, items="; ".join(parts)), w, h)
+    return Chart("peers", _svg(d), t("alt_peers", title=title, items="; ".join(parts)),
+                 d.width, h)
 
 
 def progress(prog, t: Texts, title: str) -> Chart:
     """Per capability and effect area: the earlier score (ring), the current one (dot)."""
     register_fonts()
     rows = [(t.label(c.key), c) for c in prog.capabilities + prog.effects]
-    w, row_h, top, label_w = 480, 21, 44, 170
-    h = top + row_h * len(rows) + 24
-    x0, x1 = label_w + 10, w - 50
-    d = Drawing(w, h)
-    d.add(_text(0, h - 10, title, 8.5, bold=True))
-    _scale_axis(d, x0, x1, h - top + 4, 18, t)
-    split = len(prog.capabilities)
-    for i, (label, c) in enumerate(rows):
-        y = h - top - row_h * (i + 1) + 8 - (6 if i >= split else 0)
-        if i == split:
-            d.add(Line(x0 - 170, y + row_h - 3, x1, y + row_h - 3, strokeColor=GRID,
-                       strokeWidth=0.6))
-        _row_labels(d, label, label_w, y, label_w)
+    d, x0, x1, h, baselines = _row_chart(title, rows, len(prog.capabilities), 21, 50, t)
+    w = d.width
+    for (_, c), y in zip(rows, baselines, strict=True):
         bx, nx = _scale_x(x0, x1, c.before), _scale_x(x0, x1, c.now)
         d.add(Line(bx, y + 4, nx, y + 4, strokeColor=ORG, strokeWidth=2.2))
         d.add(Circle(bx, y + 4, 3.4, fillColor=white, strokeColor=MUTED, strokeWidth=1.3))
