@@ -300,7 +300,9 @@ def css_rules(css: str) -> list[tuple[str, dict[str, str]]]:
 
 
 def test_text_colours_in_the_stylesheet_meet_wcag_aa():
-    rules = css_rules((resources.templates_dir() / "briefing.css").read_text("utf-8"))
+    # The colours are defined in common.css, which briefing.css imports.
+    rules = css_rules("\n".join((resources.templates_dir() / name).read_text("utf-8")
+                                for name in ("common.css", "briefing.css")))
     variables = {k: v for sel, d in rules if sel == ":root" for k, v in d.items()}
 
     def colour(value: str) -> str | None:
