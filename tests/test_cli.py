@@ -152,8 +152,9 @@ def test_org_given_as_a_path(runner, data_dir, tmp_path, region_x_profile):
     assert result.exit_code == 0 and '"id": "klient-a"' in result.output
 
 
-@pytest.mark.parametrize("command", ["make", "validate", "analyse", "list"])
+@pytest.mark.parametrize("command", ["make", "validate", "analyse", "list", "batch", "overview",
+                                     "questionnaire", "benchmark build"])
 def test_help_has_an_example(runner, command):
-    result = runner.invoke(cli, [command, "--help"])
+    result = runner.invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and "briefgen " in result.output
