@@ -146,6 +146,8 @@ def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> Non
     for kind, label in items:
         if kind == "org":
             d.add(Rect(x, y - 3, 14, 8, fillColor=ORG_FILL, strokeColor=ORG, strokeWidth=1.4))
+        elif kind == "bar":
+            d.add(Rect(x, y - 3, 14, 8, fillColor=ORG, strokeColor=None))
         elif kind == "bench":
             d.add(_diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=BENCH,
                            strokeWidth=1.4))
@@ -192,9 +194,13 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
         if eff.benchmark is not None:
             bx = x0 + (x1 - x0) * (eff.benchmark - 1) / 4
             d.add(Line(bx, y - 4, bx, y + 18, strokeColor=BENCH, strokeWidth=2.2))
-            d.add(_text(bx, y - 12, f"{t('study_short')} {t.num(eff.benchmark)}", 7, "middle",
-                        color=BENCH))
-    _legend(d, x0, h - 12, [("org", t("legend_org")), ("tick", t("legend_bench"))])
+            label = f"{t('study_short')} {t.num(eff.benchmark)}"
+            width = pdfmetrics.stringWidth(label, FONT, 7)
+            # A white ground keeps the label clear of the grid lines it may cross.
+            d.add(Rect(bx - width / 2 - 1.5, y - 14, width + 3, 9, fillColor=white,
+                       strokeColor=None))
+            d.add(_text(bx, y - 12, label, 7, "middle", color=BENCH))
+    _legend(d, x0, h - 12, [("bar", t("legend_org")), ("tick", t("legend_bench"))])
     parts = [t("alt_bar_item", label=t.label(e.key), score=t.num(e.score),
                benchmark=t.num(e.benchmark)) for e in rows]
     return Chart("effects", _svg(d), t("alt_effects", items="; ".join(parts)), w, h)
