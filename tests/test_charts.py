@@ -1,4 +1,4 @@
-"""Charts: valid SVG, the shipped font, dashed axes where the study is silent, alt text from data."""
+"""Charts: valid SVG in the shipped font, dashed axes where the study is silent, alt text."""
 
 from __future__ import annotations
 

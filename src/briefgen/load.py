@@ -262,17 +262,31 @@ def _check_library(library: Library, framework: Framework, name: str) -> None:
         raise DataError(problems)
 
 
+def _file_or_id(spec: str, option: str, an_id: str, file_kind: str) -> Path | None:
+    """``spec`` as a YAML file if it looks like a path (it must exist), else None for a valid id.
+
+    Anything else, ``../../etc/x`` included, is refused before it reaches the file system.
+    """
+    path = Path(spec)
+    if path.suffix in (".yaml", ".yml") or "/" in spec or "\\" in spec:
+        if path.suffix not in (".yaml", ".yml"):
+            raise InputError(f"{option}: '{spec}' is neither {an_id} id (lower-case letters, "
+                             f"digits and '-') nor a .yaml {file_kind}")
+        if not path.is_file():
+            raise InputError(f"{spec}: {file_kind} not found")
+        return path
+    if not SLUG_RE.match(spec):
+        raise InputError(f"{option}: '{spec}' is not a valid {an_id.split()[-1]} id "
+                         "(allowed: lower-case letters, digits and '-')")
+    return None
+
+
 def benchmark_path(spec: str | Path | None, bundle: DataBundle) -> Path:
     """Resolve ``--benchmark``: a file path, or an id looked up in ``benchmarks/``."""
     spec = str(spec) if spec else DEFAULT_BENCHMARK
-    candidate = Path(spec)
-    if candidate.suffix in (".yaml", ".yml") or "/" in spec or "\\" in spec:
-        if not candidate.is_file():
-            raise InputError(f"{spec}: benchmark file not found")
-        return candidate
-    if not SLUG_RE.match(spec):
-        raise InputError(f"--benchmark: '{spec}' is neither a file nor a benchmark id "
-                         "(lower-case letters, digits and '-')")
+    given = _file_or_id(spec, "--benchmark", "a benchmark", "benchmark file")
+    if given is not None:
+        return given
     folders = [bundle.root / "benchmarks", resources.data_dir() / "benchmarks"]
     for folder in folders:
         path = folder / f"{spec}.yaml"
@@ -316,17 +330,9 @@ def list_orgs(bundle: DataBundle) -> list[Path]:
 
 def resolve_org(spec: str, bundle: DataBundle) -> Path:
     """Turn ``--org`` (an id in ``DATA/orgs`` or the path of a profile) into a file path."""
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml") or "/" in spec or "\\" in spec:
-        if path.suffix not in (".yaml", ".yml"):
-            raise InputError(f"--org: '{spec}' is neither an organisation id (lower-case letters, "
-                             "digits and '-') nor a .yaml profile")
-        if not path.is_file():
-            raise InputError(f"{spec}: profile not found")
-        return path
-    if not SLUG_RE.match(spec):
-        raise InputError(f"--org: '{spec}' is not a valid organisation id "
-                         "(allowed: lower-case letters, digits and '-')")
+    given = _file_or_id(spec, "--org", "an organisation", "profile")
+    if given is not None:
+        return given
     candidate = bundle.orgs_dir() / f"{spec}.yaml"
     if candidate.is_file():
         return candidate
