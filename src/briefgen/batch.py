@@ -33,6 +33,7 @@ from . import __version__, resources
 from .errors import BriefgenError, InputError
 from .load import DataBundle, benchmark_path, load_benchmark, load_data, load_org, validate_profile
 from .models import Org
+from .output import pdf_name, write_atomic
 from .pipeline import Options
 from .tabular import Row, read_rows
 
@@ -179,8 +180,6 @@ def _init_worker(options: Options, level: int) -> None:
 
 def render_task(task: Task) -> Outcome:
     """Render one briefing (in a worker). Failures come back as an :class:`Outcome`, not raised."""
-    from .output import write_atomic
-
     start = time.perf_counter()
     outcome = Outcome(task.index, pid=os.getpid())
     if task.version != __version__:
@@ -263,12 +262,7 @@ def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False
 
 
 def _write_atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, text.encode("utf-8"))
 
 
 def harmless(value: Any) -> Any:
@@ -326,11 +320,6 @@ def _remove_temporaries(out: Path) -> None:
         if tmp.name.startswith((".manifest.", f".{MANIFEST_CSV}", f".{MANIFEST_JSON}")) \
                 or ".pdf." in tmp.name:
             tmp.unlink(missing_ok=True)
-
-
-def pdf_name(org_id: str, lang: str) -> str:
-    """The file name ``briefgen make`` gives a briefing."""
-    return f"{org_id}.pdf" if lang == "sv" else f"{org_id}-{lang}.pdf"
 
 
 # --------------------------------------------------------------------------- the batch
@@ -527,8 +516,6 @@ def run_batch(source: Path | str, options: Options | None = None,
                 else:
                     path = out / item.file
                     if outcome.data is not None:
-                        from .output import write_atomic
-
                         write_atomic(path, outcome.data)
                     item.status, item.error = OK, ""
                     item.pages, item.bytes, item.sha256 = (outcome.pages, outcome.bytes,

@@ -41,6 +41,11 @@ class PdfMeta:
 # table header scopes, the language of passages marked with lang=, dc:language in XMP, and
 # the PDF/UA identification in the PDF/A variant (WeasyPrint writes one identification only).
 
+def pdf_name(org_id: str, lang: str) -> str:
+    """The file name of a briefing: ``ID.pdf`` in Swedish, ``ID-LANG.pdf`` in another language."""
+    return f"{org_id}.pdf" if lang == "sv" else f"{org_id}-{lang}.pdf"
+
+
 def creation_date(assessed: dt.date) -> str:
     """The PDF's dates: SOURCE_DATE_EPOCH when set, else noon UTC on the assessment date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")

@@ -22,7 +22,14 @@ from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
 from .logo import logo_data_uri
 from .match import Matches, match
 from .models import Benchmark, Org
-from .output import AttachedFile, PdfMeta, creation_date, stable_identifier, write_atomic
+from .output import (
+    AttachedFile,
+    PdfMeta,
+    creation_date,
+    pdf_name,
+    stable_identifier,
+    write_atomic,
+)
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -191,8 +198,7 @@ class Briefgen:
         data, result = self.pdf(org, lang)
         lang = lang or self.options.lang
         folder = Path(out or self.options.out)
-        name = f"{result.org.id}.pdf" if lang == "sv" else f"{result.org.id}-{lang}.pdf"
-        path = folder / name
+        path = folder / pdf_name(result.org.id, lang)
         write_atomic(path, data)
         result.path, result.pages = path, self.renderer.last_pages
         return result
