@@ -86,3 +86,12 @@ def test_made_from_another_directory_with_the_installed_command(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(out / "region-x.pdf")
     assert PdfReader(io.BytesIO((out / "region-x.pdf").read_bytes())).pages
+
+
+def test_no_effect_section_when_no_area_is_below_the_study(rendered, bg):
+    _, matches = bg.analyse("myndighet-z")
+    assert matches.effect_practices == {}
+    text = pdf_text(rendered[("myndighet-z", "sv")])
+    assert "Effektområden att lyfta" not in text
+    assert "Inget effektområde ligger under studiens medel." in text
+    assert "Effektområden att lyfta" in pdf_text(rendered[("kommun-y", "sv")])
