@@ -515,3 +515,32 @@ def test_an_xlsx_zip_bomb_is_refused_before_unpacking(tmp_path):
                 member.write(zeros)
     assert book.stat().st_size < 1_000_000
     refused(batch(str(book), "--out", str(tmp_path / "out")), "bomb.xlsx", "unpacks to")
+
+
+def test_a_survey_zip_bomb_or_entity_bomb_is_refused(tmp_path):
+    import zipfile
+
+    from briefgen.survey import MAX_SURVEY_UNPACKED
+
+    book = tmp_path / "answers.xlsx"
+    zeros = b"\0" * (1 << 20)
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(MAX_SURVEY_UNPACKED // len(zeros) + 2):
+                member.write(zeros)
+    result = CliRunner().invoke(cli, ["make", "--survey", str(book), "--org", "region-x",
+                                      "--out", str(tmp_path / "out")])
+    refused(result, "answers.xlsx", "unpacks to")
+
+    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol" * 10}">'
+                       for i in range(10))
+    sheet = ('<?xml version="1.0"?><!DOCTYPE worksheet [' + entities + ']>'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>org_id</t></is></c></row>'
+             '<row r="2"><c r="A2" t="inlineStr"><is><t>&e9;</t></is></c></row>'
+             '</sheetData></worksheet>')
+    bomb = xlsx(tmp_path / "entities.xlsx", sheet)
+    result = CliRunner().invoke(cli, ["make", "--survey", str(bomb), "--org", "region-x",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "lollollol" not in result.output and "Traceback" not in result.output

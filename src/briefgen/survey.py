@@ -26,12 +26,14 @@ from . import resources
 from .errors import InputError
 from .load import DataBundle, _display, did_you_mean, validate_profile
 from .models import IMPACTS, IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Framework, Org, Text
+from .tabular import check_xlsx
 from .texts import _strings
 
 log = logging.getLogger(__name__)
 
 META = ("org_id", "org_name", "level", "respondent", "date", "importance")
 MAX_SURVEY_BYTES = 50_000_000
+MAX_SURVEY_UNPACKED = 100_000_000   # an XLSX survey's unpacked size, against zip bombs
 ROUND_DAYS = 60          # answers this many days or less before an assessment's latest belong to it
 ANSWER_SHEET = {"sv": "Svar", "en": "Answers"}
 INSTRUCTION_SHEET = {"sv": "Instruktioner", "en": "Instructions"}
@@ -214,6 +216,8 @@ def _read_table(path: Path, name: str) -> tuple[pd.DataFrame, int]:
         raise InputError(f"{name}: the file is {size:,} bytes; at most {MAX_SURVEY_BYTES:,} "
                          "allowed")
     if suffix == ".xlsx":
+        # pandas holds the whole sheet in memory: a tighter bound than the streaming batch.
+        check_xlsx(path, name, MAX_SURVEY_UNPACKED)
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
                                    engine="openpyxl")

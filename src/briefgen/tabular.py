@@ -248,19 +248,27 @@ def read_csv(path: Path) -> Iterator[Row]:
             raise InputError(f"{name} line {reader.line_num}: malformed CSV: {exc}") from None
 
 
-def read_xlsx(path: Path) -> Iterator[Row]:
-    """Read the first worksheet of an XLSX workbook (cached values of formulas)."""
-    _check_size(path)
-    name = _display(path)
+def check_xlsx(path: Path, name: str, limit: int = MAX_XLSX_UNPACKED) -> None:
+    """Refuse a file that is no zip, or whose members unpack to more than ``limit`` bytes.
+
+    The sizes come from the zip's directory, so a zip bomb is refused before anything is
+    unpacked.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError):
         raise InputError(f"{name}: not an XLSX workbook (save it as 'Excel Workbook .xlsx')") \
             from None
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise InputError(f"{name}: unpacks to {unpacked:,} bytes; at most "
-                         f"{MAX_XLSX_UNPACKED:,} allowed")
+    if unpacked > limit:
+        raise InputError(f"{name}: unpacks to {unpacked:,} bytes; at most {limit:,} allowed")
+
+
+def read_xlsx(path: Path) -> Iterator[Row]:
+    """Read the first worksheet of an XLSX workbook (cached values of formulas)."""
+    _check_size(path)
+    name = _display(path)
+    check_xlsx(path, name)
     import openpyxl  # imported here: only sheets need it
 
     try:
