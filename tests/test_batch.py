@@ -210,3 +210,17 @@ def test_overview_of_the_batch(tmp_path):
     assert "Digital transformation i portföljen" in text and "Alfa kommun" in text
     assert "Delta myndighet" in text and "Portföljens median" in text
     assert "left out: " in run.output and "mixed.csv row 3" in run.output  # and why
+
+
+def test_a_survey_is_batched_per_organisation_with_its_spread(tmp_path):
+    survey = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
+    result = CliRunner().invoke(cli, ["batch", str(survey), "--out", str(tmp_path / "out"),
+                                      "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
+    items = {item["id"]: item for item in manifest["items"]}
+    assert set(items) == {"region-x", "kommun-a"}
+    assert items["region-x"]["row"] == 2 and items["region-x"]["status"] == "ok"
+    text = "\n".join(page.extract_text()
+                     for page in PdfReader(tmp_path / "out" / "region-x.pdf").pages)
+    assert "Svaren och spridningen" in text and "3 personers svar" in text

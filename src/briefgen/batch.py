@@ -35,7 +35,7 @@ from .load import DataBundle, benchmark_path, load_benchmark, load_data, load_or
 from .models import Org
 from .output import pdf_name, write_atomic
 from .pipeline import Options
-from .tabular import Row, read_rows
+from .tabular import Row, is_survey, read_rows
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +345,27 @@ def load_rows(rows: Iterable[Row], bundle: DataBundle) -> Iterator[tuple[Row, Or
         yield row, org, ""
 
 
+def survey_orgs(source: Path, bundle: DataBundle) -> Iterator[tuple[Row, Org | None, str]]:
+    """Each organisation of a survey, aggregated over its respondents."""
+    from .survey import read_survey, survey_org  # pandas: only for surveys
+
+    survey = read_survey(source, bundle)
+    for org_id in survey.org_ids():
+        rows = survey.frame.loc[survey.frame["org_id"] == org_id, "row"]
+        row = Row(number=int(rows.min()), name=f"{survey.source} ({org_id})", data={"id": org_id})
+        try:
+            yield row, survey_org(survey, org_id, bundle), ""
+        except InputError as exc:
+            yield row, None, one_line(str(exc))
+
+
+def source_orgs(source: Path, bundle: DataBundle) -> Iterator[tuple[Row, Org | None, str]]:
+    """The organisations of a batch: profiles (folder, sheet) or a survey of respondents."""
+    if source.is_file() and is_survey(source):
+        return survey_orgs(source, bundle)
+    return load_rows(read_rows(source), bundle)
+
+
 class _Runner:
     """Run tasks and hand back outcomes as they finish, keeping a bounded number in flight."""
 
@@ -468,7 +489,7 @@ def run_batch(source: Path | str, options: Options | None = None,
     items: list[Item] = []
     orgs: list[Org] = []
     tasks: list[Task] = []
-    for row, org, error in load_rows(read_rows(source), bundle):
+    for row, org, error in source_orgs(source, bundle):
         org_id = org.id if org else row.raw_id
         item = Item(id=org_id, file=pdf_name(org_id, options.lang) if org else "",
                     status=FAILED if error else PENDING, error=error, row=row.number,

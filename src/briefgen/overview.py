@@ -249,12 +249,11 @@ def write_overview(orgs: list[Org], path: Path, options: Options) -> Path:
 
 def overview_from_source(source: Path, options: Options,
                          output: Path | None = None) -> tuple[Path, list[str]]:
-    """Write the overview of a folder of profiles, a sheet, or a batch's output folder.
+    """Write the overview of a folder of profiles, a sheet, a survey, or a batch's output folder.
 
     Returns the PDF's path and the reasons rows were left out (invalid profiles).
     """
-    from .batch import MANIFEST_JSON, load_rows
-    from .tabular import read_rows
+    from .batch import MANIFEST_JSON, source_orgs
 
     source = Path(source)
     default_dir = Path(options.out)
@@ -269,7 +268,7 @@ def overview_from_source(source: Path, options: Options,
         default_dir, source = source, recorded
     bundle = load_data(options.data)
     orgs, skipped = [], []
-    for _, org, error in load_rows(read_rows(source), bundle):
+    for _, org, error in source_orgs(source, bundle):
         if org is None:
             skipped.append(error)
         else:

@@ -248,6 +248,37 @@ def read_csv(path: Path) -> Iterator[Row]:
             raise InputError(f"{name} line {reader.line_num}: malformed CSV: {exc}") from None
 
 
+def is_survey(path: Path) -> bool:
+    """Whether a .csv/.xlsx holds survey answers (a ``respondent`` column), not profiles."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                first = fh.readline(65536)
+            delimiter = max((",", ";", "\t"), key=first.count)
+            header = next(csv.reader([first], delimiter=delimiter), [])
+            return "respondent" in [h.strip() for h in header]
+        if suffix == ".xlsx":
+            check_xlsx(path, _display(path))
+            import openpyxl
+
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                for sheet in workbook.worksheets:
+                    first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+                    if "respondent" in [str(v).strip() for v in first if v is not None]:
+                        return True
+            finally:
+                workbook.close()
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False  # the readers proper will say what is wrong
+    except InputError:
+        raise
+    except Exception:  # a damaged workbook: read_xlsx reports it
+        return False
+    return False
+
+
 def check_xlsx(path: Path, name: str, limit: int = MAX_XLSX_UNPACKED) -> None:
     """Refuse a file that is no zip, or whose members unpack to more than ``limit`` bytes.
 
