@@ -158,3 +158,13 @@ def test_help_has_an_example(runner, command):
     result = runner.invoke(cli, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert "Example" in result.output and "briefgen " in result.output
+
+
+def test_validate_one_organisation_of_a_survey(runner):
+    from pathlib import Path
+
+    survey = str(Path(__file__).parent / "fixtures" / "survey" / "answers.csv")
+    ok = runner.invoke(cli, ["validate", "--survey", survey, "--org", "region-x"])
+    assert ok.exit_code == 0 and "ok (Region X, 3 respondents)" in ok.output
+    bad = runner.invoke(cli, ["validate", "--survey", survey, "--org", "regon-x"])
+    assert bad.exit_code == 2 and "did you mean 'region-x'?" in bad.output

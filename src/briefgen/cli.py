@@ -152,17 +152,22 @@ def make(org: str, data: Path | None, out: Path, lang: str, benchmark: tuple[str
 @org_option
 @data_option
 @benchmark_option
-def validate(org: str, data: Path | None, benchmark: str | None) -> None:
-    """Check a profile without rendering; report every problem at once.
+@survey_option
+def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | None) -> None:
+    """Check a profile (or one organisation of a survey) without rendering.
+
+    Every problem is reported at once.
 
     \b
-    Example:
+    Examples:
       briefgen validate --org region-x
+      briefgen validate --survey answers.xlsx --org region-x
     """
-    bg = Briefgen(Options(data=data, benchmark=benchmark))
+    bg = Briefgen(Options(data=data, benchmark=benchmark, survey=survey))
     loaded = bg.validate(org)
     bg.benchmark()
-    click.echo(f"{loaded.source}: ok ({loaded.name})")
+    extra = f", {loaded.respondents} respondents" if loaded.respondents else ""
+    click.echo(f"{loaded.source}: ok ({loaded.name}{extra})")
 
 
 @cli.command()
