@@ -168,15 +168,15 @@ def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
     if org.respondents:
         from .survey import SPREAD_FINDING, answer_columns  # pandas: only for survey profiles
 
-        rows = [(c.heading(t.lang), org.spread[c.key]) for c in answer_columns(fw)
-                if c.key in org.spread]
+        pairs = [(c, (c.heading(t.lang), org.spread[c.key])) for c in answer_columns(fw)
+                 if c.key in org.spread]
+        rows = [row for _, row in pairs]
         wide = [(label, s) for label, s in rows
                 if s["n"] >= 2 and s["max"] - s["min"] >= SPREAD_FINDING - 1e-9]
         wide.sort(key=lambda item: -(item[1]["max"] - item[1]["min"]))
         context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
                              "single": org.respondents == 1, "threshold": SPREAD_FINDING}
-        cap_rows = [r for r, c in zip(rows, answer_columns(fw), strict=False)
-                    if c.kind != "impact"]
+        cap_rows = [row for c, row in pairs if c.kind != "impact"]
         drawn["spread"] = charts.spread(cap_rows, t, t("spread_title", n=org.respondents),
                                         SPREAD_FINDING)
     prog = progress(org, fw)
