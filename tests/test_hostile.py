@@ -472,15 +472,32 @@ def xlsx(path: Path, sheet_xml: str) -> Path:
     return path
 
 
-def test_an_xlsx_entity_bomb_is_refused(tmp_path):
+def zip_bomb(path: Path, unpacked: int) -> Path:
+    """A tiny .xlsx whose one member unpacks to more than ``unpacked`` bytes of zeros."""
+    import zipfile
+
+    zeros = b"\0" * (1 << 20)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
+            for _ in range(unpacked // len(zeros) + 2):
+                member.write(zeros)
+    assert path.stat().st_size < 1_000_000
+    return path
+
+
+def entity_bomb_sheet(header: str) -> str:
+    """A worksheet whose second row expands a billion-laughs entity; ``header`` in A1."""
     entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol" * 10}">'
                        for i in range(10))
-    sheet = ('<?xml version="1.0"?><!DOCTYPE worksheet [' + entities + ']>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>'
-             '<row r="2"><c r="A2" t="inlineStr"><is><t>&e9;</t></is></c></row>'
-             '</sheetData></worksheet>')
-    book = xlsx(tmp_path / "bomb.xlsx", sheet)
+    return ('<?xml version="1.0"?><!DOCTYPE worksheet [' + entities + ']>'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>{header}</t></is></c></row>'
+            '<row r="2"><c r="A2" t="inlineStr"><is><t>&e9;</t></is></c></row>'
+            '</sheetData></worksheet>')
+
+
+def test_an_xlsx_entity_bomb_is_refused(tmp_path):
+    book = xlsx(tmp_path / "bomb.xlsx", entity_bomb_sheet("id"))
     result = batch(str(book), "--out", str(tmp_path / "out"))
     assert result.exit_code in (1, 2), result.output
     assert "lollollol" not in result.output
@@ -503,43 +520,21 @@ def test_formulas_in_an_xlsx_are_never_evaluated(tmp_path, region_x_profile):
 
 
 def test_an_xlsx_zip_bomb_is_refused_before_unpacking(tmp_path):
-    import zipfile
-
     from briefgen.tabular import MAX_XLSX_UNPACKED
 
-    book = tmp_path / "bomb.xlsx"
-    zeros = b"\0" * (1 << 20)
-    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            for _ in range(MAX_XLSX_UNPACKED // len(zeros) + 2):
-                member.write(zeros)
-    assert book.stat().st_size < 1_000_000
+    book = zip_bomb(tmp_path / "bomb.xlsx", MAX_XLSX_UNPACKED)
     refused(batch(str(book), "--out", str(tmp_path / "out")), "bomb.xlsx", "unpacks to")
 
 
 def test_a_survey_zip_bomb_or_entity_bomb_is_refused(tmp_path):
-    import zipfile
-
     from briefgen.survey import MAX_SURVEY_UNPACKED
 
-    book = tmp_path / "answers.xlsx"
-    zeros = b"\0" * (1 << 20)
-    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as member:
-            for _ in range(MAX_SURVEY_UNPACKED // len(zeros) + 2):
-                member.write(zeros)
+    book = zip_bomb(tmp_path / "answers.xlsx", MAX_SURVEY_UNPACKED)
     result = CliRunner().invoke(cli, ["make", "--survey", str(book), "--org", "region-x",
                                       "--out", str(tmp_path / "out")])
     refused(result, "answers.xlsx", "unpacks to")
 
-    entities = "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol" * 10}">'
-                       for i in range(10))
-    sheet = ('<?xml version="1.0"?><!DOCTYPE worksheet [' + entities + ']>'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>org_id</t></is></c></row>'
-             '<row r="2"><c r="A2" t="inlineStr"><is><t>&e9;</t></is></c></row>'
-             '</sheetData></worksheet>')
-    bomb = xlsx(tmp_path / "entities.xlsx", sheet)
+    bomb = xlsx(tmp_path / "entities.xlsx", entity_bomb_sheet("org_id"))
     result = CliRunner().invoke(cli, ["make", "--survey", str(bomb), "--org", "region-x",
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output
