@@ -215,7 +215,7 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
     x0, x1 = label_w + 10, w - 40
     d = Drawing(w, h)
     _scale_axis(d, x0, x1, h - top, 18, t)
-    for i, choice in enumerate(analysis_impacts(t)):
+    for i, choice in enumerate(t.framework.impacts):
         value = impacts[choice.key]
         y = h - top - row_h * (i + 1) + 8
         for j, line in enumerate(_wrap(choice.label(t.lang), label_w, 8.5, bold=True)[:2]):
@@ -224,12 +224,8 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
         d.add(Rect(x0, y, max(bar, 1.5), 12, fillColor=ORG, strokeColor=None))
         d.add(_text(x0 + max(bar, 1.5) + 4, y + 2.5, t.num(value), 8, bold=True))
     parts = [t("alt_impact_item", label=c.label(t.lang), score=t.num(impacts[c.key]))
-             for c in analysis_impacts(t)]
+             for c in t.framework.impacts]
     return Chart("impact", _svg(d), t("alt_impact", items="; ".join(parts)), w, h)
-
-
-def analysis_impacts(t: Texts):
-    return t.framework.impacts
 
 
 # --------------------------------------------------------------------------- distributions

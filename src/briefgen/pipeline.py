@@ -17,7 +17,6 @@ import yaml
 from . import __version__
 from .analyse import Analysis, analyse
 from .compare import briefing_context
-from .errors import InputError
 from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
 from .logo import logo_data_uri
 from .match import Matches, match
@@ -258,5 +257,4 @@ def analysis_json(analysis: Analysis, matches: Matches, t: Texts) -> str:
     return json.dumps(analysis_dict(analysis, matches, t), ensure_ascii=False, indent=2)
 
 
-__all__ = ["Briefgen", "Options", "DEFAULTS", "Result", "analysis_dict", "analysis_json",
-           "InputError"]
+__all__ = ["Briefgen", "Options", "DEFAULTS", "Result", "analysis_dict", "analysis_json"]

@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -62,14 +61,6 @@ class SafeFetcher(URLFetcher):
         self.refused.append(url)
         log.warning("refused to fetch %s", url[:200])
         raise ValueError(f"briefgen fetches only its own assets, not {url[:200]}")
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    lang: str = "sv"
-    pdf_variant: str = "pdf/ua-1"
-    author: str = "briefgen"
-    templates: Path | None = None      # a folder of the user's templates, searched first
 
 
 def _upfirst(text: str) -> str:
