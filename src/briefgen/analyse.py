@@ -40,6 +40,10 @@ class Comparison:
         return self.benchmark is not None
 
     @property
+    def gap_to_reference(self) -> float:
+        return round1(self.score - self.reference)
+
+    @property
     def below(self) -> bool:
         """Under its reference: the only way a capability can become a priority."""
         return self.score < self.reference

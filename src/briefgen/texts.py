@@ -152,6 +152,13 @@ class Texts:
     def join_labels(self, keys: list[str]) -> str:
         return self.join([self.lower_label(k) for k in keys])
 
+    def breakable(self, text: str) -> str:
+        """``text`` with soft hyphens at the compound joints ``compound_breaks`` lists, so that a
+        narrow column head breaks there (Partnerskaps-potential) and nowhere else."""
+        for word in self("compound_breaks").split():
+            text = text.replace(word.replace("|", ""), word.replace("|", "\u00ad"))
+        return text
+
     @staticmethod
     def sentence(text: str) -> str:
         """A phrase as a sentence: first letter up, a full stop at the end."""
