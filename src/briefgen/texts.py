@@ -122,6 +122,18 @@ class Texts:
 
     # -- reasons
 
+    def status(self, cap, priorities: list[str]) -> str:
+        """A capability's status, naming what it is measured against (benchmark or midpoint)."""
+        if cap.status == "priority":
+            return self("status_priority", n=priorities.index(cap.key) + 1)
+        if cap.status == "strength":
+            return self("status_strength")
+        if cap.status == "below":
+            return self("status_below" if cap.reported else "status_below_mid")
+        if cap.reported:
+            return self("status_on_par")
+        return self("status_on_par_mid" if cap.score == cap.reference else "status_above_mid")
+
     def reference(self, value: float, reported: bool) -> str:
         """The reference a score is measured against, with its value, named as it is."""
         return self("ref_bench" if reported else "ref_midpoint", value=self.num(value))
