@@ -163,14 +163,14 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
         height = tallest * share
         d.add(Rect(cx - bw - 2, base, bw, max(height, 0.8), fillColor=ORG, strokeColor=None))
         d.add(_text(cx - bw / 2 - 2, base + height + 4,
-                    t("overview_count", count=counts.get(key, 0), share=t.num(100 * share, 0)),
+                    t("overview_count", count=counts.get(key, 0), share=t.percent(share)),
                     8, "middle", bold=True, color=ORG))
         if study_total and study.get(key) is not None:
             sshare = study[key] / study_total
             sheight = tallest * sshare
             d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white, strokeColor=BENCH,
                        strokeWidth=1.4))
-            d.add(_text(cx + bw / 2 + 2, base + sheight + 4, f"{t.num(100 * sshare, 0)} %", 8,
+            d.add(_text(cx + bw / 2 + 2, base + sheight + 4, t.percent(sshare), 8,
                         "middle", color=BENCH))
         for j, line in enumerate(_wrap(t.label(key), slot - 8, 8.5, bold=True)[:2]):
             d.add(_text(cx, base - 14 - 10 * j, line, 8.5, "middle", bold=True, color=INK))
@@ -181,7 +181,7 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
     d.add(Rect(x + 200, y - 3, 14, 8, fillColor=white, strokeColor=BENCH, strokeWidth=1.4))
     d.add(_text(x + 219, y - 2, t("overview_legend_study_share"), 8))
     items = [t("alt_overview_phase_item", label=t.label(k), count=counts.get(k, 0),
-               share=t.num(100 * counts.get(k, 0) / total, 0)) for k in keys]
+               share=t.percent(counts.get(k, 0) / total)) for k in keys]
     return Chart("phases", _svg(d), t("alt_overview_phases", items="; ".join(items)), w, h)
 
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from .errors import DataError
 from .load import read_yaml
@@ -90,6 +90,10 @@ class Texts:
             return self("not_reported")
         text = self.num(abs(value))
         return text if abs(value) < 0.05 else ("+" if value > 0 else "\u2212") + text
+
+    def percent(self, share: float) -> str:
+        """A share as the locale writes a whole percentage: 44 % in Swedish, 44% in English."""
+        return format_percent(share, locale=self.locale)
 
     def integer(self, value: int | None) -> str:
         return self("not_reported") if value is None else format_decimal(value,
