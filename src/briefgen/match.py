@@ -124,20 +124,18 @@ def _addresses(rec: Recommendation, reason: Reason) -> bool:
     return reason.key in (rec.capabilities if reason.area == "capability" else rec.effects)
 
 
-def plan(rec: Recommendation, reasons: list[Reason], targets: dict[str, Target],
+def plan(rec: Recommendation, targets: dict[str, Target],
          owners: dict[str, Text]) -> list[PlannedInitiative]:
     """The recommendation's initiatives, each with the target of the area it works on.
 
-    An initiative takes the target of the first area it works on among the reasons, else of the
-    first it works on that has a target by the rules (``area_target``); one that works on no
-    area with a target is left out, so an initiative never carries another area's target.
-    Ordered by horizon.
+    An initiative takes the target of the first area it works on (its main area first) that has
+    a target: a reason's, or one by the rules (``area_target``). One that works on no area with
+    a target is left out, so an initiative never carries another area's target. Ordered by
+    horizon.
     """
-    keys = [r.key for r in reasons]
     chosen = []
     for i in rec.initiatives:
-        area = next((k for k in i.moves if k in keys), None) or next(
-            (k for k in i.moves if k in targets), None)
+        area = next((k for k in i.moves if k in targets), None)
         if area is not None:
             chosen.append(PlannedInitiative(i, targets[area], owners[i.owner]))
     return sorted(chosen, key=lambda p: HORIZON_ORDER[p.initiative.horizon])
@@ -205,10 +203,8 @@ def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
             open_findings.remove(lead)
             continue
         _, rec, reasons, relevance = min(scored, key=lambda s: s[0])
-        own = {r.key: targets[r.key] for r in reasons}
         chosen.append(MatchedRecommendation(rec, relevance, reasons,
-                                            plan(rec, reasons, {**targets, **own},
-                                                 library.owners)))
+                                            plan(rec, targets, library.owners)))
         candidates.remove(rec)
         open_findings = [r for r in open_findings if r not in reasons]
     plan_targets = _plan_targets(chosen)
