@@ -52,7 +52,7 @@ def test_quartile_positions():
     assert quartile_position(2.4, f) == "below_q1"
     assert quartile_position(2.5, f) == "q1_median"      # on q1: the quarter above
     assert quartile_position(2.9, f) == "q1_median"
-    assert quartile_position(3.0, f) == "median_q3"      # on the median: above it
+    assert quartile_position(3.0, f) == "at_median"      # on the median: neither side
     assert quartile_position(3.5, f) == "median_q3"      # on q3: still the third quarter
     assert quartile_position(3.6, f) == "above_q3"
     assert quartile_position(3.0, Figure(mean=3.0)) is None   # a study without quartiles

@@ -51,11 +51,13 @@ def peer_group(bench: Benchmark, level: str) -> PeerGroup:
 def quartile_position(score: float, figure: Figure) -> str | None:
     """Where ``score`` falls among the group's quartiles; None if they are not published.
 
-    A score equal to a quartile counts in the quarter above it (a score on the median is in
-    'median_q3'), except that a score equal to q3 stays in 'median_q3'.
+    A score equal to the median is 'at_median' (the briefing must not call it above or below);
+    one equal to q1 counts in the quarter above it, one equal to q3 stays in 'median_q3'.
     """
     if figure.q1 is None or figure.median is None or figure.q3 is None:
         return None
+    if score == figure.median:
+        return "at_median"
     if score < figure.q1:
         return "below_q1"
     if score < figure.median:
