@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BriefgenError
+from .errors import BriefgenError, printable
 from .pipeline import DEFAULTS, Briefgen, Options, analysis_json
 
 log = logging.getLogger("briefgen")
@@ -84,7 +84,7 @@ class BriefgenFailure(click.ClickException):
     """A library error as Click shows it: ``Error: message``, with the error's exit code."""
 
     def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
+        super().__init__(printable(message))  # control characters from the input, escaped
         self.exit_code = exit_code
 
 
@@ -99,6 +99,8 @@ class BriefgenGroup(click.Group):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise BriefgenFailure(f"{where}{exc.strerror or exc}", 2) from None
+        except RecursionError:
+            raise BriefgenFailure("the input is nested too deeply to process", 2) from None
 
 
 @click.group(cls=BriefgenGroup,
@@ -167,7 +169,7 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
     loaded = bg.validate(org)
     bg.benchmark()
     extra = f", {loaded.respondents} respondents" if loaded.respondents else ""
-    click.echo(f"{loaded.source}: ok ({loaded.name}{extra})")
+    click.echo(printable(f"{loaded.source}: ok ({loaded.name}{extra})"))
 
 
 @cli.command()
@@ -194,8 +196,8 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
         click.echo(analysis_json(analysis, matches, t))
         return
     org_ = analysis.org
-    click.echo(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
-               f"{t.date(org_.profile.assessed)}")
+    click.echo(printable(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
+                         f"{t.date(org_.profile.assessed)}"))
     phase = t.label(analysis.maturity.phase)
     if analysis.maturity.estimated:
         phase += f" ({t('headline_phase_estimated')})"
@@ -233,9 +235,10 @@ def list_(data: Path | None) -> None:
     for path in list_orgs(bg.bundle):
         try:
             org = bg.load(path)
-            click.echo(f"{org.id:<24} {org.profile.level:<10} {org.name}")
+            click.echo(printable(f"{org.id:<24} {org.profile.level:<10} {org.name}"))
         except BriefgenError as exc:
-            click.echo(f"{path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
+            click.echo(printable(f"{path.stem:<24} {'invalid':<10} "
+                                 f"{str(exc).splitlines()[0]}"))
 
 
 # --------------------------------------------------------------------------- batch and overview
@@ -302,7 +305,8 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
     if result.overview:
         click.echo(f"overview: {result.overview}")
     for item in result.failures:
-        click.echo(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}", err=True)
+        click.echo(printable(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}"),
+                   err=True)
     sys.exit(result.exit_code)
 
 
@@ -334,7 +338,7 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
                       author=author, pdf_variant=pdf_variant)
     path, skipped = overview_from_source(source, options, output)
     for reason in skipped:
-        click.echo(f"left out: {reason}", err=True)
+        click.echo(printable(f"left out: {reason}"), err=True)
     click.echo(str(path))
 
 
