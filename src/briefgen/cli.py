@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .batch import BATCH_DEFAULTS, BatchOptions
 from .errors import BriefgenError, printable
 from .pipeline import DEFAULTS, Briefgen, Options, analysis_json
 
@@ -262,7 +263,15 @@ def _progress_line(p) -> None:
 @benchmark_option
 @render_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes.  [default: the number of cores]")
+              help="Worker processes, at most one per core.  [default: the number of cores]")
+@click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=BATCH_DEFAULTS.task_timeout, show_default=True, metavar="SECONDS",
+              help="Stop a briefing that takes longer and mark it failed.")
+@click.option("--task-memory", type=click.IntRange(min=64),
+              default=BATCH_DEFAULTS.task_memory, show_default=True, metavar="MB",
+              help="Stop a briefing whose worker uses more memory and mark it failed.")
+@click.option("--wait", is_flag=True,
+              help="If another batch is writing into OUT, wait for it instead of exiting.")
 @click.option("--force", is_flag=True, help="Render every briefing, even those unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -274,7 +283,8 @@ def _progress_line(p) -> None:
               help="Show a progress line.  [default: when stderr is a terminal]")
 def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str | None,
           templates: Path | None, author: str, pdf_variant: str, jobs: int | None, force: bool,
-          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None) -> None:
+          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None,
+          task_timeout: float, task_memory: int, wait: bool) -> None:
     """Build the briefings of many organisations, in parallel, into OUT.
 
     DIR|FILE is a folder of profiles, or a .csv/.xlsx sheet with one organisation per row and
@@ -289,12 +299,13 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
       briefgen batch clients.xlsx --out deliverables/ --jobs 4 --overview
       briefgen batch clients.csv --scheduler tcp://10.0.0.5:8786
     """
-    from .batch import BatchOptions, run_batch
+    from .batch import run_batch
 
     options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
                       author=author, pdf_variant=pdf_variant)
     settings = BatchOptions(jobs=jobs, force=force, fail_fast=fail_fast, scheduler=scheduler,
-                            overview=overview)
+                            overview=overview, task_timeout=task_timeout,
+                            task_memory=task_memory, wait=wait)
     show = sys.stderr.isatty() if progress is None else progress
     result = run_batch(source, options, settings, progress=_progress_line if show else None)
     if show:

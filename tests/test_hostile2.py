@@ -1,0 +1,303 @@
+"""Hostile round two: nothing hangs, nothing escapes OUT, no traceback, no orphan process.
+
+Each test is bounded by pytest-timeout, never by a wall-clock assertion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from briefgen import resources
+from briefgen.batch import BatchOptions, run_batch
+from briefgen.cli import cli
+from briefgen.errors import OutputError, printable
+from briefgen.output import write_atomic
+from briefgen.pipeline import Options
+from briefgen.sandbox import Limits, Pool, sensible_jobs, usable_cores
+
+SHIPPED_PROFILE = resources.data_dir() / "orgs" / "region-x.yaml"
+pytestmark = pytest.mark.timeout(120)
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    """Run the CLI in-process; check there is no traceback and no escaped exception."""
+    result = CliRunner(env=env).invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    return result
+
+
+def one_error_line(result, *expected: str) -> str:
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(lines) == 1, result.output
+    for part in expected:
+        assert part in result.output, f"{part!r} not in {result.output!r}"
+    return lines[0]
+
+
+def profile_with(tmp_path: Path, replace: dict[str, str], name: str = "p.yaml") -> Path:
+    text = SHIPPED_PROFILE.read_text("utf-8")
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def profiles(folder: Path, region_x: dict, count: int, **changes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        profile = dict(region_x, id=f"org-{i}", name=f"Org {i}", **changes)
+        (folder / f"org-{i}.yaml").write_text(yaml.safe_dump(profile, allow_unicode=True),
+                                              "utf-8")
+    return folder
+
+
+# --------------------------------------------------------------------------- parse errors
+
+
+@pytest.mark.parametrize("date", ["2026-02-30", "2026-13-45"])
+@pytest.mark.parametrize("command", ["validate", "make"])
+def test_an_impossible_date_is_one_line_with_file_line_and_field(tmp_path, date, command):
+    profile = profile_with(tmp_path, {"assessed: 2026-10-15": f"assessed: {date}"})
+    extra = ["--out", str(tmp_path / "out")] if command == "make" else []
+    line = one_error_line(run(command, "--org", str(profile), *extra),
+                          "p.yaml:", "assessed", date, "not a valid date")
+    assert "allowed" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_number_of_5000_digits_is_a_field_error_not_a_crash(tmp_path):
+    profile = profile_with(tmp_path, {"partnerships: 4": "partnerships: " + "7" * 5000})
+    line = one_error_line(run("validate", "--org", str(profile)),
+                          "p.yaml:", "capabilities.partnerships", "5,000 digits")
+    assert len(line) < 300
+
+
+def test_a_huge_integer_in_a_text_field_names_the_field(tmp_path):
+    profile = profile_with(tmp_path, {"name: Region X": "name: " + "9" * 5000})
+    one_error_line(run("validate", "--org", str(profile)), "p.yaml:", ": name: ")
+
+
+@pytest.mark.parametrize("value", ["99999999999999", "-1", "1e9", "soon", "١٢٣"])
+def test_a_bad_source_date_epoch_is_refused(tmp_path, value):
+    result = run("make", "--org", "region-x", "--out", str(tmp_path),
+                 env={"SOURCE_DATE_EPOCH": value})
+    one_error_line(result, "SOURCE_DATE_EPOCH", "allowed")
+    assert not list(tmp_path.glob("*.pdf"))
+    batch = run("batch", str(resources.data_dir() / "orgs"), "--out", str(tmp_path),
+                "--no-progress", env={"SOURCE_DATE_EPOCH": value})
+    one_error_line(batch, "SOURCE_DATE_EPOCH")
+
+
+def test_in_a_batch_a_bad_date_fails_its_row_only(tmp_path, region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 2)
+    bad = source / "org-1.yaml"
+    bad.write_text(bad.read_text("utf-8").replace("assessed: 2026-10-15",
+                                                  "assessed: 2026-02-30"), "utf-8")
+    huge = dict(region_x_profile, id="org-2", name="Org 2")
+    (source / "org-2.yaml").write_text(yaml.safe_dump(huge).replace(
+        "partnerships: 4", "partnerships: " + "1" * 5000), "utf-8")
+    result = run("batch", str(source), "--out", str(tmp_path / "out"), "--jobs", "1",
+                 "--no-progress")
+    assert result.exit_code == 1, result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
+    status = {i["source"].rsplit("/", 1)[-1]: (i["status"], i["error"])
+              for i in manifest["items"]}
+    assert status["org-0.yaml"][0] == "ok"
+    assert status["org-1.yaml"][0] == "failed" and "assessed" in status["org-1.yaml"][1]
+    assert status["org-2.yaml"][0] == "failed" and "5,000 digits" in status["org-2.yaml"][1]
+
+
+def test_a_full_disk_names_the_path(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                             capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:100]}")
+    try:
+        with pytest.raises(OutputError, match=r"big\.pdf: cannot write .*disk is full"):
+            write_atomic(disk / "big.pdf", b"x" * 1_000_000)
+        assert os.listdir(disk) == []  # no temporary left behind
+        result = run("make", "--org", "region-x", "--out", str(disk / "out"))
+        assert result.exit_code == 1
+        assert "region-x.pdf: cannot write" in result.output and "disk is full" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_control_characters_in_messages_are_shown_escaped(tmp_path):
+    sheet = tmp_path / "clients.csv"
+    sheet.write_text("id,name\n\x1b[31mevil\x1b[0m\u202e,X\n", "utf-8")
+    result = run("batch", str(sheet), "--out", str(tmp_path / "out"), "--jobs", "1",
+                 "--no-progress")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+    assert "\\x1b[31mevil" in result.output and "\\u202e" in result.output
+    assert printable("a\tb\x00c\nd\x9b") == "a\\tb\\x00c\nd\\x9b"
+
+
+# --------------------------------------------------------------------------- links and locks
+
+
+def test_batch_replaces_a_link_at_the_target_instead_of_writing_through(tmp_path,
+                                                                         region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious", "utf-8")
+    (out / "org-0.pdf").symlink_to(victim)
+    outside = tmp_path / "elsewhere"
+    (out / "manifest.json").symlink_to(outside / "deep" / "manifest.json")  # dangling
+    run_batch(source, Options(out=out), BatchOptions(jobs=1))
+    assert victim.read_text("utf-8") == "precious"
+    assert not (out / "org-0.pdf").is_symlink()
+    assert (out / "org-0.pdf").read_bytes().startswith(b"%PDF-")
+    assert not (out / "manifest.json").is_symlink()
+    assert not outside.exists()
+
+
+def test_a_dangling_link_at_the_target_creates_nothing_outside(tmp_path, region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "elsewhere"
+    (out / "org-0.pdf").symlink_to(outside / "a" / "b" / "org-0.pdf")
+    result = run_batch(source, Options(out=out), BatchOptions(jobs=1))
+    assert result.exit_code == 0
+    assert not outside.exists()
+    assert (out / "org-0.pdf").is_file() and not (out / "org-0.pdf").is_symlink()
+
+
+def test_a_second_batch_into_the_same_folder_exits_2_or_waits(tmp_path, region_x_profile):
+    from briefgen.batch import batch_lock
+
+    source = profiles(tmp_path / "orgs", region_x_profile, 1)
+    out = tmp_path / "out"
+    out.mkdir()
+    with batch_lock(out):
+        line = one_error_line(run("batch", str(source), "--out", str(out), "--no-progress"),
+                              "another batch", f"pid {os.getpid()}", "--wait")
+        assert str(out) in line
+        assert not list(out.glob("*.pdf"))
+        waiting: dict[str, object] = {}
+        thread = threading.Thread(target=lambda: waiting.update(result=run(
+            "batch", str(source), "--out", str(out), "--no-progress", "--wait", "-j", "1")))
+        thread.start()
+        thread.join(1.0)
+        assert thread.is_alive()  # it waits for the lock ...
+    thread.join(90)              # ... and runs once the first batch is done
+    assert waiting["result"].exit_code == 0, waiting["result"].output
+    assert (out / "org-0.pdf").is_file()
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_a_task_over_its_time_limit_is_stopped_and_the_batch_goes_on(tmp_path,
+                                                                    region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 2)
+    result = run_batch(source, Options(out=tmp_path / "out"),
+                       BatchOptions(jobs=1, task_timeout=0.3))
+    assert [i.status for i in result.items] == ["failed", "failed"]
+    assert all("time limit" in i.error and "--task-timeout" in i.error for i in result.items)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
+    assert {i["status"] for i in manifest["items"]} == {"failed"}
+
+
+def test_a_task_over_its_memory_limit_is_stopped(tmp_path, region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 1)
+    result = run_batch(source, Options(out=tmp_path / "out"),
+                       BatchOptions(jobs=1, task_memory=64))
+    (item,) = result.items
+    assert item.status == "failed" and "memory limit" in item.error and "64 MB" in item.error
+
+
+def die_the_first_time(marker: str) -> str:
+    """A task whose worker is killed the first time it runs it (SIGKILL, as the OOM killer)."""
+    if not os.path.exists(marker):
+        Path(marker).touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return f"done by {os.getpid()}"
+
+
+def die_always(_: str) -> str:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return "never"
+
+
+def test_a_dead_worker_is_replaced_and_its_task_retried_once(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with Pool(die_the_first_time, 1, Limits(60, None), context) as pool:
+        results = list(pool.run([str(tmp_path / "a"), str(tmp_path / "b")]))
+    assert [(r[1] or "").startswith("done by") for r in results] == [True, True]
+    with Pool(die_always, 2, Limits(60, None), context) as pool:
+        results = list(pool.run(["x", "y", "z"]))
+    assert len(results) == 3  # every task comes back, none is lost
+    assert all(r[1] is None and "died twice" in r[2] and "SIGKILL" in r[2] for r in results)
+
+
+def test_jobs_are_capped_by_the_cores():
+    assert sensible_jobs(64, None) == usable_cores()
+    assert sensible_jobs(1, None) == 1
+
+
+def descendants(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return proc.children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def alive(procs: list[psutil.Process]) -> list[str]:
+    left = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                left.append(f"{p.pid} {' '.join(p.cmdline())[:80]}")
+        except psutil.NoSuchProcess:
+            pass
+    return left
+
+
+@pytest.mark.timeout(180)
+def test_after_kill_9_of_the_batch_nothing_of_it_remains(tmp_path, region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 6)
+    cmd = [sys.executable, "-c", "from briefgen.cli import main; main()", "batch", str(source),
+           "--out", str(tmp_path / "out"), "--jobs", "2", "--no-progress"]
+    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = psutil.Process(parent.pid)
+    try:
+        while len(descendants(proc)) < 4:  # forkserver, resource tracker, two workers
+            assert parent.poll() is None, "the batch ended before it could be killed"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        family = descendants(proc)
+    finally:
+        parent.send_signal(signal.SIGKILL)  # the parent only, not its process group
+        parent.wait()
+    assert len(family) >= 4
+    time.sleep(10)
+    assert alive(family) == []
