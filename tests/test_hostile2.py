@@ -301,3 +301,95 @@ def test_after_kill_9_of_the_batch_nothing_of_it_remains(tmp_path, region_x_prof
     assert len(family) >= 4
     time.sleep(10)
     assert alive(family) == []
+
+
+# --------------------------------------------------------------------------- logos
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40">{}</svg>'
+
+
+def marker_bomb() -> str:
+    """Markers whose paths carry markers, three levels deep: a few KB that draw millions."""
+    points = " ".join(f"{i} {i % 7}" for i in range(60))
+    defs = "".join(
+        f'<marker id="m{level}" markerWidth="9" markerHeight="9">'
+        f'<path d="M {points}" marker-mid="url(#m{level + 1})"/></marker>'
+        for level in range(3))
+    return SVG.format(f'<defs>{defs}<marker id="m3"><circle r="1"/></marker></defs>'
+                      f'<path d="M {points}" marker-mid="url(#m0)"/>')
+
+
+def use_fan_out() -> str:
+    levels = ['<g id="l0"><rect width="1" height="1"/></g>']
+    for level in range(1, 8):
+        levels.append(f'<g id="l{level}">' + "".join(
+            f'<use href="#l{level - 1}" x="{i}"/>' for i in range(10)) + "</g>")
+    return SVG.format("<defs>" + "".join(levels) + '</defs><use href="#l7"/>')
+
+
+def logo_profile(tmp_path: Path, svg: str) -> Path:
+    (tmp_path / "logo.svg").write_text(svg, "utf-8")
+    text = SHIPPED_PROFILE.read_text("utf-8") + "logo: logo.svg\n"
+    (tmp_path / "p.yaml").write_text(text, "utf-8")
+    return tmp_path / "p.yaml"
+
+
+@pytest.mark.parametrize("svg, expected", [
+    (marker_bomb(), "<marker>"),
+    (use_fan_out(), "<use>"),
+    (SVG.format('<pattern id="p"><rect width="1" height="1"/></pattern>'), "<pattern>"),
+    (SVG.format("<style>@\\69mport url(http://127.0.0.1:9/x.css);</style>"), "<style>"),
+    (SVG.format('<rect width="9" height="9" style="fill: \\75rl(http://127.0.0.1:9/)"/>'),
+     "not allowed"),
+    (SVG.format('<rect width="9" height="9" fill="url(http://127.0.0.1:9/p.svg)"/>'),
+     "not allowed"),
+    (SVG.format('<rect width="9" height="9" style="background: red"/>'), "style"),
+    (SVG.format('<rect width="9" height="9" onload="alert(1)"/>'), "onload"),
+    (SVG.format('<filter id="f"><feGaussianBlur stdDeviation="99"/></filter>'), "<filter>"),
+])
+def test_svg_logos_pass_only_through_the_allowlist(tmp_path, svg, expected):
+    profile = logo_profile(tmp_path, svg)
+    line = one_error_line(run("make", "--org", str(profile), "--out", str(tmp_path / "out")),
+                          "p.yaml: logo:", expected)
+    assert "logo" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_editors_svg_is_embedded_cleaned(tmp_path, bg):
+    import base64
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" '
+           'xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" '
+           'xmlns:sodipodi="http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd" '
+           'width="120" height="40" viewBox="0 0 120 40" inkscape:version="1.3">'
+           '<sodipodi:namedview id="nv" pagecolor="#ffffff"/><metadata>x</metadata>'
+           '<!-- a comment --><g inkscape:label="Layer 1" class="layer">'
+           '<rect width="120" height="40" style="fill:#1f4e79;stroke:none;fill-opacity:1"/>'
+           '<text x="10" y="25" font-family="Lato" fill="#fff">Region X</text></g></svg>')
+    profile = logo_profile(tmp_path, svg)
+    org = bg.load(profile)
+    uri = bg.logo(org)
+    cleaned = base64.b64decode(uri.split(",", 1)[1]).decode()
+    assert "inkscape" not in cleaned and "metadata" not in cleaned and "class" not in cleaned
+    assert 'fill="#1f4e79"' in cleaned and "Region X" in cleaned
+    data, _ = bg.pdf(profile)
+    assert data.startswith(b"%PDF-")
+
+
+def test_a_huge_logo_is_refused_before_it_is_read(tmp_path, region_x_profile):
+    """A 1.5 GB logo (sparse) is neither hashed nor read whole: the row fails, memory stays low."""
+    source = profiles(tmp_path / "orgs", region_x_profile, 1, logo="huge.png")
+    with (source / "huge.png").open("wb") as fh:
+        fh.truncate(1_500_000_000)
+    script = ("import resource, sys\n"
+              "from briefgen.batch import run_batch, BatchOptions\n"
+              "from briefgen.pipeline import Options\n"
+              f"r = run_batch({str(source)!r}, Options(out={str(tmp_path / 'out')!r}),"
+              " BatchOptions(jobs=1))\n"
+              "print(r.items[0].status, r.items[0].error)\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    status, peak_kb = done.stdout.strip().splitlines()
+    assert status.startswith("failed") and "1,500,000,000 bytes" in status
+    assert int(peak_kb) < 500_000, f"the batch process peaked at {int(peak_kb):,} KB"

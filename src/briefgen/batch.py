@@ -34,6 +34,7 @@ from typing import Any
 from . import __version__, resources
 from .errors import BriefgenError, InputError
 from .load import DataBundle, benchmark_path, load_benchmark, load_data, load_org, validate_profile
+from .logo import MAX_LOGO_BYTES
 from .models import Org
 from .output import pdf_name, source_date_epoch, write_atomic
 from .pipeline import Options
@@ -222,11 +223,20 @@ def one_line(text: str) -> str:
 # --------------------------------------------------------------------------- hashing
 
 
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in blocks: memory stays small whatever the file's size."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _hash_files(h: Any, paths: Iterable[Path], root: Path) -> None:
     for path in sorted(paths):
         if path.is_file():
             h.update(str(path.relative_to(root)).encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(file_sha256(path).encode())
 
 
 def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> str:
@@ -263,9 +273,18 @@ def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False
     if org.profile.logo:  # the image's bytes, found where the pipeline looks for them
         for folder in (Path(org.source).parent, data_root):
             candidate = folder / org.profile.logo
-            if candidate.is_file():
-                h.update(candidate.read_bytes())
-                break
+            try:
+                info = candidate.stat()
+            except (OSError, ValueError):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if info.st_size > MAX_LOGO_BYTES:  # refused when rendered: never read it whole
+                h.update(f"too large {info.st_size} {info.st_mtime_ns}".encode())
+            else:
+                with candidate.open("rb") as fh:
+                    h.update(fh.read(MAX_LOGO_BYTES + 1))
+            break
     return h.hexdigest()
 
 
@@ -322,7 +341,7 @@ def _intact(path: Path, before: Item) -> bool:
         return False
     if before.mtime_ns is not None and info.st_mtime_ns == before.mtime_ns:
         return True
-    return hashlib.sha256(path.read_bytes()).hexdigest() == before.sha256
+    return file_sha256(path) == before.sha256
 
 
 def _remove_temporaries(out: Path) -> None:
