@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from briefgen import resources
 from briefgen.batch import BatchOptions, run_batch
 from briefgen.cli import cli
-from briefgen.errors import OutputError, printable
+from briefgen.errors import InputError, OutputError, printable
 from briefgen.output import write_atomic
 from briefgen.pipeline import Options
 from briefgen.sandbox import Limits, Pool, sensible_jobs, usable_cores
@@ -393,3 +393,77 @@ def test_a_huge_logo_is_refused_before_it_is_read(tmp_path, region_x_profile):
     status, peak_kb = done.stdout.strip().splitlines()
     assert status.startswith("failed") and "1,500,000,000 bytes" in status
     assert int(peak_kb) < 500_000, f"the batch process peaked at {int(peak_kb):,} KB"
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def workbook(path: Path, sheet_xml: str, shared_strings: bytes | None = None) -> Path:
+    """An XLSX whose first sheet is ``sheet_xml``, with a shared-strings part if given."""
+    import zipfile
+
+    from .test_hostile import xlsx
+
+    xlsx(path, sheet_xml)
+    if shared_strings is None:
+        return path
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    parts["xl/sharedStrings.xml"] = shared_strings
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_shared_string_flood_is_refused_before_parsing(tmp_path):
+    from briefgen.tabular import MAX_XLSX_PART
+
+    flood = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             + b"<si><t>abcdefghijklmno</t></si>" * (MAX_XLSX_PART // 30 + 10) + b"</sst>")
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>')
+    book = workbook(tmp_path / "flood.xlsx", sheet, flood)
+    assert book.stat().st_size < 200_000
+    one_error_line(run("batch", str(book), "--out", str(tmp_path / "out"), "--no-progress"),
+                   "flood.xlsx", "xl/sharedStrings.xml", f"at most {MAX_XLSX_PART:,}")
+
+
+def test_a_sheet_claiming_a_million_columns_is_read_within_the_column_limit(tmp_path):
+    from briefgen.tabular import read_rows
+
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             '<dimension ref="A1:XFD1048576"/><sheetData>'
+             '<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c></row>'
+             + "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>org-{r}</t></is></c>'
+                       f'<c r="XFD{r}"><v>1</v></c></row>' for r in range(2, 200))
+             + "</sheetData></worksheet>")
+    rows = list(read_rows(workbook(tmp_path / "wide.xlsx", sheet)))
+    assert len(rows) == 198 and rows[0].data == {"id": "org-2"}
+
+
+def test_too_many_cells_are_refused_while_streaming(tmp_path):
+    from briefgen.tabular import MAX_CELLS, read_rows
+
+    sheet = tmp_path / "cells.csv"
+    columns = 400
+    with sheet.open("w") as fh:
+        fh.write("id," + ",".join(f"c{i}" for i in range(columns)) + "\n")
+        fh.writelines(f"org-{i}" + "," * columns + "\n" for i in range(MAX_CELLS // columns + 2))
+    with pytest.raises(InputError, match=f"more than {MAX_CELLS:,} cells"):
+        for _ in read_rows(sheet):
+            pass
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("id,name\n" + "," * 2_000_001 + "\n", "longer than"),
+    ('id,name\norg-1,"' + "x\n" * 500 + '"\n', "spans more than"),
+])
+def test_a_csv_record_is_bounded_before_it_is_built(tmp_path, content, expected):
+    sheet = tmp_path / "wide.csv"
+    sheet.write_text(content, "utf-8")
+    one_error_line(run("batch", str(sheet), "--out", str(tmp_path / "out"), "--no-progress"),
+                   "wide.csv line", expected)
