@@ -467,3 +467,42 @@ def test_a_csv_record_is_bounded_before_it_is_built(tmp_path, content, expected)
     sheet.write_text(content, "utf-8")
     one_error_line(run("batch", str(sheet), "--out", str(tmp_path / "out"), "--no-progress"),
                    "wide.csv line", expected)
+
+
+# --------------------------------------------------------------------------- names and fonts
+
+
+def test_characters_no_shipped_font_has_are_refused_by_name(tmp_path):
+    profile = profile_with(tmp_path, {"name: Region X": "name: Region 世界 😀"})
+    line = one_error_line(run("validate", "--org", str(profile)), "p.yaml:", "name:",
+                          "U+4E16", "U+1F600 GRINNING FACE")
+    assert "Latin, Greek and Cyrillic" in line
+
+
+def words_on_page(pdf: Path, page: int) -> tuple[float, list[tuple[str, float, float]]]:
+    """The page's width and each word with its left and right edge (pdftotext -bbox)."""
+    import re
+
+    html = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf),
+                           "-"], capture_output=True, text=True, check=True).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', html).group(1))
+    words = [(w, float(x0), float(x1)) for x0, x1, w in
+             re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" '
+                        r'yMax="[\d.]+">([^<]*)</word>', html)]
+    return width, words
+
+
+def test_greek_cyrillic_symbols_and_a_long_unbroken_name_fit_the_cover(tmp_path):
+    long_word = "Regionförbundetsdigitaliseringsavdelning" * 4
+    name = f"Δήμος Αθηναίων Москва ✓ {long_word}"
+    profile = profile_with(tmp_path, {"name: Region X": f"name: {name}"})
+    result = run("make", "--org", str(profile), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    pdf = tmp_path / "out" / "region-x.pdf"
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "Noto-Sans-Symbols-2" in fonts  # the check mark, from the shipped fallback
+    width, words = words_on_page(pdf, 1)
+    text = "".join(w for w, _, _ in words)
+    assert long_word in text and "Αθηναίων" in text and "Москва" in text
+    assert all(0 <= x0 and x1 <= width for _, x0, x1 in words), "text runs off the cover"

@@ -63,8 +63,8 @@ class BatchOptions:
     scheduler: str | None = None   # a Dask scheduler address, e.g. tcp://10.0.0.5:8786
     overview: bool = False         # also write the portfolio overview PDF
     max_tasks_per_worker: int | None = None  # restart a worker after this many (None: never)
-    task_timeout: float | None = 300.0  # seconds one briefing may take; then it is stopped
-    task_memory: int | None = 2048      # MB one worker may use (resident); then it is stopped
+    task_timeout: float | None = 120.0  # seconds one briefing may take (typical: 2-5 s)
+    task_memory: int | None = 1024      # MB one worker may hold (typical peak: ~130 MB)
     wait: bool = False             # wait for another batch writing into the same folder
 
     @property

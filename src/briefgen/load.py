@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from . import resources
 from .errors import DataError, InputError
+from .fonts import describe, missing_glyphs
 from .models import (
     IMPACTS,
     SLUG_RE,
@@ -524,6 +525,9 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
                                      if k not in scores_checked}))
     for loc, value in invalid.items():
         problem(loc, value.problem)
+    if isinstance(data.get("name"), str) and (missing := missing_glyphs(data["name"])):
+        problem(("name",), f"the briefing's fonts cannot draw {describe(missing)} (allowed: "
+                "Latin, Greek and Cyrillic letters, digits, punctuation and common symbols)")
 
     # The remaining keys and types: pydantic, with its messages made plainer.
     try:
