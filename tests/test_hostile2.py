@@ -589,3 +589,50 @@ def test_the_outloud_checker_finds_only_what_is_judged_false(briefing):
         if finding["rule"] == "PAG-001":  # never the running heads or page numbers
             assert "Sida" not in finding["evidence"] and "briefgen" not in finding["evidence"]
             assert "Region X" not in finding["evidence"]
+
+
+@pytest.mark.timeout(240)
+def test_on_dask_a_task_over_its_limit_fails_and_the_batch_goes_on(tmp_path, region_x_profile):
+    distributed = pytest.importorskip("distributed")
+    source = profiles(tmp_path / "orgs", region_x_profile, 2)
+    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        slow = run_batch(source, Options(out=tmp_path / "slow"),
+                         BatchOptions(scheduler=cluster.scheduler_address, task_timeout=0.3))
+        fine = run_batch(source, Options(out=tmp_path / "fine"),
+                         BatchOptions(scheduler=cluster.scheduler_address))
+    assert [i.status for i in slow.items] == ["failed", "failed"]
+    assert all("time limit" in i.error for i in slow.items)
+    assert [i.status for i in fine.items] == ["ok", "ok"]
+
+
+def sleep_forever(_: object) -> None:
+    """A task that never ends, as a render stuck in a bomb would."""
+    while True:
+        time.sleep(1)
+
+
+@pytest.mark.timeout(120)
+def test_busy_workers_and_the_forkserver_die_with_a_killed_parent(tmp_path):
+    """Workers stuck in a task cannot notice a closed pipe: the lifeline must end them."""
+    script = ("import sys\n"
+              f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
+              "from briefgen.batch import _mp_context\n"
+              "from briefgen.sandbox import Limits, Pool\n"
+              "from tests.test_hostile2 import sleep_forever\n"
+              "with Pool(sleep_forever, 2, Limits(None, None), _mp_context()) as pool:\n"
+              "    list(pool.run([1, 2, 3]))\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    proc = psutil.Process(parent.pid)
+    try:
+        while len(descendants(proc)) < 4:  # forkserver, resource tracker, two workers
+            assert parent.poll() is None, "the pool ended before it could be killed"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the workers are inside their endless task
+        family = descendants(proc)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    time.sleep(10)
+    assert alive(family) == []
