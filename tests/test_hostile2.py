@@ -636,3 +636,52 @@ def test_busy_workers_and_the_forkserver_die_with_a_killed_parent(tmp_path):
         parent.wait()
     time.sleep(10)
     assert alive(family) == []
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_killed_mid_batch_has_its_briefing_retried(tmp_path, region_x_profile):
+    source = profiles(tmp_path / "orgs", region_x_profile, 3)
+    outcome: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=run_batch(
+        source, Options(out=tmp_path / "out"), BatchOptions(jobs=1))))
+    me = psutil.Process()
+    before = {p.pid for p in descendants(me)}
+    thread.start()
+    killed = None
+    while killed is None and thread.is_alive():
+        for proc in descendants(me):
+            # the worker: a forkserver child started by this batch
+            if proc.pid not in before and "forkserver" in " ".join(proc.cmdline()) \
+                    and proc.ppid() != me.pid:
+                time.sleep(0.5)  # inside its first render
+                proc.kill()
+                killed = proc.pid
+                break
+        time.sleep(0.05)
+    thread.join(150)
+    assert killed is not None, "the batch ended before a worker could be killed"
+    result = outcome["result"]
+    assert [i.status for i in result.items] == ["ok", "ok", "ok"], \
+        [(i.status, i.error) for i in result.items]
+
+
+def test_a_batch_into_a_full_disk_fails_each_row_with_the_path_and_no_traceback(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                             capture_output=True)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:100]}")
+    try:
+        done = subprocess.run([sys.executable, "-c", "from briefgen.cli import main; main()",
+                               "batch", str(resources.data_dir() / "orgs"), "--out", str(disk),
+                               "--jobs", "1", "--no-progress"], capture_output=True, text=True)
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 3 and all("cannot write" in line and str(disk) in line
+                                    for line in failed)
