@@ -192,7 +192,7 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
     """
     bg = Briefgen(Options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
     analysis, matches = bg.analyse(org)
-    t = bg.texts()
+    t = bg.texts().for_benchmark(analysis.benchmark)
     if fmt == "json":
         click.echo(analysis_json(analysis, matches, t))
         return
@@ -206,10 +206,8 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
     click.echo(f"\n{t('table_capability'):<42}{t('table_score'):>14}{t('table_benchmark'):>16} "
                f"{t('table_gap'):>10}  {t('table_status')}")
     for c in analysis.capabilities:
-        status = (t("status_priority", n=analysis.priorities.index(c.key) + 1)
-                  if c.status == "priority" else t(f"status_{c.status}"))
         click.echo(f"{t.label(c.key):<42}{t.num(c.score):>14}{t.num(c.benchmark):>16} "
-                   f"{t.signed(c.gap):>10}  {status}")
+                   f"{t.signed(c.gap):>10}  {t.status(c, analysis.priorities)}")
     click.echo(f"\n{t('table_area'):<42}{t('table_score'):>14}{t('table_benchmark'):>16} "
                f"{t('table_gap'):>10}")
     for e in analysis.effects:
@@ -218,7 +216,14 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
     click.echo(f"\n{t('recommendations')}:")
     for r in matches.recommendations:
         click.echo(f"  {r.recommendation.number}. {r.recommendation.title(lang)}\n"
-                   f"     {t.reasons(r.reasons)[:1].upper()}{t.reasons(r.reasons)[1:]}.")
+                   f"     {t.sentence(t.reasons(r.reasons))}")
+    click.echo(f"\n{t('plan')}:")
+    for r in matches.recommendations:
+        for p in r.initiatives:
+            i, target = p.initiative, p.target
+            click.echo(f"  [{t('horizon_' + i.horizon)}] {i.title(lang)} – {p.owner(lang)}; "
+                       + t("plan_target", label=t.lower_label(target.key),
+                           score=t.num(target.score), target=t.num(target.target)))
 
 
 @cli.command(name="list")
