@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BriefgenError
+from .batch import BATCH_DEFAULTS, BatchOptions
+from .errors import BriefgenError, printable
 from .pipeline import DEFAULTS, Briefgen, Options, analysis_json
 
 log = logging.getLogger("briefgen")
@@ -84,7 +85,7 @@ class BriefgenFailure(click.ClickException):
     """A library error as Click shows it: ``Error: message``, with the error's exit code."""
 
     def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
+        super().__init__(printable(message))  # control characters from the input, escaped
         self.exit_code = exit_code
 
 
@@ -99,6 +100,8 @@ class BriefgenGroup(click.Group):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise BriefgenFailure(f"{where}{exc.strerror or exc}", 2) from None
+        except RecursionError:
+            raise BriefgenFailure("the input is nested too deeply to process", 2) from None
 
 
 @click.group(cls=BriefgenGroup,
@@ -167,7 +170,7 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
     loaded = bg.validate(org)
     bg.benchmark()
     extra = f", {loaded.respondents} respondents" if loaded.respondents else ""
-    click.echo(f"{loaded.source}: ok ({loaded.name}{extra})")
+    click.echo(printable(f"{loaded.source}: ok ({loaded.name}{extra})"))
 
 
 @cli.command()
@@ -194,8 +197,8 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
         click.echo(analysis_json(analysis, matches, t))
         return
     org_ = analysis.org
-    click.echo(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
-               f"{t.date(org_.profile.assessed)}")
+    click.echo(printable(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
+                         f"{t.date(org_.profile.assessed)}"))
     phase = t.label(analysis.maturity.phase)
     if analysis.maturity.estimated:
         phase += f" ({t('headline_phase_estimated')})"
@@ -238,9 +241,10 @@ def list_(data: Path | None) -> None:
     for path in list_orgs(bg.bundle):
         try:
             org = bg.load(path)
-            click.echo(f"{org.id:<24} {org.profile.level:<10} {org.name}")
+            click.echo(printable(f"{org.id:<24} {org.profile.level:<10} {org.name}"))
         except BriefgenError as exc:
-            click.echo(f"{path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
+            click.echo(printable(f"{path.stem:<24} {'invalid':<10} "
+                                 f"{str(exc).splitlines()[0]}"))
 
 
 # --------------------------------------------------------------------------- batch and overview
@@ -264,7 +268,15 @@ def _progress_line(p) -> None:
 @benchmark_option
 @render_options
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes.  [default: the number of cores]")
+              help="Worker processes, at most one per core.  [default: the number of cores]")
+@click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=BATCH_DEFAULTS.task_timeout, show_default=True, metavar="SECONDS",
+              help="Stop a briefing that takes longer and mark it failed.")
+@click.option("--task-memory", type=click.IntRange(min=64),
+              default=BATCH_DEFAULTS.task_memory, show_default=True, metavar="MB",
+              help="Stop a briefing whose worker uses more memory and mark it failed.")
+@click.option("--wait", is_flag=True,
+              help="If another batch is writing into OUT, wait for it instead of exiting.")
 @click.option("--force", is_flag=True, help="Render every briefing, even those unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -276,7 +288,8 @@ def _progress_line(p) -> None:
               help="Show a progress line.  [default: when stderr is a terminal]")
 def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str | None,
           templates: Path | None, author: str, pdf_variant: str, jobs: int | None, force: bool,
-          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None) -> None:
+          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None,
+          task_timeout: float, task_memory: int, wait: bool) -> None:
     """Build the briefings of many organisations, in parallel, into OUT.
 
     DIR|FILE is a folder of profiles, or a .csv/.xlsx sheet with one organisation per row and
@@ -291,12 +304,13 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
       briefgen batch clients.xlsx --out deliverables/ --jobs 4 --overview
       briefgen batch clients.csv --scheduler tcp://10.0.0.5:8786
     """
-    from .batch import BatchOptions, run_batch
+    from .batch import run_batch
 
     options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
                       author=author, pdf_variant=pdf_variant)
     settings = BatchOptions(jobs=jobs, force=force, fail_fast=fail_fast, scheduler=scheduler,
-                            overview=overview)
+                            overview=overview, task_timeout=task_timeout,
+                            task_memory=task_memory, wait=wait)
     show = sys.stderr.isatty() if progress is None else progress
     result = run_batch(source, options, settings, progress=_progress_line if show else None)
     if show:
@@ -307,7 +321,8 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
     if result.overview:
         click.echo(f"overview: {result.overview}")
     for item in result.failures:
-        click.echo(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}", err=True)
+        click.echo(printable(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}"),
+                   err=True)
     sys.exit(result.exit_code)
 
 
@@ -339,7 +354,7 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
                       author=author, pdf_variant=pdf_variant)
     path, skipped = overview_from_source(source, options, output)
     for reason in skipped:
-        click.echo(f"left out: {reason}", err=True)
+        click.echo(printable(f"left out: {reason}"), err=True)
     click.echo(str(path))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from . import resources
 from .errors import DataError, InputError
+from .fonts import describe, missing_glyphs
 from .models import (
     IMPACTS,
     SLUG_RE,
@@ -66,6 +68,52 @@ class _Loader(yaml.SafeLoader):
                     None, None, f"duplicate key '{key}'", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    # PyYAML raises a bare ValueError for an impossible date (2026-02-30) and for an integer
+    # longer than Python converts (4,300 digits). Keep the file readable instead, so that
+    # validation names the field and its line like any other bad value.
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return InvalidScalar(node.value, "is not a valid date (allowed: a date such as "
+                                 "2026-10-15)")
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return InvalidScalar(node.value, f"is a number of {len(node.value):,} digits, far "
+                                 "too large")
+
+
+class InvalidScalar(str):
+    """A YAML value that parses as no valid value of its type; ``problem`` says why.
+
+    A ``str`` so that every later step can show it, shortened, in a message.
+    """
+
+    def __new__(cls, text: str, problem: str) -> InvalidScalar:
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
+        value = super().__new__(cls, shown)
+        value.problem = f"'{shown}' {problem}"
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _invalid_scalars(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, InvalidScalar]]:
+    """Every :class:`InvalidScalar` in a parsed document, with its key path."""
+    if isinstance(data, InvalidScalar):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _invalid_scalars(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _invalid_scalars(value, (*loc, i))
 
 
 MAX_EXPANDED_NODES = 100_000
@@ -150,6 +198,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise InputError(f"{name}: malformed YAML: {exc}") from None
     except RecursionError:
         raise InputError(f"{name}: malformed YAML: nested too deeply") from None
+    except ValueError as exc:  # any other scalar PyYAML cannot convert
+        raise InputError(f"{name}: malformed YAML: {str(exc)[:160]}") from None
     return data, node
 
 
@@ -195,6 +245,10 @@ class DataBundle:
 
 def _model(cls, path: Path):
     data, node = read_yaml(path)
+    invalid = [f"{_display(path)}:{_line_of(node, loc)}: {'.'.join(map(str, loc))}: "
+               f"{value.problem}" for loc, value in _invalid_scalars(data)]
+    if invalid:
+        raise DataError(invalid)
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -385,6 +439,8 @@ def _previous_path(path: Path, previous: str, node: yaml.Node | None) -> Path:
 
 
 def _score_problem(value: Any) -> str | None:
+    if isinstance(value, InvalidScalar):
+        return f"{value.problem} (allowed: a number from 1 to 5)"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"{value!r} is not a number (allowed: a number from 1 to 5, e.g. 3 or 2.5)"
     try:
@@ -487,8 +543,16 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
                 elif (msg := _score_problem(value)) is not None:
                     problem(("targets", key), msg)
 
-    # The remaining keys and types: pydantic, with its messages made plainer.
     scores_checked = {"capabilities", "effects", "impact", "ranking", "targets"}
+    invalid = dict(_invalid_scalars({k: v for k, v in data.items()
+                                     if k not in scores_checked}))
+    for loc, value in invalid.items():
+        problem(loc, value.problem)
+    if isinstance(data.get("name"), str) and (missing := missing_glyphs(data["name"])):
+        problem(("name",), f"the briefing's fonts cannot draw {describe(missing)} (allowed: "
+                "Latin, Greek and Cyrillic letters, digits, punctuation and common symbols)")
+
+    # The remaining keys and types: pydantic, with its messages made plainer.
     try:
         Profile.model_validate({k: v for k, v in data.items() if k not in scores_checked}
                                | {"capabilities": {}, "effects": {}, "impact": {}})
@@ -496,6 +560,8 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
         allowed_keys = list(Profile.model_fields)
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if loc in invalid:
+                continue  # already reported, with the reason
             if err["type"] == "extra_forbidden":
                 problem(loc, f"unknown key{did_you_mean(loc[-1], allowed_keys)} "
                         f"(allowed: {', '.join(allowed_keys)})")

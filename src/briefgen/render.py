@@ -27,7 +27,7 @@ from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import __version__, resources
+from . import __version__, resources, tagging
 from .errors import RenderError
 from .output import (  # noqa: F401  (re-exported for callers of render)
     AttachedFile,
@@ -36,6 +36,7 @@ from .output import (  # noqa: F401  (re-exported for callers of render)
     stable_identifier,
     write_atomic,
 )
+from .tagging import pagination_artifacts
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +125,10 @@ class Renderer:
             md.generator = f"briefgen {__version__}"
             md.attachments = []  # never files named by <link rel=attachment> in the HTML
             md.__class__ = _BriefingMetadata  # adds dc:language (and PDF/UA id to PDF/A)
-            return document.write_pdf(
-                pdf_variant=variant, pdf_tags=True, pdf_identifier=meta.identifier,
-                attachments=self._attachments(meta) or None, finisher=_finish)
+            with pagination_artifacts(document):  # running heads and page numbers
+                return document.write_pdf(
+                    pdf_variant=variant, pdf_tags=True, pdf_identifier=meta.identifier,
+                    attachments=self._attachments(meta) or None, finisher=_finish)
         except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint
             raise RenderError(f"the renderer could not fetch an asset: {exc}") from None
         except (RecursionError, MemoryError) as exc:
@@ -187,6 +189,7 @@ class _BriefingMetadata(DocumentMetadata):
 
 def _finish(document, pdf) -> None:
     _add_table_scopes(pdf)
+    tagging.finish(pdf)  # links get the Print flag
     # WeasyPrint 70 lists each associated file twice in /AF; once is enough.
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
@@ -221,3 +224,4 @@ def _build_box_tree_with_lang(box, parent, pdf, *args):
 
 
 weasyprint_tags._build_box_tree = _build_box_tree_with_lang
+tagging.install()  # after the wrapper above: margin boxes become artifacts
