@@ -7,6 +7,8 @@ hollow, dashed or outlined one, and every value that matters is also written as 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -28,6 +30,27 @@ BENCH = HexColor("#A8480F")      # the benchmark, 5.6:1 on white
 GRID = HexColor("#C9D1D9")
 PALE = HexColor("#EEF2F6")
 FONT, BOLD = "Lato", "Lato-Bold"
+
+
+@contextmanager
+def colours(primary: str | None = None, accent: str | None = None) -> Iterator[None]:
+    """Draw the charts inside this block in a firm's colours (#RRGGBB; None: the shipped ones).
+
+    The organisation's series takes ``primary``, the benchmark's ``accent``. Every chart
+    function reads the module's colours when it draws, so one switch here serves the
+    briefing's, the peers' and the overview's charts alike.
+    """
+    global ORG, ORG_FILL, BENCH
+    saved = ORG, ORG_FILL, BENCH
+    if primary:
+        org = HexColor(primary)
+        ORG, ORG_FILL = org, Color(org.red, org.green, org.blue, alpha=0.22)
+    if accent:
+        BENCH = HexColor(accent)
+    try:
+        yield
+    finally:
+        ORG, ORG_FILL, BENCH = saved
 
 
 @cache

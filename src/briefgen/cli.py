@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import BriefgenError
-from .pipeline import DEFAULTS, Briefgen, Options, analysis_json
+from .pipeline import DEFAULTS, Briefgen, Options, analysis_json, workspace_options
 
 log = logging.getLogger("briefgen")
 
@@ -32,8 +32,38 @@ def org_option(f):
 
 
 def lang_option(f):
-    return click.option("--lang", type=click.Choice(["sv", "en"]), default=DEFAULTS.lang,
-                        show_default=True, help="Language of the briefing.")(f)
+    return click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
+                        help="Language of the briefing.  [default: the workspace's, else "
+                        f"{DEFAULTS.lang}]")(f)
+
+
+def _remember_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta["briefgen.config"] = value
+
+
+def config_option(f):
+    return click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, metavar="FILE", expose_value=False, is_eager=True,
+                        callback=_remember_config,
+                        help="The workspace's briefgen.toml.  [default: briefgen.toml in the "
+                        "current folder or a parent, if any]")(f)
+
+
+def format_option(f):
+    return click.option("--format", "formats", multiple=True,
+                        type=click.Choice(["pdf", "pptx", "xlsx", "charts"]),
+                        help="What to write (repeatable): pdf; pptx (a short deck); xlsx "
+                        "(every table); charts (OUT/ID-charts/, SVG and PNG).  [default: "
+                        "the workspace's formats, else pdf]")(f)
+
+
+def options(**given) -> Options:
+    """The command's Options: built-in defaults, then briefgen.toml, then the options given."""
+    if "formats" in given:
+        given["formats"] = tuple(dict.fromkeys(given["formats"])) or None
+    config = click.get_current_context().meta.get("briefgen.config")
+    return workspace_options(config, **given)
 
 
 def benchmark_option(f):
@@ -72,12 +102,14 @@ def render_options(f):
                                                     path_type=Path), default=None,
                      help="A folder of your own templates, searched before the shipped ones "
                      "(override one partial, e.g. _cover.html, and keep the rest).")(f)
-    f = click.option("--author", default=DEFAULTS.author, show_default=True,
-                     help="The firm named as the PDF's author and on the cover.")(f)
+    f = click.option("--author", default=None,
+                     help="The firm named on the cover, in the footer and as the PDF's "
+                     "author.  [default: the workspace's firm.name, else none]")(f)
     f = click.option("--pdf-variant", type=click.Choice(["pdf/ua-1", "pdf/a-3b"]),
-                     default=DEFAULTS.pdf_variant, show_default=True,
-                     help="pdf/ua-1: tagged and accessible; pdf/a-3b: also archivable.")(f)
-    return f
+                     default=None,
+                     help="pdf/ua-1: tagged and accessible; pdf/a-3b: also archivable.  "
+                     f"[default: the workspace's, else {DEFAULTS.pdf_variant}]")(f)
+    return config_option(f)
 
 
 class BriefgenFailure(click.ClickException):
@@ -105,14 +137,19 @@ class BriefgenGroup(click.Group):
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="briefgen")
 @click.option("-v", "--verbose", count=True, help="Log each step (-vv: more).")
+@config_option
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """Turn a digital-transformation self-assessment into a tailored PDF briefing.
 
+    Every command reads briefgen.toml from the current folder or a parent (or --config FILE):
+    the firm, its colours and its defaults. Options given on the command line win.
+
     \b
     Example:
+      briefgen init ws && cd ws               # a workspace: briefgen.toml, orgs/, benchmarks/
       briefgen make --org region-x            # writes output/region-x.pdf
-      briefgen list                           # the organisations found
+      briefgen list                           # the organisations found, and where
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: "
@@ -123,6 +160,26 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), metavar="DIR")
+def init(folder: Path) -> None:
+    """Create a workspace: briefgen.toml, orgs/region-x.yaml, benchmarks/, theme/, README.md.
+
+    Run briefgen inside DIR (or below it) and every command uses its briefgen.toml: the firm,
+    its colours, its defaults; profiles in DIR/orgs and benchmarks in DIR/benchmarks come
+    before the shipped ones. Files already there are left as they are.
+
+    \b
+    Example:
+      briefgen init ws && cd ws
+      briefgen make --org region-x --format pdf --format pptx
+    """
+    from .workspace import init_workspace
+
+    for path in init_workspace(folder):
+        click.echo(str(path))
+
+
+@cli.command()
 @org_option
 @data_option
 @out_option
@@ -130,22 +187,27 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @benchmarks_option
 @survey_option
 @render_options
-def make(org: str, data: Path | None, out: Path, lang: str, benchmark: tuple[str, ...],
-         survey: Path | None, templates: Path | None, author: str, pdf_variant: str) -> None:
-    """Build the briefing of one organisation and print the PDF's path.
+@format_option
+def make(org: str, data: Path | None, out: Path, lang: str | None, benchmark: tuple[str, ...],
+         survey: Path | None, templates: Path | None, author: str | None,
+         pdf_variant: str | None, formats: tuple[str, ...]) -> None:
+    """Build the briefing of one organisation and print the path of each file written.
 
     \b
     Examples:
       briefgen make --org region-x
       briefgen make --org region-x --lang en --out deliverables/
+      briefgen make --org region-x --format pdf --format pptx --format xlsx --format charts
       briefgen make --org clients/acme.yaml --benchmark kunder-2026
       briefgen make --survey answers.xlsx --org region-x \\
           --benchmark kunder-2026 --benchmark dt-offentlig-sektor-2018
     """
-    options = Options(data=data, out=out, lang=lang, templates=templates, author=author,
-                      pdf_variant=pdf_variant, survey=survey, **_benchmark_options(benchmark))
-    result = Briefgen(options).make(org)
-    click.echo(str(result.path))
+    opts = options(data=data, out=out, lang=lang, templates=templates, author=author,
+                   pdf_variant=pdf_variant, survey=survey, formats=formats,
+                   **_benchmark_options(benchmark))
+    result = Briefgen(opts).make(org)
+    for path in result.files:
+        click.echo(str(path))
 
 
 @cli.command()
@@ -153,6 +215,7 @@ def make(org: str, data: Path | None, out: Path, lang: str, benchmark: tuple[str
 @data_option
 @benchmark_option
 @survey_option
+@config_option
 def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | None) -> None:
     """Check a profile (or one organisation of a survey) without rendering.
 
@@ -163,7 +226,7 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
       briefgen validate --org region-x
       briefgen validate --survey answers.xlsx --org region-x
     """
-    bg = Briefgen(Options(data=data, benchmark=benchmark, survey=survey))
+    bg = Briefgen(options(data=data, benchmark=benchmark, survey=survey))
     loaded = bg.validate(org)
     bg.benchmark()
     extra = f", {loaded.respondents} respondents" if loaded.respondents else ""
@@ -178,7 +241,8 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
 @survey_option
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: the full analysis as data; text: a short report.")
-def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
+@config_option
+def analyse(org: str, data: Path | None, lang: str | None, benchmark: tuple[str, ...],
             survey: Path | None, fmt: str) -> None:
     """Print the analysis of one organisation: scores, gaps, priorities, recommendations.
 
@@ -187,7 +251,8 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
       briefgen analyse --org region-x --format json
       briefgen analyse --org region-x --lang en
     """
-    bg = Briefgen(Options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
+    bg = Briefgen(options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
+    lang = bg.options.lang
     analysis, matches = bg.analyse(org)
     t = bg.texts()
     if fmt == "json":
@@ -220,22 +285,33 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
 
 @cli.command(name="list")
 @data_option
+@config_option
 def list_(data: Path | None) -> None:
-    """List the organisations found in DATA/orgs.
+    """List the organisations and benchmarks found, and where each came from.
+
+    Profiles in the workspace's orgs/ (or DATA/orgs) come before the shipped examples, and
+    benchmarks in its benchmarks/ before the shipped study.
 
     \b
     Example:
+      briefgen list
       briefgen list --data clients/
     """
-    from .load import list_orgs
+    from .workspace import list_benchmarks, list_profiles
 
-    bg = Briefgen(Options(data=data))
-    for path in list_orgs(bg.bundle):
+    bg = Briefgen(options(data=data))
+    if bg.options.config:
+        click.echo(f"workspace: {bg.options.config}")
+    click.echo("organisations:")
+    for path, where in list_profiles(bg.bundle):
         try:
             org = bg.load(path)
-            click.echo(f"{org.id:<24} {org.profile.level:<10} {org.name}")
+            click.echo(f"  {org.id:<24} {org.profile.level:<10} {org.name:<28} {where}")
         except BriefgenError as exc:
-            click.echo(f"{path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
+            click.echo(f"  {path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
+    click.echo("benchmarks:")
+    for path, where in list_benchmarks(bg.bundle):
+        click.echo(f"  {path.stem:<35} {where}")
 
 
 # --------------------------------------------------------------------------- batch and overview
@@ -258,6 +334,7 @@ def _progress_line(p) -> None:
 @lang_option
 @benchmark_option
 @render_options
+@format_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes.  [default: the number of cores]")
 @click.option("--force", is_flag=True, help="Render every briefing, even those unchanged.")
@@ -269,16 +346,18 @@ def _progress_line(p) -> None:
               help="Also write the portfolio overview (OUT/overview.pdf).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress line.  [default: when stderr is a terminal]")
-def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str | None,
-          templates: Path | None, author: str, pdf_variant: str, jobs: int | None, force: bool,
-          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None) -> None:
+def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmark: str | None,
+          templates: Path | None, author: str | None, pdf_variant: str | None,
+          formats: tuple[str, ...], jobs: int | None, force: bool, fail_fast: bool,
+          scheduler: str | None, overview: bool, progress: bool | None) -> None:
     """Build the briefings of many organisations, in parallel, into OUT.
 
     DIR|FILE is a folder of profiles, or a .csv/.xlsx sheet with one organisation per row and
     columns named by the profile's keys (id, name, ..., capabilities.partnerships,
     capabilities.data_access_security.insight, ...). Briefings whose input is unchanged since
     the last run are not rendered again. OUT/manifest.csv and manifest.json list every
-    organisation. Exit code: 0 all built, 1 some failed, 2 the input is unusable.
+    organisation and every file made for it (--format pptx/xlsx/charts add to the PDF).
+    Exit code: 0 all built, 1 some failed, 2 the input is unusable.
 
     \b
     Examples:
@@ -288,12 +367,12 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
     """
     from .batch import BatchOptions, run_batch
 
-    options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
-                      author=author, pdf_variant=pdf_variant)
+    opts = options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
+                   author=author, pdf_variant=pdf_variant, formats=formats)
     settings = BatchOptions(jobs=jobs, force=force, fail_fast=fail_fast, scheduler=scheduler,
                             overview=overview)
     show = sys.stderr.isatty() if progress is None else progress
-    result = run_batch(source, options, settings, progress=_progress_line if show else None)
+    result = run_batch(source, opts, settings, progress=_progress_line if show else None)
     if show:
         click.echo("", err=True)
     click.echo(f"{result.count('ok')} rendered, {result.count('unchanged')} unchanged, "
@@ -315,8 +394,8 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The PDF to write.  [default: OUT/overview.pdf, OUT the batch folder or "
               "output/]")
-def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
-              templates: Path | None, author: str, pdf_variant: str,
+def overview_(source: Path, data: Path | None, lang: str | None, benchmark: str | None,
+              templates: Path | None, author: str | None, pdf_variant: str | None,
               output: Path | None) -> None:
     """Write one PDF comparing every organisation of a batch: scores, spread, maturity.
 
@@ -330,9 +409,9 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
     """
     from .overview import overview_from_source
 
-    options = Options(data=data, lang=lang, benchmark=benchmark, templates=templates,
-                      author=author, pdf_variant=pdf_variant)
-    path, skipped = overview_from_source(source, options, output)
+    opts = options(data=data, lang=lang, benchmark=benchmark, templates=templates,
+                   author=author, pdf_variant=pdf_variant)
+    path, skipped = overview_from_source(source, opts, output)
     for reason in skipped:
         click.echo(f"left out: {reason}", err=True)
     click.echo(str(path))
@@ -344,7 +423,8 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
               "answer checks) or .csv.")
 @lang_option
 @data_option
-def questionnaire(out: Path, lang: str, data: Path | None) -> None:
+@config_option
+def questionnaire(out: Path, lang: str | None, data: Path | None) -> None:
     """Write a blank questionnaire: one row per respondent, one column per question.
 
     \b
@@ -354,7 +434,7 @@ def questionnaire(out: Path, lang: str, data: Path | None) -> None:
     """
     from .survey import write_questionnaire
 
-    bg = Briefgen(Options(data=data, lang=lang))
+    bg = Briefgen(options(data=data, lang=lang))
     write_questionnaire(out, bg.bundle.framework, bg.texts())
     click.echo(str(out))
 
@@ -376,6 +456,7 @@ def benchmark() -> None:
 @click.option("--min-group-size", type=click.IntRange(min=2), default=5, show_default=True,
               help="Groups of fewer organisations are not published.")
 @data_option
+@config_option
 def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, publisher: str,
                     min_group_size: int, data: Path | None) -> None:
     """Build a benchmark from the answers of many organisations.
@@ -383,11 +464,11 @@ def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, pu
     \b
     Example:
       briefgen benchmark build answers.xlsx --name "Kunder 2026" \\
-          --out data/benchmarks/kunder-2026.yaml
+          --out benchmarks/kunder-2026.yaml     # in a workspace: then --benchmark kunder-2026
     """
     from .benchmark_build import build_file
 
-    bg = Briefgen(Options(data=data))
+    bg = Briefgen(options(data=data))
     bench = build_file(survey, bg.bundle, name, out, bench_id, publisher, min_group_size)
     published = ", ".join(bench.levels) or "-"
     click.echo(f"{out}: {bench.organisations} organisations, {bench.respondents} respondents; "
