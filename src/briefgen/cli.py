@@ -451,13 +451,15 @@ def benchmark() -> None:
               metavar="FILE", help="The benchmark file to write (.yaml); its name is the id "
               "--benchmark finds it by.")
 @click.option("--id", "bench_id", default=None, help="The benchmark id (default: the file name).")
-@click.option("--publisher", default="briefgen", show_default=True,
-              help="Who published the benchmark.")
+@click.option("--publisher", default=None,
+              help="Who published the benchmark.  [default: the workspace's firm.name, "
+              "else the --name]")
 @click.option("--min-group-size", type=click.IntRange(min=2), default=5, show_default=True,
               help="Groups of fewer organisations are not published.")
 @data_option
 @config_option
-def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, publisher: str,
+def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None,
+                    publisher: str | None,
                     min_group_size: int, data: Path | None) -> None:
     """Build a benchmark from the answers of many organisations.
 
@@ -469,6 +471,7 @@ def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, pu
     from .benchmark_build import build_file
 
     bg = Briefgen(options(data=data))
+    publisher = publisher or bg.options.author or name
     bench = build_file(survey, bg.bundle, name, out, bench_id, publisher, min_group_size)
     published = ", ".join(bench.levels) or "-"
     click.echo(f"{out}: {bench.organisations} organisations, {bench.respondents} respondents; "

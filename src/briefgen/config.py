@@ -133,6 +133,14 @@ class Config:
         }
 
 
+def _display(path: Path) -> str:
+    """A path relative to the working directory when it is below it, as messages show it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def find_config(start: Path) -> Path | None:
     """The nearest ``briefgen.toml`` in ``start`` or one of its parents, or None."""
     folder = Path(start).resolve()
@@ -180,7 +188,7 @@ def check_colour(value: str, where: str) -> None:
 def load_config(path: Path) -> Config:
     """Read and check ``path``; raise :class:`InputError` listing every problem."""
     path = Path(path)
-    name = str(path)
+    name = _display(path)
     try:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
