@@ -70,6 +70,34 @@ class Chart:
     height: float
 
 
+def _hex(color: Color) -> str:
+    return "#" + "".join(f"{round(c * 255):02X}" for c in (color.red, color.green, color.blue))
+
+
+def _exact_svg_colours(canvas: type) -> None:
+    """Make ReportLab's SVG canvas write colours as #RRGGBB.
+
+    It writes whole percentages, truncated (#0B5D4B comes out as #0A5C4A): a firm's colour
+    must come out as given, in the briefing and in the chart files alike.
+    """
+    fill, stroke = canvas.setFillColor, canvas.setStrokeColor
+
+    def set_fill(self, color) -> None:
+        fill(self, color)
+        if color is not None:
+            self.style["fill"] = _hex(color)
+
+    def set_stroke(self, color) -> None:
+        stroke(self, color)
+        if color is not None:
+            self.style["stroke"] = _hex(color)
+
+    canvas.setFillColor, canvas.setStrokeColor = set_fill, set_stroke
+
+
+_exact_svg_colours(renderSVG.SVGCanvas)
+
+
 def _svg(drawing: Drawing) -> str:
     text = renderSVG.drawToString(drawing)
     # ReportLab writes placeholder <title>/<desc>; the alt text lives on the <img> instead.
