@@ -239,23 +239,53 @@ def test_cover_note_markdown_has_no_html(workspace):
     assert "<h3>Title</h3>" in html                               # below the letter's h2
 
 
-def test_benchmark_built_in_the_workspace_with_the_installed_command(workspace):
-    """The README's flow: build a benchmark into benchmarks/, then make --benchmark ID."""
+@pytest.fixture(scope="session")
+def wheel_site(tmp_path_factory) -> Path:
+    """briefgen built as a wheel and installed (without its dependencies) into a folder: once."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        pytest.skip("not run from a source checkout")
+    folder = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                            str(folder / "dist"), str(root)], capture_output=True, text=True,
+                           timeout=300)
+    assert build.returncode == 0, build.stderr
+    wheel = next((folder / "dist").glob("briefgen-*.whl"))
+    site = folder / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                              "--target", str(site), str(wheel)], capture_output=True,
+                             text=True, timeout=300)
+    assert install.returncode == 0, install.stderr
+    return site
+
+
+@pytest.mark.timeout(600)
+def test_workspace_flow_after_a_regular_install(wheel_site, tmp_path):
+    """init, benchmark build into benchmarks/, make --benchmark ID: from the wheel's copy."""
+    import os
+
+    env = dict(os.environ, PYTHONPATH=str(wheel_site))
+    run = [sys.executable, "-m", "briefgen"]
+
+    def briefgen(*args: str, cwd: Path) -> str:
+        result = subprocess.run([*run, *args], cwd=cwd, env=env, capture_output=True,
+                                text=True, timeout=240)
+        assert result.returncode == 0, (args, result.stderr)
+        return result.stdout
+
+    where = subprocess.run([sys.executable, "-c", "import briefgen; print(briefgen.__file__)"],
+                           env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert where.stdout.startswith(str(wheel_site))           # the wheel, not the checkout
+    briefgen("init", "ws", cwd=tmp_path)
+    ws = tmp_path / "ws"
     survey = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
     lines = survey.read_text("utf-8").splitlines()
-    rows = [lines[0]]
-    for k in range(5):
-        for line in lines[1:]:
-            org_id, name, rest = line.split(",", 2)
-            rows.append(f"{org_id}-{k},{name} {k},{rest}")
-    (workspace / "survey.csv").write_text("\n".join(rows) + "\n", "utf-8")
-    run = [sys.executable, "-m", "briefgen"]
-    built = subprocess.run([*run, "benchmark", "build", "survey.csv", "--name", "Kunder 2026",
-                            "--out", "benchmarks/kunder-2026.yaml"], cwd=workspace,
-                           capture_output=True, text=True, timeout=120)
-    assert built.returncode == 0, built.stderr
-    made = subprocess.run([*run, "make", "--org", "region-x", "--benchmark", "kunder-2026"],
-                          cwd=workspace, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    text = pdf_text(workspace / "output" / "region-x.pdf")
-    assert "Kunder 2026" in text and "briefgen" not in text.lower()
+    rows = [lines[0]] + [f"{o}-{k},{n} {k},{rest}" for k in range(5)
+                         for o, n, rest in (line.split(",", 2) for line in lines[1:])]
+    (ws / "survey.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    briefgen("benchmark", "build", "survey.csv", "--name", "Kunder 2026", "--out",
+             "benchmarks/kunder-2026.yaml", cwd=ws)
+    assert "kunder-2026" in briefgen("list", cwd=ws)
+    out = briefgen("make", "--org", "region-x", "--benchmark", "kunder-2026", cwd=ws)
+    assert out.strip() == str(Path("output") / "region-x.pdf")
+    assert "Kunder 2026" in pdf_text(ws / "output" / "region-x.pdf")

@@ -219,7 +219,8 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
                        font_config=renderer.font_config, url_fetcher=renderer.fetcher)
     context = dict(t=t, analyses=analyses, caps=caps, effects=effects, counts=counts,
                    charts=charts, fw=fw, bench=benchmark, lang=t.lang, version=__version__,
-                   author=options.author, latest=max(a.org.profile.assessed for a in analyses),
+                   author=options.author or "",
+                   latest=max(a.org.profile.assessed for a in analyses),
                    estimated=any(a.maturity.estimated for a in analyses))
     try:
         html = renderer.env.get_template("overview.html").render(**context)
@@ -230,7 +231,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()
     meta = PdfMeta(
         title=t("overview_pdf_title", n=len(analyses)),
-        author=options.author,
+        author=options.author or "",
         subject=t("overview_pdf_subject", n=len(analyses), benchmark=benchmark.title(t.lang)),
         keywords=tuple(t("pdf_keywords").split(", ")),
         lang=t.lang,
