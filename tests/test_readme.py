@@ -21,7 +21,6 @@ def _block_after(marker: str) -> list[str]:
             if line.strip()]
 
 
-@pytest.mark.timeout(300)
 def test_workspace_flow_of_the_first_screen(tmp_path):
     if not README.is_file():
         pytest.skip("the README is not beside the tests")

@@ -259,7 +259,6 @@ def wheel_site(tmp_path_factory) -> Path:
     return site
 
 
-@pytest.mark.timeout(600)
 def test_workspace_flow_after_a_regular_install(wheel_site, tmp_path):
     """init, benchmark build into benchmarks/, make --benchmark ID: from the wheel's copy."""
     import os

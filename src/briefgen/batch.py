@@ -45,6 +45,7 @@ MANIFEST_EVERY = 1.0          # seconds: the manifest is rewritten at most this 
 OK, UNCHANGED, FAILED, PENDING = "ok", "unchanged", "failed", "pending"
 # Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
 RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
+KIT_PACKAGES = ("python-pptx", "openpyxl", "resvg-py", "markdown-it-py")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -268,6 +269,11 @@ def brand_hash(options: Options) -> str:
     brand = [options.contact, options.firm_logo, options.primary, options.accent,
              options.cover_note, options.disclaimer, *sorted(options.formats)]
     h.update("\0".join(v or "" for v in brand).encode())
+    for name in KIT_PACKAGES:     # what decides the bytes of the deck, workbook and charts
+        try:
+            h.update(f"{name}={version(name)}\0".encode())
+        except PackageNotFoundError:
+            pass
     root = workspace_root(options)
     files = [Path(options.config)] if options.config else []
     files += [root / name for name in (options.firm_logo, options.cover_note) if name]

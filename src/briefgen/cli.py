@@ -28,7 +28,8 @@ def data_option(f):
 
 def org_option(f):
     return click.option("--org", "org", required=True, metavar="ID|FILE",
-                        help="An organisation id in DATA/orgs, or the path of a profile.")(f)
+                        help="An organisation id (in the workspace's orgs/ or DATA/orgs, "
+                        "then the shipped examples), or the path of a profile.")(f)
 
 
 def lang_option(f):
@@ -68,15 +69,19 @@ def options(**given) -> Options:
 
 def benchmark_option(f):
     return click.option("--benchmark", default=None, metavar="ID|FILE",
-                        help="A benchmark id in DATA/benchmarks or a benchmark file. "
-                        "Default: the 2018 study (dt-offentlig-sektor-2018).")(f)
+                        help="A benchmark id (in the workspace's benchmarks/ or "
+                        "DATA/benchmarks, then the shipped ones) or a benchmark file. "
+                        "Default: the workspace's, else the 2018 study "
+                        "(dt-offentlig-sektor-2018).")(f)
 
 
 def benchmarks_option(f):
     return click.option("--benchmark", "benchmark", multiple=True, metavar="ID|FILE",
-                        help="A benchmark id in DATA/benchmarks or a benchmark file. Give it "
+                        help="A benchmark id (in the workspace's benchmarks/ or "
+                        "DATA/benchmarks, then the shipped ones) or a benchmark file. Give it "
                         "twice to compare with two (the first is primary; a built benchmark "
-                        "adds a peer-group section). Default: the 2018 study.")(f)
+                        "adds a peer-group section). Default: the workspace's, else the 2018 "
+                        "study.")(f)
 
 
 def survey_option(f):
@@ -94,7 +99,8 @@ def _benchmark_options(benchmark: tuple[str, ...]) -> dict:
 def out_option(f):
     return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                         default=DEFAULTS.out, show_default=True,
-                        help="Folder the PDFs are written to.")(f)
+                        help="Folder the PDFs (and the other --format files) are written "
+                        "to.")(f)
 
 
 def render_options(f):
