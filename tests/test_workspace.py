@@ -288,3 +288,15 @@ def test_workspace_flow_after_a_regular_install(wheel_site, tmp_path):
     out = briefgen("make", "--org", "region-x", "--benchmark", "kunder-2026", cwd=ws)
     assert out.strip() == str(Path("output") / "region-x.pdf")
     assert "Kunder 2026" in pdf_text(ws / "output" / "region-x.pdf")
+
+
+def test_overview_carries_the_firm_not_briefgen(workspace, in_dir):
+    from briefgen import resources
+
+    in_dir(workspace)
+    result = CliRunner().invoke(cli, ["overview", str(resources.data_dir() / "orgs"), "-o",
+                                      "overview.pdf"])
+    assert result.exit_code == 0, result.output
+    pages = [page.extract_text() for page in PdfReader(workspace / "overview.pdf").pages]
+    assert all("Nordkonsult AB" in text for text in pages)
+    assert "briefgen" not in "\n".join(pages).lower()
