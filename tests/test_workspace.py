@@ -300,3 +300,30 @@ def test_overview_carries_the_firm_not_briefgen(workspace, in_dir):
     pages = [page.extract_text() for page in PdfReader(workspace / "overview.pdf").pages]
     assert all("Nordkonsult AB" in text for text in pages)
     assert "briefgen" not in "\n".join(pages).lower()
+
+
+def test_firm_logo_on_the_cover_the_back_page_and_the_deck(workspace, in_dir):
+    import io
+    import shutil
+
+    from pptx import Presentation
+
+    fixtures = Path(__file__).parent / "fixtures" / "hostile"
+    shutil.copy(fixtures / "logo.svg", workspace / "theme" / "logo.svg")
+    text = NORDKONSULT.replace('[theme]', 'logo = "theme/logo.svg"\n\n[theme]')
+    (workspace / "briefgen.toml").write_text(text, "utf-8")
+    in_dir(workspace)
+    result = CliRunner().invoke(cli, ["make", "--org", "region-x", "--format", "pdf",
+                                      "--format", "pptx"])
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(workspace / "output" / "region-x.pdf")
+    for page in (reader.pages[0], reader.pages[-1]):
+        assert page.images or "/XObject" in page["/Resources"]
+    deck = Presentation(io.BytesIO((workspace / "output" / "region-x.pptx").read_bytes()))
+    logo = [s for s in deck.slides[0].shapes if s.shape_type == 13]
+    assert len(logo) == 1
+    assert logo[0]._element.nvPicPr.cNvPr.get("descr") == "Logotyp för Nordkonsult AB"
+    # A logo that refers outside itself is refused like a profile's.
+    shutil.copy(fixtures / "external-ref.svg", workspace / "theme" / "logo.svg")
+    refused = CliRunner().invoke(cli, ["make", "--org", "region-x"])
+    assert refused.exit_code == 2 and "firm.logo" in refused.output
