@@ -52,15 +52,16 @@ def test_deck_has_every_part_and_alt_text(kit):
         assert t.label(key) in texts[1]
     pictures = [(i, shape) for i, slide in enumerate(slides) for shape in slide.shapes
                 if shape.shape_type == 13]
+    gauges = [f"gauge-{c.key}" for c in analysis.capabilities]
     assert [shape.name for _, shape in pictures] == [
         "capabilities-radar", "effect-areas", "expected-impact", "maturity-phase",
-        "digital-agenda-importance"]
+        "digital-agenda-importance", *(chart_file_name(g) for g in gauges)]
     charts, _ = bg.charts(analysis)
     for (_, shape), name in zip(pictures, ("radar", "effects", "impact", "maturity",
-                                           "importance"), strict=True):
+                                           "importance", *gauges), strict=True):
         descr = shape._element.nvPicPr.cNvPr.get("descr")
         assert descr == charts[name].alt
-        assert Emu(shape.width).inches > 5
+        assert Emu(shape.width).inches > (3 if name.startswith("gauge-") else 5)
     assert any("Prioriterade förmågor" in text for text in texts)
     texts = [text.strip() for text in texts]
     recs = next(text for text in texts if text.startswith("Rekommendationer"))

@@ -1,7 +1,8 @@
 """The deliverable kit beside the PDF: a PPTX deck, an XLSX workbook and the chart files.
 
 ``--format pptx`` writes ``OUT/ID.pptx`` (title, summary, one slide per chart with its
-alternative text, priorities, recommendations, and an action plan where the analysis has one),
+alternative text, the capability gauges on one slide, priorities, recommendations, and an
+action plan where the analysis has one),
 ``--format xlsx`` writes ``OUT/ID.xlsx`` (every table of the briefing as a sheet, numbers as
 numbers, text never read as a formula), ``--format charts`` writes ``OUT/ID-charts/`` (every
 chart as SVG and as PNG 2000 pixels wide, named by what it shows). All in the firm's colours.
@@ -385,6 +386,23 @@ def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str,
                                        width=Inches(width))
         pic.name = chart_file_name(name)
         _alt(pic, chart.alt)
+
+    # The capabilities one by one: each gauge (score against the benchmark) with its name
+    gauges = [c for c in analysis.capabilities if f"gauge-{c.key}" in charts]
+    if gauges:
+        slide = titled(t("kit_chart_gauges"))
+        row = 5.2 / len(gauges)
+        for i, c in enumerate(gauges):
+            chart = charts[f"gauge-{c.key}"]
+            top = 1.45 + i * row
+            text_box(slide, 0.6, top + row * 0.2, 5.4, row * 0.6, [t.label(c.key)], 16,
+                     bold=True)
+            height = min(row * 0.95, 0.75)
+            width = height * chart.width / chart.height
+            pic = slide.shapes.add_picture(io.BytesIO(svg_to_png(chart.svg)), Inches(6.2),
+                                           Inches(top), width=Inches(width))
+            pic.name = chart_file_name(chart.name)
+            _alt(pic, chart.alt)
 
     # Priorities
     slide = titled(t("kit_priorities"))
