@@ -6,7 +6,6 @@ import io
 import json
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -67,7 +66,6 @@ def test_deck_has_every_part_and_alt_text(kit):
     recs = next(text for text in texts if text.startswith("Rekommendationer"))
     for r in matches.recommendations:
         assert r.recommendation.title("sv") in recs
-    assert not any(text.startswith("Handlingsplan") for text in texts)   # no plan yet
     assert deck.core_properties.author == "Nordkonsult AB"
     # The firm's colour is the title bar's fill.
     bar = slides[1].shapes[0]
@@ -133,23 +131,36 @@ def test_chart_names_say_what_they_show():
     assert chart_file_name("maturity") == "maturity-phase"
 
 
-def test_action_plan_slide_when_the_analysis_has_one(bg, tmp_path):
+def test_action_plan_in_the_deck_and_the_workbook(kit):
+    bg, out, _ = kit
+    analysis, matches = bg.analyse("region-x")
+    plan = action_plan(matches, bg.texts())
+    initiatives = [p for r in matches.recommendations for p in r.initiatives]
+    assert len(plan) == len(initiatives) > 0
+    deck = Presentation(str(out / "region-x.pptx"))
+    texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame).strip()
+             for slide in deck.slides]
+    slides = "\n".join(text for text in texts if text.startswith("Handlingsplan"))
+    for p in initiatives:
+        assert p.initiative.title("sv") in slides and p.owner("sv") in slides
+    sheet = pd.read_excel(out / "region-x.xlsx", sheet_name="Handlingsplan")
+    assert list(sheet["Initiativ"]) == [p.initiative.title("sv") for p in initiatives]
+    assert sheet["Mål"].dtype.kind == "f" and sheet["Nu"].dtype.kind == "f"
+
+
+def test_no_plan_no_plan_slide(bg):
     from briefgen.kit import pptx_bytes
 
     analysis, matches = bg.analyse("kommun-y")
-    assert action_plan(analysis, matches) == []
-
-    # Issue 8 adds the action plan; the deck takes it wherever the matches carry one.
-    planned = SimpleNamespace(**vars(matches),
-                              summary_recommendations=matches.summary_recommendations,
-                              action_plan=["Utse en ägare för datafrågorna",
-                                           "Ta fram en färdplan"])
-    deck = Presentation(io.BytesIO(pptx_bytes(analysis, planned, bg.texts(),
+    bare = replace(matches, recommendations=[replace(r, initiatives=[])
+                                             for r in matches.recommendations])
+    assert action_plan(bare, bg.texts()) == []
+    deck = Presentation(io.BytesIO(pptx_bytes(analysis, bare, bg.texts(),
                                               bg.charts(analysis)[0])))
     texts = ["\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame).strip()
              for slide in deck.slides]
-    plan = next(text for text in texts if text.startswith("Handlingsplan"))
-    assert "1. Utse en ägare för datafrågorna" in plan and "2. Ta fram en färdplan" in plan
+    assert not any(text.startswith("Handlingsplan") for text in texts)
+    assert any(text.startswith("Rekommendationer") for text in texts)
 
 
 def test_batch_lists_every_file_and_rerenders_on_a_brand_change(tmp_path):

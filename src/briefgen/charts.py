@@ -283,7 +283,7 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
 
 
 def _columns(name: str, keys: list[str], counts: dict[str, int | None], mine: str,
-             total: int, t: Texts, alt_key: str, curve: bool) -> Chart:
+             total: int, t: Texts, alt_key: str, curve: bool, marker: str) -> Chart:
     register_fonts()
     w, h = 480, 190
     base, top = 44, 24
@@ -310,7 +310,7 @@ def _columns(name: str, keys: list[str], counts: dict[str, int | None], mine: st
         if is_mine:
             d.add(Rect(10 + slot * i + 3, base - 38, slot - 6, h - base + 38 - 4,
                        fillColor=PALE, strokeColor=ORG, strokeWidth=1.2, strokeDashArray=[3, 2]))
-            d.add(_text(x + bw / 2, h - 14, t("you_are_here"), 8, "middle", bold=True,
+            d.add(_text(x + bw / 2, h - 14, t(marker), 8, "middle", bold=True,
                         color=ORG))
         d.add(Rect(x, base, bw, max(height, 0.8), fillColor=BENCH if height else MUTED,
                    strokeColor=None))
@@ -330,14 +330,16 @@ def maturity(analysis: Analysis, t: Texts) -> Chart:
     keys = [p.key for p in t.framework.phases]
     counts = {k: c.count for k, c in analysis.benchmark.overall.phases.items()}
     return _columns("maturity", keys, counts, analysis.maturity.phase,
-                    analysis.benchmark.organisations, t, "alt_maturity", curve=True)
+                    analysis.benchmark.organisations, t, "alt_maturity", curve=True,
+                    marker="you_are_here")
 
 
 def importance(analysis: Analysis, t: Texts) -> Chart:
     keys = [c.key for c in t.framework.importance_levels]
     counts = {k: c.count for k, c in analysis.benchmark.overall.importance.items()}
     return _columns("importance", keys, counts, analysis.org.profile.importance,
-                    analysis.benchmark.organisations, t, "alt_importance", curve=False)
+                    analysis.benchmark.organisations, t, "alt_importance", curve=False,
+                    marker="you_are_here_importance")
 
 
 # --------------------------------------------------------------------------- gauge

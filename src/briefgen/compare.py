@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .analyse import Analysis, round1
+from .analyse import Analysis, Target, round1
 from .models import Benchmark, Figure, Framework, Group, Org
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,26 @@ def progress(org: Org, fw: Framework) -> Progress | None:
     effects = [Change(k, round1(before.profile.effects[k]), round1(org.profile.effects[k]))
                for k in fw.effect_keys]
     return Progress(before, org, caps, effects)
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """A target set at the earlier assessment, against today's score."""
+
+    key: str
+    before: float
+    target: float
+    now: float
+
+    @property
+    def met(self) -> bool:
+        return self.now >= self.target
+
+
+def target_checks(earlier: list[Target], current: Analysis) -> list[TargetCheck]:
+    """Whether each target of the earlier assessment is met by today's (rounded) scores."""
+    now = {c.key: c.score for c in [*current.capabilities, *current.effects]}
+    return [TargetCheck(t.key, t.score, t.target, now[t.key]) for t in earlier if t.key in now]
 
 
 # --------------------------------------------------------------------------- briefing context

@@ -200,10 +200,11 @@ def workbook_tables(analysis: Analysis, matches: Matches, t: Texts,
         (t("kit_sheet_sources"), [col["figure"], col["benchmark"], col["source"], col["note"]],
          sources),
     ]
-    plan = action_plan(analysis, matches)
+    plan = action_plan(matches, t)
     if plan:
-        tables.append((t("kit_action_plan"), [col["number"], col["title"]],
-                       [[i + 1, item] for i, item in enumerate(plan)]))
+        keys = list(plan[0])
+        tables.append((t("kit_action_plan"), [t(f"kit_plan_{k}") for k in keys],
+                       [[row[k] for k in keys] for row in plan]))
     return tables
 
 
@@ -268,27 +269,30 @@ def _set(cell, value: Any) -> None:
 # --------------------------------------------------------------------------- action plan
 
 
-def action_plan(analysis: Analysis, matches: Matches) -> list[str]:
-    """The action plan's items as text, where the analysis carries one (else empty).
+def action_plan(matches: Matches, t: Texts) -> list[dict[str, Any]]:
+    """The action plan, one row per initiative: recommendation, horizon, owner, target.
 
-    An action plan may be added to the matches or the analysis (as ``action_plan``): a list
-    of items that are text or have a ``title``/``text``. Without it, there is no plan slide.
+    The initiatives come with the chosen recommendations (``initiatives``); matches without
+    them (an older analysis, a library without initiatives) give an empty plan, and the deck
+    and workbook then have no plan slide or sheet.
     """
-    plan = getattr(matches, "action_plan", None) or getattr(analysis, "action_plan", None)
-    if not plan:
-        return []
-    items = getattr(plan, "items", plan)
-    out = []
-    for item in items if isinstance(items, Iterable) else []:
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        for attr in ("title", "text", "action", "summary"):
-            value = getattr(item, attr, None)
-            if value is not None:
-                out.append(value if isinstance(value, str) else str(value))
-                break
-    return out
+    rows = []
+    for r in matches.recommendations:
+        for planned in getattr(r, "initiatives", None) or []:
+            i, target = planned.initiative, planned.target
+            rows.append({
+                "number": r.recommendation.number,
+                "recommendation": r.recommendation.title(t.lang),
+                "initiative": i.title(t.lang),
+                "horizon": t(f"horizon_{i.horizon}"),
+                "owner": planned.owner(t.lang),
+                "area": t.label(target.key),
+                "now": target.score,
+                "target": target.target,
+                "first_step": i.first_step(t.lang),
+                "done_when": i.done_when(t.lang),
+            })
+    return rows
 
 
 # --------------------------------------------------------------------------- PPTX
@@ -428,12 +432,22 @@ def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str,
             for run in para.runs:
                 run.font.bold, run.font.color.rgb = True, _rgb(accent)
 
-    # Action plan, where the analysis carries one
-    plan = action_plan(analysis, matches)
-    if plan:
+    # Action plan, where the matches carry one: a few initiatives per slide
+    plan = action_plan(matches, t)
+    per_slide = 4
+    for first in range(0, len(plan), per_slide):
         slide = titled(t("kit_action_plan"))
-        text_box(slide, 0.6, 1.5, 12, 5.2, [f"{i}. {item}" for i, item in enumerate(plan, 1)],
-                 16)
+        lines = []
+        for row in plan[first:first + per_slide]:
+            lines.append(f"{row['initiative']} ({row['number']}. {row['recommendation']})")
+            lines.append(f"     {row['horizon']} · {row['owner']} · " + t(
+                "plan_target", label=row["area"], score=t.num(row["now"]),
+                target=t.num(row["target"])))
+        box = text_box(slide, 0.6, 1.5, 12, 5.2, lines, 16)
+        for i, para in enumerate(box.text_frame.paragraphs):
+            if i % 2 == 0:
+                for run in para.runs:
+                    run.font.bold, run.font.color.rgb = True, _rgb(primary)
 
     props = prs.core_properties
     props.title = t("pdf_title", name=org.name)

@@ -28,6 +28,7 @@ from .models import (
     Org,
     Profile,
     Rules,
+    round1,
 )
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,15 @@ def _check_library(library: Library, framework: Framework, name: str) -> None:
             if key not in effects:
                 problems.append(f"{name}: {r.id}.effects: unknown '{key}'"
                                 f"{did_you_mean(key, sorted(effects))}")
+        for i in r.initiatives:
+            if i.owner not in library.owners:
+                problems.append(f"{name}: {i.id}.owner: unknown '{i.owner}' (allowed: "
+                                f"{', '.join(library.owners)})")
+            for key in i.moves:
+                if key not in (*r.capabilities, *r.effects):
+                    problems.append(f"{name}: {i.id}.moves: '{key}' is not an area {r.id} "
+                                    f"addresses (allowed: "
+                                    f"{', '.join((*r.capabilities, *r.effects))})")
     if problems:
         raise DataError(problems)
 
@@ -477,8 +487,21 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
                 problem(("ranking",), f"must rank all {len(fw.capability_keys)} capabilities; "
                         f"missing: {', '.join(missing)}")
 
+    targets = data.get("targets")
+    if targets is not None:
+        if not isinstance(targets, dict):
+            problem(("targets",), "must map capability keys to the score to reach (1-5)")
+        else:
+            for key, value in targets.items():
+                if key not in fw.capability_keys:
+                    problem(("targets", key), "unknown capability"
+                            f"{did_you_mean(key, fw.capability_keys)} "
+                            f"(allowed: {', '.join(fw.capability_keys)})")
+                elif (msg := _score_problem(value)) is not None:
+                    problem(("targets", key), msg)
+
     # The remaining keys and types: pydantic, with its messages made plainer.
-    scores_checked = {"capabilities", "effects", "impact", "ranking"}
+    scores_checked = {"capabilities", "effects", "impact", "ranking", "targets"}
     try:
         Profile.model_validate({k: v for k, v in data.items() if k not in scores_checked}
                                | {"capabilities": {}, "effects": {}, "impact": {}})
@@ -508,6 +531,13 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
             scores[key] = sum(answers[key].values()) / len(answers[key])
         else:
             scores[key] = float(value)
+    for key, target in profile.targets.items():
+        now = round1(scores[key])
+        if target <= now:
+            problem(("targets", key), f"{target:g} is not above today's score {now:g} "
+                    f"(allowed: a score above {now:g}, up to 5)")
+    if problems:
+        raise InputError(problems)
     return Org(profile=profile, source=name,
                capability_scores={k: scores[k] for k in fw.capability_keys},
                capability_answers=answers)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import __version__
-from .analyse import Analysis, analyse
-from .compare import briefing_context
+from .analyse import Analysis, Target, analyse, round1
+from .compare import TargetCheck, briefing_context, target_checks
 from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
 from .logo import logo_data_uri
 from .match import Matches, match
@@ -154,7 +154,7 @@ class Briefgen:
         """Every chart of the briefing in the firm's colours, and the partials' extra context."""
         from .charts import colours, draw_all  # ReportLab loads on first use
 
-        t = self.texts(lang)
+        t = self.texts(lang).for_benchmark(analysis.benchmark)
         with colours(self.options.primary, self.options.accent):
             charts = draw_all(analysis, t)
             extra, extra_charts = briefing_context(
@@ -166,7 +166,7 @@ class Briefgen:
     def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
         from .brand import brand_context
 
-        t = self.texts(lang)
+        t = self.texts(lang).for_benchmark(analysis.benchmark)
         charts, extra = self.charts(analysis, lang)
         context = dict(t=t, a=analysis, m=matches, charts=charts, fw=self.bundle.framework,
                        bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
@@ -174,8 +174,18 @@ class Briefgen:
                        author=self.options.author, library=self.bundle.library,
                        logo=self.logo(analysis.org))
         context.update(extra)
+        context["target_checks"] = self.target_checks(analysis)
         context.update(brand_context(self.options))
         return self.renderer.html(context)
+
+    def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
+        """The earlier assessment's targets (by today's rules), met or not by today's scores."""
+        previous = analysis.org.previous
+        if previous is None:
+            return []
+        before = analyse(previous, analysis.benchmark, self.bundle)
+        before_matches = match(before, self.bundle.library, self.bundle.rules)
+        return target_checks(all_targets(before, before_matches), analysis)
 
     def logo(self, org: Org) -> str | None:
         """The profile's logo as a ``data:`` URI, found only in its folder or the data folder."""
@@ -259,6 +269,8 @@ class Briefgen:
 def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, Any]:
     """The analysis as plain data (``briefgen analyse --format json``)."""
     org = analysis.org
+    t = t.for_benchmark(analysis.benchmark)
+    caps_keys = {c.key for c in analysis.capabilities}
 
     def comparison(c) -> dict[str, Any]:
         item = {"key": c.key, "label": t.label(c.key), "score": c.score,
@@ -297,9 +309,39 @@ def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, A
                              "title": r.recommendation.title(t.lang),
                              "capabilities": r.recommendation.capabilities,
                              "effects": r.recommendation.effects,
-                             "relevance": r.relevance, "reason": t.reasons(r.reasons)}
+                             "relevance": r.relevance,
+                             "findings": [{"area": x.area, "key": x.key, "kind": x.kind,
+                                           "score": x.score, "reference": x.reference,
+                                           "gap": round1(x.score - x.reference)}
+                                          for x in r.reasons],
+                             "reason": t.sentence(t.reasons(r.reasons))}
                             for r in matches.recommendations],
+        "action_plan": [{"recommendation": r.recommendation.id,
+                         "initiatives": [{"id": p.initiative.id,
+                                          "title": p.initiative.title(t.lang),
+                                          "horizon": p.initiative.horizon,
+                                          "owner": p.owner(t.lang),
+                                          "first_step": p.initiative.first_step(t.lang),
+                                          "done_when": p.initiative.done_when(t.lang),
+                                          "target": {"key": p.target.key,
+                                                     "score": p.target.score,
+                                                     "target": p.target.target}}
+                                         for p in r.initiatives]}
+                        for r in matches.recommendations],
+        "targets": [{"key": x.key, "score": x.score, "target": x.target, "rule": x.rule}
+                    for x in all_targets(analysis, matches) if x.key in caps_keys],
+        "effect_targets": [{"key": x.key, "score": x.score, "target": x.target, "rule": x.rule}
+                           for x in all_targets(analysis, matches) if x.key not in caps_keys],
+        "next_phase": analysis.next_phase,
     }
+
+
+def all_targets(analysis: Analysis, matches: Matches) -> list[Target]:
+    """The plan's targets and any the profile sets itself, once per area."""
+    seen = {t.key: t for t in matches.plan_targets}
+    for t in analysis.targets:
+        seen.setdefault(t.key, t)
+    return list(seen.values())
 
 
 def analysis_json(analysis: Analysis, matches: Matches, t: Texts) -> str:
