@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ MANIFEST_EVERY = 1.0          # seconds: the manifest is rewritten at most this 
 OK, UNCHANGED, FAILED, PENDING = "ok", "unchanged", "failed", "pending"
 # Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
 RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
+KIT_PACKAGES = ("python-pptx", "openpyxl", "resvg-py", "markdown-it-py")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -93,6 +94,7 @@ class Item:
     benchmark_version: str = ""
     briefgen_version: str = __version__
     mtime_ns: int | None = None    # of the PDF when written: a quick intact check on re-runs
+    files: str = ""                # every file made, ';'-separated: the PDF, then the kit's
 
     @property
     def done(self) -> bool:
@@ -165,6 +167,8 @@ class Outcome:
     seconds: float = 0.0
     pid: int = 0
     data: bytes | None = None      # the PDF, when the client writes it (Dask)
+    kit: dict[str, bytes] | None = None  # the kit's files by name, when the client writes them
+    kit_names: list[str] = field(default_factory=list)  # the kit's files, relative to OUT
 
 
 _WORKER_CACHE: dict[Options, Any] = {}
@@ -200,13 +204,17 @@ def render_task(task: Task) -> Outcome:
         return outcome
     try:
         bg = _briefgen(task.options)
-        data, _ = bg.pdf(task.org, task.options.lang)
+        data, result = bg.pdf(task.org, task.options.lang)
         outcome.pages = bg.renderer.last_pages
         outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        kit = _kit(bg, result, task)
         if task.path:
             write_atomic(Path(task.path), data)
+            for name, content in kit.items():
+                write_atomic(Path(task.path).parent / name, content)
         else:
-            outcome.data = data
+            outcome.data, outcome.kit = data, kit
+        outcome.kit_names = list(kit)
     except BriefgenError as exc:
         outcome.error = one_line(str(exc))
     except Exception as exc:  # isolate the others from one briefing's unexpected failure
@@ -214,6 +222,16 @@ def render_task(task: Task) -> Outcome:
         outcome.error = f"unexpected {type(exc).__name__}: {one_line(str(exc))[:300]}"
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def _kit(bg: Any, result: Any, task: Task) -> dict[str, bytes]:
+    """The deck, workbook and chart files ``Options.formats`` asks for beside the PDF."""
+    if not set(task.options.formats) - {"pdf"}:
+        return {}
+    from .kit import kit_files
+
+    return kit_files(bg, result.analysis, result.matches, task.options.lang,
+                     task.options.formats)
 
 
 def one_line(text: str) -> str:
@@ -254,9 +272,36 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
             h.update(f"{name}={version(name)}\0".encode())
         except PackageNotFoundError:
             pass
-    settings = [__version__, options.lang, options.pdf_variant, options.author,
+    settings = [__version__, options.lang, options.pdf_variant, options.author or "",
                 os.environ.get("SOURCE_DATE_EPOCH", "")]
     h.update("\0".join(settings).encode())
+    h.update(brand_hash(options).encode())
+    return h.hexdigest()
+
+
+def brand_hash(options: Options) -> str:
+    """Hash the workspace's part of a briefing: briefgen.toml, the theme's files, the formats.
+
+    A new colour, logo, cover note or contact renders every briefing again.
+    """
+    from .brand import workspace_root
+
+    h = hashlib.sha256()
+    brand = [options.contact, options.firm_logo, options.primary, options.accent,
+             options.cover_note, options.disclaimer, *sorted(options.formats)]
+    h.update("\0".join(v or "" for v in brand).encode())
+    for name in KIT_PACKAGES:     # what decides the bytes of the deck, workbook and charts
+        try:
+            h.update(f"{name}={version(name)}\0".encode())
+        except PackageNotFoundError:
+            pass
+    root = workspace_root(options)
+    files = [Path(options.config)] if options.config else []
+    files += [root / name for name in (options.firm_logo, options.cover_note) if name]
+    if options.config and (root / "theme").is_dir():
+        files += (root / "theme").rglob("*")
+    for path in sorted({f.resolve() for f in files if f.is_file()}):
+        h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
 
@@ -342,6 +387,18 @@ def _intact(path: Path, before: Item) -> bool:
     if before.mtime_ns is not None and info.st_mtime_ns == before.mtime_ns:
         return True
     return file_sha256(path) == before.sha256
+
+
+def _kit_intact(out: Path, before: Item) -> bool:
+    """Are the kit's files an earlier run recorded still there?"""
+    return all((out / name).is_file() for name in before.files.split(";") if name)
+
+
+def _write_kit(out: Path, item: Item, outcome: Outcome) -> None:
+    """Write the kit's files a cluster sent back, and list every file in the manifest."""
+    for name, content in (outcome.kit or {}).items():
+        write_atomic(out / name, content)
+    item.files = ";".join([item.file, *outcome.kit_names])
 
 
 def _remove_temporaries(out: Path) -> None:
@@ -574,8 +631,9 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                                      with_source=options.pdf_variant == "pdf/a-3b")
         old = before.get(item.file)
         if (old is not None and old.done and old.input_hash == item.input_hash
-                and _intact(out / item.file, old)):
+                and _intact(out / item.file, old) and _kit_intact(out, old)):
             item.status, item.pages, item.bytes = UNCHANGED, old.pages, old.bytes
+            item.files = old.files
             item.sha256, item.mtime_ns = old.sha256, (out / item.file).stat().st_mtime_ns
             continue
         # The folder resolved, never the file: a link at OUT/ID.pdf is replaced, not followed.
@@ -610,6 +668,7 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                     path = out / item.file
                     if outcome.data is not None:
                         write_atomic(path, outcome.data)
+                    _write_kit(out, item, outcome)
                     item.status, item.error = OK, ""
                     item.pages, item.bytes, item.sha256 = (outcome.pages, outcome.bytes,
                                                            outcome.sha256)

@@ -7,6 +7,8 @@ hollow, dashed or outlined one, and every value that matters is also written as 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +32,27 @@ PALE = HexColor("#EEF2F6")
 FONT, BOLD = "Lato", "Lato-Bold"
 
 
+@contextmanager
+def colours(primary: str | None = None, accent: str | None = None) -> Iterator[None]:
+    """Draw the charts inside this block in a firm's colours (#RRGGBB; None: the shipped ones).
+
+    The organisation's series takes ``primary``, the benchmark's ``accent``. Every chart
+    function reads the module's colours when it draws, so one switch here serves the
+    briefing's, the peers' and the overview's charts alike.
+    """
+    global ORG, ORG_FILL, BENCH
+    saved = ORG, ORG_FILL, BENCH
+    if primary:
+        org = HexColor(primary)
+        ORG, ORG_FILL = org, Color(org.red, org.green, org.blue, alpha=0.22)
+    if accent:
+        BENCH = HexColor(accent)
+    try:
+        yield
+    finally:
+        ORG, ORG_FILL, BENCH = saved
+
+
 @cache
 def register_fonts() -> None:
     """Register the shipped fonts with ReportLab so text is measured as it will be drawn."""
@@ -45,6 +68,34 @@ class Chart:
     alt: str
     width: float               # points
     height: float
+
+
+def _hex(color: Color) -> str:
+    return "#" + "".join(f"{round(c * 255):02X}" for c in (color.red, color.green, color.blue))
+
+
+def _exact_svg_colours(canvas: type) -> None:
+    """Make ReportLab's SVG canvas write colours as #RRGGBB.
+
+    It writes whole percentages, truncated (#0B5D4B comes out as #0A5C4A): a firm's colour
+    must come out as given, in the briefing and in the chart files alike.
+    """
+    fill, stroke = canvas.setFillColor, canvas.setStrokeColor
+
+    def set_fill(self, color) -> None:
+        fill(self, color)
+        if color is not None:
+            self.style["fill"] = _hex(color)
+
+    def set_stroke(self, color) -> None:
+        stroke(self, color)
+        if color is not None:
+            self.style["stroke"] = _hex(color)
+
+    canvas.setFillColor, canvas.setStrokeColor = set_fill, set_stroke
+
+
+_exact_svg_colours(renderSVG.SVGCanvas)
 
 
 def _svg(drawing: Drawing) -> str:

@@ -277,7 +277,7 @@ def load_data(root: Path | None = None) -> DataBundle:
         if not (root / required).is_file():
             # A user's --data folder may hold only orgs/: the rest comes from the shipped data.
             shipped = resources.data_dir()
-            if root != shipped and (root / "orgs").is_dir():
+            if root != shipped and ((root / "orgs").is_dir() or (root / "benchmarks").is_dir()):
                 return _with_orgs(load_data(shipped), root)
             raise DataError(f"{_display(root)}: no {required} here; --data must name a folder "
                             "laid out like briefgen's data/ (framework.yaml, orgs/, benchmarks/)")
@@ -387,9 +387,21 @@ def load_benchmark(spec: str | Path | None, bundle: DataBundle) -> Benchmark:
 # --------------------------------------------------------------------------- organisations
 
 
+def org_folders(bundle: DataBundle) -> list[Path]:
+    """Where ``--org ID`` is looked up: DATA/orgs (a workspace's orgs/), then the shipped ones."""
+    shipped = resources.data_dir() / "orgs"
+    own = bundle.orgs_dir()
+    return [own] if own.resolve() == shipped.resolve() else [own, shipped]
+
+
 def list_orgs(bundle: DataBundle) -> list[Path]:
-    folder = bundle.orgs_dir()
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    """Every profile found by id, the first of each id (DATA/orgs before the shipped ones)."""
+    found: dict[str, Path] = {}
+    for folder in org_folders(bundle):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found.setdefault(path.stem, path)
+    return sorted(found.values(), key=lambda p: p.stem)
 
 
 def resolve_org(spec: str, bundle: DataBundle) -> Path:
@@ -397,9 +409,10 @@ def resolve_org(spec: str, bundle: DataBundle) -> Path:
     given = _file_or_id(spec, "--org", "an organisation", "profile")
     if given is not None:
         return given
-    candidate = bundle.orgs_dir() / f"{spec}.yaml"
-    if candidate.is_file():
-        return candidate
+    for folder in org_folders(bundle):
+        candidate = folder / f"{spec}.yaml"
+        if candidate.is_file():
+            return candidate
     known = [p.stem for p in list_orgs(bundle)]
     raise InputError(f"--org: unknown organisation '{spec}'{did_you_mean(spec, known)} "
                      f"Available in {_display(bundle.orgs_dir())}: {', '.join(known) or 'none'}")
@@ -409,7 +422,7 @@ def load_org(spec: str | Path, bundle: DataBundle) -> Org:
     path = resolve_org(str(spec), bundle)
     data, node = read_yaml(path)
     org = validate_profile(data, bundle, _display(path), node)
-    if path.parent == bundle.orgs_dir() and org.id != path.stem:
+    if path.parent in org_folders(bundle) and org.id != path.stem:
         # `--org ID` must mean the organisation with that id, or batch outputs collide.
         line = _line_of(node, ("id",))
         raise InputError(f"{_display(path)}:{line}: id: '{org.id}' differs from the file name; "
