@@ -169,7 +169,8 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
         if study_total and study.get(key) is not None:
             sshare = study[key] / study_total
             sheight = tallest * sshare
-            d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white, strokeColor=palette.BENCH, strokeWidth=1.4))
+            d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white,
+                       strokeColor=palette.BENCH, strokeWidth=1.4))
             d.add(_text(cx + bw / 2 + 2, base + sheight + 4, t.percent(sshare), 8,
                         "middle", color=palette.BENCH))
         for j, line in enumerate(_wrap(t.label(key), slot - 8, 8.5, bold=True)[:2]):
