@@ -399,7 +399,7 @@ def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, pu
                f"level groups published: {published}")
 
 
-# --------------------------------------------------------------------------- the web form (issue 12)
+# ------------------------------------------------------------------ the web form (issue 12)
 # invite, serve and export live in briefgen.serve.commands; the web stack loads when they run.
 from .serve.commands import COMMANDS as _SERVE_COMMANDS  # noqa: E402
 
