@@ -138,35 +138,59 @@ def test_security_headers_on_pages_errors_and_assets(client, store):
         assert r.headers["referrer-policy"] == "no-referrer"
     page = client.get(link).text
     assert not re.search(r'(src|href)="(https?:)?//', page)   # every asset is briefgen's own
-    cookie = client.get(link + "/capabilities", headers={"cookie": ""}).headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+    cookie = TestClient(client.app).get("/admin/login").headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
 
 
 # --------------------------------------------------------------------------- CSRF
 
 
 def test_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(client, store):
-    link = invite(store)[0]
+    link, other = invite(store, n=2)
     good = csrf_of(client, link + "/capabilities")
+    foreign = csrf_of(client, other + "/capabilities")       # another respondent's form
     for data in ({"partnerships": "4"}, {"partnerships": "4", "csrf": "0" * 64},
-                 {"partnerships": "4", "csrf": good[:-1] + "0"}):
+                 {"partnerships": "4", "csrf": good[:-1] + "0"},
+                 {"partnerships": "4", "csrf": foreign}):
         r = client.post(link + "/capabilities", data=data)
+        assert r.status_code == 403 and "Formuläret hann gå ut" in r.text
+    # The right token, but posted from another site: refused.
+    for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}):
+        r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good},
+                        headers=headers)
         assert r.status_code == 403
-    # The right token, but from another browser (another cookie): refused.
-    stranger = TestClient(client.app, follow_redirects=False)
-    stranger.get(link)
-    assert stranger.post(link + "/capabilities",
-                         data={"partnerships": "4", "csrf": good}).status_code == 403
     assert store.respondent("region-x", link.rsplit("/", 1)[1]).answers == {}
-    # Admin forms too, even with a valid admin session.
+    # A respondent's token belongs to their link, not to a cookie: a second tab (or browser)
+    # opened from the same e-mail does not invalidate the first.
+    assert "set-cookie" not in client.get(link).headers
+    assert csrf_of(TestClient(client.app), link + "/effects") == good
+    # Admin forms are bound to the admin's cookie: even with a valid session, no token fails.
     login(client)
     assert client.post("/admin/invite", data={"org": "region-x", "count": "2",
                                               "lang": "sv"}).status_code == 403
     assert client.post("/admin/rounds/1/close", data={}).status_code == 403
+    admin_token = csrf_of(client, "/admin")
+    stranger = TestClient(client.app, follow_redirects=False)
+    stranger.cookies.set("briefgen_admin", client.cookies.get("briefgen_admin"), path="/admin")
+    assert stranger.post("/admin/rounds/1/close",
+                         data={"csrf": admin_token}).status_code == 403
     assert store.rounds("region-x")[0].is_open
-    # With the token it works.
-    r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good})
+    # With the tokens it works.
+    r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good},
+                    headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"})
     assert r.status_code == 303
+    assert client.post("/admin/rounds/1/close", data={"csrf": admin_token}).status_code == 303
+
+
+def test_oversized_or_multipart_posts_are_refused(client, store):
+    link = invite(store)[0]
+    good = csrf_of(client, link + "/capabilities")
+    r = client.post(link + "/capabilities", data={"csrf": good, "partnerships": "4" * 70000})
+    assert r.status_code == 413
+    r = client.post(link + "/capabilities", files={"f": ("a.txt", b"x")},
+                    data={"csrf": good})
+    assert r.status_code == 415
+    assert store.respondent("region-x", link.rsplit("/", 1)[1]).answers == {}
 
 
 # --------------------------------------------------------------------------- admin
@@ -266,9 +290,10 @@ def test_bad_answers_are_reported_beside_their_field_and_nothing_else_is_lost(cl
     r = client.post(en + "/importance", data={"csrf": token, "importance": "urgent"})
     assert r.status_code == 400 and "“urgent” is not one of the options" in r.text
     # Submitting with answers missing lists them and locks nothing.
+    token = csrf_of(client, link + "/submit")
     r = client.post(link + "/submit", data={"csrf": token})
-    assert r.status_code == 400 and "9 more" not in r.text
-    assert "behöver du besvara" in r.text
+    assert r.status_code == 400
+    assert "behöver du besvara 17 frågor till" in r.text       # importance and 16 questions
     assert client.get(link).status_code == 200
 
 
@@ -337,8 +362,14 @@ def test_export_writes_the_survey_format_and_make_reads_it(client, store, bundle
                                "--org", "region-x"]).exit_code == 0
     assert survey_org(read_survey(csv_out, bundle), "region-x", bundle).respondents == 2
 
-    # The admin's briefing is the very PDF `make --survey` makes from the export.
+    # The admin page offers the export and the briefing; its export is the command's.
     login(client)
+    assert 'href="/admin/orgs/region-x/export.csv"' in client.get("/admin").text
+    exported = client.get("/admin/orgs/region-x/export.csv")
+    assert exported.headers["content-disposition"] == 'attachment; filename="region-x-svar.csv"'
+    assert exported.content == csv_out.read_bytes()
+    assert client.get("/admin/orgs/kommun-y/export.csv").status_code == 404
+    # The admin's briefing is the very PDF `make --survey` makes from the export.
     pdf = client.get("/admin/orgs/region-x/briefing-sv.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.headers["content-disposition"].startswith("attachment")

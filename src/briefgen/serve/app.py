@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -32,12 +33,13 @@ from ..models import IMPORTANCE_LEVELS, LANGS, SLUG_RE
 from ..texts import fill
 from .questions import SECTIONS, Posted, all_keys, check_posted, sections, survey_bytes
 from .security import AdminSession, Csrf, SecurityHeaders
-from .store import AnswersLocked, Respondent, Store
+from .store import AnswersLocked, Respondent, Store, token_hash
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 MAX_FORM_FIELDS = 100
+MAX_FORM_BYTES = 64 * 1024
 
 
 @cache
@@ -78,10 +80,14 @@ def create_app(config: Config) -> Starlette:
     render_lock = threading.Lock()
 
     def page(request: Request, template: str, lang: str, status: int = 200,
-             **context: object) -> HTMLResponse:
-        nonce, new = csrf.nonce(request)
+             link: str | None = None, admin: bool = False, **context: object) -> HTMLResponse:
+        """Render a page. Its forms' CSRF token is bound to the respondent's ``link``, or on
+        admin pages to the nonce in a cookie; other pages have no form and set no cookie."""
+        nonce, new = csrf.nonce(request) if admin else (None, False)
+        token = (csrf.link_token(token_hash(link)) if link else
+                 csrf.token(nonce) if admin else "")
         html = env.get_template(template).render(
-            t=UiText(lang), lang=lang, csrf=csrf.token(nonce), fw=fw, **context)
+            t=UiText(lang), lang=lang, csrf=token, fw=fw, **context)
         response = HTMLResponse(html, status_code=status)
         if new:
             csrf.set_cookie(response, request, nonce)
@@ -92,8 +98,21 @@ def create_app(config: Config) -> Starlette:
                     lead_key="not_found_lead")
 
     async def form(request: Request) -> dict[str, str]:
-        async with request.form(max_files=0, max_fields=MAX_FORM_FIELDS) as data:
-            return {k: v for k, v in data.items() if isinstance(v, str)}
+        """The posted form (urlencoded, at most MAX_FORM_BYTES), its last value per name."""
+        kind = request.headers.get("content-type", "")
+        if kind and not kind.startswith("application/x-www-form-urlencoded"):
+            raise HTTPException(415)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise HTTPException(413)
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True,
+                              max_num_fields=MAX_FORM_FIELDS)
+        except (UnicodeDecodeError, ValueError):
+            raise HTTPException(400) from None
+        return dict(pairs)
 
     # ------------------------------------------------------------------ respondents
 
@@ -111,15 +130,16 @@ def create_app(config: Config) -> Starlette:
         who = await respondent(request)
         if who is None:
             return not_found(request)
-        return page(request, "overview.html", who.lang, who=who, progress=progress(who),
-                    order=[*SECTIONS, "submit"], base=_base(who, request))
+        return page(request, "overview.html", who.lang, link=token_of(request), who=who,
+                    progress=progress(who), order=[*SECTIONS, "submit"],
+                    base=_base(who, request))
 
     def part_page(request: Request, who: Respondent, part: str, status: int = 200,
                   posted: Posted | None = None, saved: bool = False) -> HTMLResponse:
         order = list(SECTIONS)
         index = order.index(part)
-        return page(request, "part.html", who.lang, status, who=who, part=part,
-                    section=parts.get(part), number=index + 1, total=len(order),
+        return page(request, "part.html", who.lang, status, link=token_of(request), who=who,
+                    part=part, section=parts.get(part), number=index + 1, total=len(order),
                     next_part=order[index + 1] if index + 1 < len(order) else "submit",
                     posted=posted, saved=saved, base=_base(who, request),
                     importance_levels=fw.importance_levels)
@@ -131,8 +151,8 @@ def create_app(config: Config) -> Starlette:
             return not_found(request)
         if part == "submit":
             missing = _missing(who, keys)
-            return page(request, "submit.html", who.lang, who=who, missing=missing,
-                        base=_base(who, request), parts=parts)
+            return page(request, "submit.html", who.lang, link=token_of(request), who=who,
+                        missing=missing, base=_base(who, request), parts=parts)
         return part_page(request, who, part, saved=request.query_params.get("saved") == "1")
 
     async def save_part(request: Request) -> Response:
@@ -142,7 +162,7 @@ def create_app(config: Config) -> Starlette:
             return not_found(request)
         data = await form(request)
         autosave = request.headers.get("x-briefgen-autosave") == "1"
-        if not csrf.check(request, data.get("csrf")):
+        if not csrf.check_link(request, token_hash(token_of(request)), data.get("csrf")):
             if autosave:
                 return JSONResponse({"ok": False, "error": "csrf"}, status_code=403)
             return page(request, "message.html", who.lang, 403, title_key="expired_title",
@@ -155,7 +175,8 @@ def create_app(config: Config) -> Starlette:
                 return not_found(request, who.lang)
             if missing:
                 who = await respondent(request) or who
-                return page(request, "submit.html", who.lang, 400, who=who, missing=missing,
+                return page(request, "submit.html", who.lang, 400, link=token_of(request),
+                            who=who, missing=missing,
                             base=_base(who, request), parts=parts, tried=True)
             return RedirectResponse(f"/done?lang={who.lang}", status_code=303)
         allowed = [] if part == "importance" else parts[part].keys
@@ -193,7 +214,7 @@ def create_app(config: Config) -> Starlette:
             return RedirectResponse("/admin/login", status_code=303)
         found = await run_in_threadpool(config.store.rounds)
         return admin_page(request, "admin.html", rounds=found, langs=LANGS,
-                          message=request.query_params.get("msg"))
+                          exports=_export_rows(found), message=request.query_params.get("msg"))
 
     async def admin_login(request: Request) -> Response:
         if request.method == "GET":
@@ -253,7 +274,7 @@ def create_app(config: Config) -> Starlette:
         if errors:
             found = await run_in_threadpool(config.store.rounds)
             return admin_page(request, "admin.html", 400, rounds=found, langs=LANGS,
-                              errors=dict(errors), given=data)
+                              exports=_export_rows(found), errors=dict(errors), given=data)
         made = await run_in_threadpool(config.store.invite, org.id, org.name,
                                        org.profile.level, count, lang)
         base = (config.base_url or str(request.base_url)).rstrip("/")
@@ -314,8 +335,7 @@ def create_app(config: Config) -> Starlette:
         code = getattr(exc, "status_code", 500)
         if code == 404 or code == 405:
             return not_found(request)
-        return page(request, "message.html", "sv", code, title_key="bad_request_title",
-                    lead_key="expired_lead")
+        return page(request, "message.html", "sv", code, title_key="bad_request_title")
 
     token = "/a/{org:str}/{token:str}"
     routes = [
@@ -337,6 +357,20 @@ def create_app(config: Config) -> Starlette:
     app.add_middleware(SecurityHeaders)
     app.state.config = config
     return app
+
+
+def _export_rows(found: list) -> set[int]:
+    """The rows that offer export and briefing: each organisation's latest round, if any of
+    its rounds has submitted answers (the export holds every round)."""
+    answered = {r.org_id for r in found if r.counts["submitted"]}
+    latest: dict[str, int] = {}
+    for r in found:                        # newest round first within each organisation
+        latest.setdefault(r.org_id, r.id)
+    return {rid for org, rid in latest.items() if org in answered}
+
+
+def token_of(request: Request) -> str:
+    return request.path_params["token"]
 
 
 def _base(who: Respondent, request: Request) -> str:

@@ -1,9 +1,13 @@
 """Security headers, CSRF tokens and the admin session cookie.
 
-CSRF: a random nonce in an HttpOnly, SameSite=Strict cookie, and in every form a token that is
-the HMAC of that nonce under the server's key; a post whose token does not match its cookie is
-refused. The admin session cookie holds its expiry signed with a key derived from the admin
-secret, so changing the secret signs everyone out and the database holds nothing that opens it.
+CSRF: every form carries a token, and every post must also come from the same origin (its
+``Origin`` and ``Sec-Fetch-Site`` headers, when the browser sends them). On the admin pages the
+token is the HMAC of a random nonce kept in an HttpOnly, SameSite=Strict cookie. A respondent
+has no session: their token is the HMAC of their link's token hash, so it cannot be made without
+the link, and a second tab opened from the e-mail does not invalidate the first. Both HMACs use
+a random key kept in the database. The admin session cookie holds its expiry signed with a key
+derived from the admin secret, so changing the secret signs everyone out and the database holds
+nothing that opens it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
@@ -80,15 +85,38 @@ class Csrf:
     def token(self, nonce: str) -> str:
         return _sign(self.key, "csrf:" + nonce)
 
+    def link_token(self, token_hash: str) -> str:
+        """A respondent's form token: bound to their link, not to a cookie."""
+        return _sign(self.key, "link:" + token_hash)
+
+    def check_link(self, request: Request, token_hash: str, posted: str | None) -> bool:
+        return (same_origin(request) and bool(posted)
+                and hmac.compare_digest(self.link_token(token_hash), str(posted)))
+
     def set_cookie(self, response: Response, request: Request, nonce: str) -> None:
         response.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict",
-                            secure=_secure(request), path="/")
+                            secure=_secure(request), path="/admin")
 
     def check(self, request: Request, posted: str | None) -> bool:
         nonce = request.cookies.get(CSRF_COOKIE)
-        if not nonce or not posted:
+        if not nonce or not posted or not same_origin(request):
             return False
         return hmac.compare_digest(self.token(nonce), str(posted))
+
+
+def same_origin(request: Request) -> bool:
+    """False when the browser says the post comes from another site.
+
+    ``Sec-Fetch-Site`` (sent by current browsers) decides; without it, an ``Origin`` must name
+    the host the request was sent to (compared without the scheme, which a TLS proxy changes).
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 class AdminSession:

@@ -3,14 +3,14 @@
   "use strict";
   var form = document.querySelector("form[data-autosave]");
   var status = document.getElementById("save-status");
-  if (!form || !window.fetch || !window.FormData) { return; }
+  if (!form || !window.fetch || !window.FormData || !window.URLSearchParams) { return; }
   var pending = null;
   form.addEventListener("change", function () {
     if (pending) { clearTimeout(pending); }
     pending = setTimeout(function () {
       pending = null;
       fetch(form.action, {
-        method: "POST", body: new FormData(form), credentials: "same-origin",
+        method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
         headers: { "X-Briefgen-Autosave": "1" }
       }).then(function (response) {
         if (response.ok && status) { status.textContent = status.dataset.autosaved; }
