@@ -297,6 +297,21 @@ def test_bad_answers_are_reported_beside_their_field_and_nothing_else_is_lost(cl
     assert client.get(link).status_code == 200
 
 
+def test_autosave_answers_in_json(client, store):
+    link = invite(store)[0]
+    token = csrf_of(client, link + "/effects")
+    auto = {"x-briefgen-autosave": "1"}
+    r = client.post(link + "/effects", data={"csrf": token, "effects.citizen_centric": "4"},
+                    headers=auto)
+    assert r.status_code == 200 and r.json() == {"ok": True, "errors": []}
+    r = client.post(link + "/effects", data={"csrf": token, "effects.cross_processes": "0",
+                                             "effects.relevant_services": "5"}, headers=auto)
+    assert r.status_code == 422 and r.json()["errors"] == ["effects.cross_processes"]
+    assert store.respondent("region-x", link.rsplit("/", 1)[1]).answers == {
+        "effects.citizen_centric": 4.0, "effects.relevant_services": 5.0}
+    assert client.post(link + "/effects", data={"csrf": "x"}, headers=auto).status_code == 403
+
+
 def test_two_tabs_and_concurrent_saves_keep_every_answer(client, store, bundle):
     link = invite(store)[0]
     org, tok = "region-x", link.rsplit("/", 1)[1]

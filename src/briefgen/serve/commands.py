@@ -111,6 +111,9 @@ def serve(host: str, port: int, database: str, data: Path | None, lang: str,
     app = app_from_settings(database, data, lang, base_url)
     click.echo(f"briefgen serve: http://{host}:{port} (admin: /admin), answers in {database}",
                err=True)
+    if app.state.config.admin_secret is None:
+        click.echo("briefgen serve: no admin secret, so /admin stays closed; set "
+                   "BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in briefgen.toml", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
                 proxy_headers=False)
 

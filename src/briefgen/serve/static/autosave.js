@@ -9,7 +9,8 @@
     if (pending) { clearTimeout(pending); }
     pending = setTimeout(function () {
       pending = null;
-      fetch(form.action, {
+      // form.action would be the buttons named "action": read the attribute.
+      fetch(form.getAttribute("action"), {
         method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin",
         headers: { "X-Briefgen-Autosave": "1" }
       }).then(function (response) {
