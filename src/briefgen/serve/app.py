@@ -78,6 +78,15 @@ def create_app(config: Config) -> Starlette:
     csrf = Csrf(config.store.server_key())
     admin = AdminSession(config.admin_secret)
     render_lock = threading.Lock()
+    # SQLite has one writer at a time. Queue writers here, on the event loop, rather than in
+    # worker threads blocked on the database lock, so reads keep their threads meanwhile.
+    write_gate = asyncio.Lock() if config.store.is_sqlite else None
+
+    async def write(fn, *args):
+        if write_gate is None:
+            return await run_in_threadpool(fn, *args)
+        async with write_gate:
+            return await run_in_threadpool(fn, *args)
 
     def page(request: Request, template: str, lang: str, status: int = 200,
              link: str | None = None, admin: bool = False, **context: object) -> HTMLResponse:
@@ -170,7 +179,7 @@ def create_app(config: Config) -> Starlette:
         org, token = who.org_id, request.path_params["token"]
         if part == "submit":
             try:
-                missing = await run_in_threadpool(config.store.submit, org, token, keys)
+                missing = await write(config.store.submit, org, token, keys)
             except AnswersLocked:
                 return not_found(request, who.lang)
             if missing:
@@ -182,7 +191,7 @@ def create_app(config: Config) -> Starlette:
         allowed = [] if part == "importance" else parts[part].keys
         posted = check_posted(data, allowed, list(IMPORTANCE_LEVELS), part == "importance")
         try:
-            who = await run_in_threadpool(config.store.save, org, token, posted.values,
+            who = await write(config.store.save, org, token, posted.values,
                                           posted.importance)
         except AnswersLocked:
             return not_found(request, who.lang)
@@ -275,7 +284,7 @@ def create_app(config: Config) -> Starlette:
             found = await run_in_threadpool(config.store.rounds)
             return admin_page(request, "admin.html", 400, rounds=found, langs=LANGS,
                               exports=_export_rows(found), errors=dict(errors), given=data)
-        made = await run_in_threadpool(config.store.invite, org.id, org.name,
+        made = await write(config.store.invite, org.id, org.name,
                                        org.profile.level, count, lang)
         base = (config.base_url or str(request.base_url)).rstrip("/")
         return admin_page(request, "admin_links.html", links=[base + m.path() for m in made],
@@ -285,7 +294,7 @@ def create_app(config: Config) -> Starlette:
         _, refused = await admin_post(request)
         if refused:
             return refused
-        await run_in_threadpool(config.store.close_round, int(request.path_params["round"]))
+        await write(config.store.close_round, int(request.path_params["round"]))
         return RedirectResponse("/admin?msg=closed", status_code=303)
 
     async def admin_export(request: Request) -> Response:
