@@ -235,17 +235,24 @@ class Store:
 
     def respondent(self, org_id: str, token: str,
                    conn: Connection | None = None) -> Respondent | None:
-        """The live respondent of this link, or None (wrong, other org's, used or closed)."""
+        """The live respondent of this link, or None (wrong, other org's, used or closed).
+
+        Given a connection (a write transaction), the respondent's row is locked until it ends.
+        """
         if not token or len(token) > 100:
             return None
         if conn is None:
             with self.read() as conn:
-                return self.respondent(org_id, token, conn)
+                return self._respondent(org_id, token, conn, lock=False)
+        return self._respondent(org_id, token, conn, lock=True)
+
+    def _respondent(self, org_id: str, token: str, conn: Connection,
+                    lock: bool) -> Respondent | None:
         query = (sa.select(respondents, rounds.c.org_id, rounds.c.org_name, rounds.c.number
                            .label("round_number"), rounds.c.closed_at)
                  .join(rounds, rounds.c.id == respondents.c.round_id)
                  .where(respondents.c.token_hash == token_hash(token)))
-        if not self.is_sqlite:
+        if lock and not self.is_sqlite:       # SQLite: BEGIN IMMEDIATE already locks
             query = query.with_for_update(of=respondents)
         row = conn.execute(query).first()
         if (row is None or row.org_id != org_id or row.closed_at is not None
