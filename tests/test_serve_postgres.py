@@ -98,6 +98,16 @@ def test_postgres_round_trip(postgres_url, tmp_path):
     assert r.exit_code == 0, r.output
     links = [u.split("8000")[1] for u in r.output.split()]
 
+    # Invitations at once: one round, distinct respondent numbers.
+    threads = [threading.Thread(target=store.invite, args=("kommun-y", "Kommun Y", "municipal",
+                                                           2, "sv")) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (kommun,) = store.rounds("kommun-y")
+    assert kommun.number == 1 and kommun.total == 12
+
     # Concurrent writers on one respondent: row locks keep every answer.
     org, token = "myndighet-z", links[0].rsplit("/", 1)[1]
     threads = [threading.Thread(target=store.save, args=(org, token, {k: 3.0}))

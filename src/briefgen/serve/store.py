@@ -180,6 +180,9 @@ class Store:
                              f"{MAX_RESPONDENTS})")
         stamp = now()
         with self.write() as conn:
+            if not self.is_sqlite:     # two invitations at once must not open two rounds
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                             {"key": "briefgen invite " + org_id})
             current = conn.execute(
                 sa.select(rounds).where(rounds.c.org_id == org_id)
                 .order_by(rounds.c.number.desc()).limit(1)).first()
