@@ -441,3 +441,14 @@ def test_invite_and_export_commands(db_url, tmp_path):
     r = runner.invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database",
                             "mysql://x@y/z"])
     assert r.exit_code == 2 and "not supported" in r.output
+
+
+def test_invitations_at_once_open_one_round(store):
+    threads = [threading.Thread(target=store.invite, args=("kommun-y", "Kommun Y", "municipal",
+                                                           2, "sv")) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (kommun,) = store.rounds("kommun-y")
+    assert kommun.number == 1 and kommun.total == 12 and kommun.counts["invited"] == 12
