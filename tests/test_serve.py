@@ -452,3 +452,14 @@ def test_invitations_at_once_open_one_round(store):
         t.join()
     (kommun,) = store.rounds("kommun-y")
     assert kommun.number == 1 and kommun.total == 12 and kommun.counts["invited"] == 12
+
+
+def test_the_migrations_make_the_schema_the_code_expects(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from briefgen.serve.store import metadata
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"

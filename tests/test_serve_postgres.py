@@ -91,6 +91,13 @@ def test_postgres_round_trip(postgres_url, tmp_path):
     store = open_store(postgres_url)
     assert store.engine.dialect.name == "postgresql"
     open_store(postgres_url)                         # migrating twice is a no-op
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from briefgen.serve.store import metadata
+
+    with store.engine.connect() as conn:              # the migrations make the code's schema
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
     runner = CliRunner()
     r = runner.invoke(cli, ["invite", "--org", "myndighet-z", "--respondents", "2",
