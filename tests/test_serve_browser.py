@@ -55,9 +55,10 @@ def server(tmp_path_factory):
     port = free_port()
     database = f"sqlite:///{folder / 'briefgen.db'}"
     env = {**os.environ, "BRIEFGEN_ADMIN_SECRET": SECRET}
+    log = (folder / "serve.log").open("wb")        # a file, never a pipe that can fill up
     proc = subprocess.Popen([sys.executable, "-m", "briefgen", "serve", "--port", str(port),
                              "--database", database], cwd=folder, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     while True:       # pytest-timeout ends a hang
         try:
@@ -65,11 +66,12 @@ def server(tmp_path_factory):
             break
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()) from None
+                raise RuntimeError((folder / "serve.log").read_text()) from None
             time.sleep(0.2)
     yield {"base": base, "database": database, "port": port, "folder": folder}
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture(scope="module")
