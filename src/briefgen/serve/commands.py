@@ -114,8 +114,9 @@ def serve(host: str, port: int, database: str, data: Path | None, lang: str,
     if app.state.config.admin_secret is None:
         click.echo("briefgen serve: no admin secret, so /admin stays closed; set "
                    "BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in briefgen.toml", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False,
-                proxy_headers=False)
+    # uvicorn trusts X-Forwarded-Proto only from 127.0.0.1: a local TLS proxy then makes
+    # the cookies Secure.
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 @click.command()
