@@ -262,6 +262,25 @@ def test_admin_secret_from_env_or_toml(tmp_path, monkeypatch):
         settings.admin_secret(tmp_path)
 
 
+def test_serve_settings_come_from_the_workspace(tmp_path, monkeypatch):
+    # The workspace's briefgen.toml is found from a sub-folder, as by every other command;
+    # options given win over it, and without a URL the answers live in the workspace folder.
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-workspace"\n'
+                                            'port = 8123\n')
+    below = tmp_path / "orgs"
+    below.mkdir()
+    assert settings.admin_secret(below) == "from-the-workspace"
+    host, port, database = settings.server_settings(None, None, None, below)
+    assert (host, port) == ("127.0.0.1", 8123)
+    assert database == f"sqlite:///{tmp_path / 'briefgen.db'}"
+    assert settings.server_settings("0.0.0.0", 9000, "sqlite:///x.db", below) == (
+        "0.0.0.0", 9000, "sqlite:///x.db")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    assert settings.server_settings(None, None, None, outside)[2] == settings.DEFAULT_DATABASE
+
+
 # --------------------------------------------------------------------------- validation
 
 

@@ -10,13 +10,21 @@ from pathlib import Path
 
 import click
 
-from .settings import DEFAULT_DATABASE, DEFAULT_HOST, DEFAULT_PORT
+from .settings import (
+    DEFAULT_DATABASE,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    data_folder,
+    server_settings,
+)
 
 
 def database_option(f):
-    return click.option("--database", default=DEFAULT_DATABASE, show_default=True,
-                        metavar="URL", help="Where the answers are kept: sqlite:///FILE, or "
-                        "postgresql://USER:PASSWORD@HOST/NAME for a shared server.")(f)
+    return click.option("--database", default=None, metavar="URL",
+                        help="Where the answers are kept: sqlite:///FILE, or "
+                        "postgresql://USER:PASSWORD@HOST/NAME for a shared server.  [default: "
+                        "[serve] database in briefgen.toml, else briefgen.db in the workspace "
+                        f"folder, else {DEFAULT_DATABASE}]")(f)
 
 
 def data_option(f):
@@ -26,10 +34,12 @@ def data_option(f):
 
 
 def address_options(f):
-    f = click.option("--port", type=click.IntRange(1, 65535), default=DEFAULT_PORT,
-                     show_default=True, help="The port the server listens on.")(f)
-    f = click.option("--host", default=DEFAULT_HOST, show_default=True,
-                     help="The address the server listens on (0.0.0.0: every interface).")(f)
+    f = click.option("--port", type=click.IntRange(1, 65535), default=None,
+                     help=f"The port the server listens on.  [default: [serve] port in "
+                     f"briefgen.toml, else {DEFAULT_PORT}]")(f)
+    f = click.option("--host", default=None,
+                     help="The address the server listens on (0.0.0.0: every interface).  "
+                     f"[default: [serve] host in briefgen.toml, else {DEFAULT_HOST}]")(f)
     return f
 
 
@@ -70,6 +80,8 @@ def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url
       briefgen invite --org region-x --respondents 5 --lang sv
       briefgen invite --org region-x --respondents 2 --base-url https://enkat.firma.se
     """
+    host, port, database = server_settings(host, port, database)
+    data = data_folder(data)
     from ..load import load_data, load_org
     from .store import open_store
 
@@ -104,6 +116,8 @@ def serve(host: str, port: int, database: str, data: Path | None, lang: str,
       briefgen serve --host 0.0.0.0 --port 8080 \\
           --database postgresql://briefgen@db.firma.se/briefgen
     """
+    host, port, database = server_settings(host, port, database)
+    data = data_folder(data)
     import uvicorn
 
     from .app import app_from_settings
@@ -136,6 +150,8 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
       briefgen export --out region-x.csv --org region-x
       briefgen make --org region-x --survey svar.xlsx
     """
+    _, _, database = server_settings(None, None, database)
+    data = data_folder(data)
     from ..errors import InputError
     from ..load import load_data
     from .questions import write_survey

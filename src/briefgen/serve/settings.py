@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from ..errors import InputError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_DATABASE = "sqlite:///briefgen.db"
 DEFAULT_HOST = "127.0.0.1"
@@ -21,29 +15,52 @@ CONFIG_FILE = "briefgen.toml"
 MIN_SECRET_LENGTH = 12
 
 
+def _workspace(cwd: Path | None):
+    """The workspace's ``briefgen.toml`` (in ``cwd`` or a parent), read and checked; or None."""
+    from ..config import workspace_config
+
+    return workspace_config(start=cwd or Path.cwd())
+
+
 def admin_secret(cwd: Path | None = None) -> str | None:
-    """The admin secret: ``$BRIEFGEN_ADMIN_SECRET``, else ``[serve] admin_secret`` in briefgen.toml.
+    """The admin secret: ``$BRIEFGEN_ADMIN_SECRET``, else ``[serve] admin_secret`` in the
+    workspace's briefgen.toml (found in the working folder or a parent, as every command does).
 
     None when neither is set (the admin pages then stay closed). The secret is never stored in
     the database. This is the one place that looks it up.
     """
     secret = os.environ.get(ADMIN_SECRET_ENV)
     if not secret:
-        path = (cwd or Path.cwd()) / CONFIG_FILE
-        if path.is_file():
-            try:
-                config = tomllib.loads(path.read_text("utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise InputError(f"{path.name}: not valid TOML ({exc})") from None
-            value = config.get("serve", {}).get("admin_secret")
-            if value is not None and not isinstance(value, str):
-                raise InputError(f"{path.name}: [serve] admin_secret must be a string")
-            secret = value
+        config = _workspace(cwd)
+        secret = config.serve.admin_secret if config and config.serve else None
     if secret and len(secret) < MIN_SECRET_LENGTH:
         raise InputError(f"the admin secret is {len(secret)} characters long; use at least "
                          f"{MIN_SECRET_LENGTH} (set {ADMIN_SECRET_ENV} or [serve] admin_secret "
                          f"in {CONFIG_FILE})")
     return secret or None
+
+
+def server_settings(host: str | None, port: int | None, database: str | None,
+                    cwd: Path | None = None) -> tuple[str, int, str]:
+    """Host, port and database: the options given, else ``[serve]`` in the workspace's toml,
+    else the defaults. Without a URL the answers go to ``briefgen.db`` in the workspace folder
+    (or the working folder outside a workspace)."""
+    config = _workspace(cwd)
+    serve = config.serve if config and config.serve else None
+    host = host or (serve.host if serve else None) or DEFAULT_HOST
+    port = port or (serve.port if serve else None) or DEFAULT_PORT
+    if database is None:
+        database = (serve.database if serve else None) or (
+            f"sqlite:///{config.root / 'briefgen.db'}" if config else DEFAULT_DATABASE)
+    return host, port, database
+
+
+def data_folder(data: Path | None, cwd: Path | None = None) -> Path | None:
+    """``--data``, else the workspace folder where it holds orgs/ or benchmarks/ (as ``make``)."""
+    if data is not None:
+        return data
+    config = _workspace(cwd)
+    return config.option_values()["data"] if config else None
 
 
 def normalise_database_url(url: str) -> str:
