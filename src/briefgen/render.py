@@ -114,9 +114,7 @@ class Renderer:
             raise RenderError(f"--pdf-variant: '{variant}' is not supported "
                               f"(allowed: {', '.join(PDF_VARIANTS)})")
         try:
-            document = HTML(string=html, base_url=self.base_url,
-                            url_fetcher=self.fetcher).render(
-                font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
+            document = self._fitted(html)
             self.last_pages = len(document.pages)
             md = document.metadata
             md.title, md.authors, md.description = meta.title, [meta.author], meta.subject
@@ -135,6 +133,25 @@ class Renderer:
             raise RenderError(f"the briefing could not be laid out: {type(exc).__name__}") \
                 from None
 
+
+    def _layout(self, html: str):
+        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
+
+    def _fitted(self, html: str):
+        """Lay out ``html``; if the page before the last would end nearly empty (the back
+        matter spilling over just before the back page), lay it out again with the first
+        remedy of ``FIT_REMEDIES`` that fills it. Costs a second layout only when needed."""
+        document = self._layout(html)
+        if not _short_before_last(document):
+            return document
+        for remedy in FIT_REMEDIES:
+            log.debug("page %d of %d nearly empty: laying out again with %s",
+                      len(document.pages) - 1, len(document.pages), remedy)
+            candidate = self._layout(html.replace("<html ", f'<html class="{remedy}" ', 1))
+            if not _short_before_last(candidate):
+                return candidate
+        return document
 
     def _attachments(self, meta: PdfMeta) -> list[Attachment]:
         when = dt.datetime.strptime(meta.created, "%Y-%m-%dT%H:%M:%SZ")
@@ -185,6 +202,30 @@ class _BriefingMetadata(DocumentMetadata):
                 f"{{{rdf_ns}}}about": "", f"{{{XMP_NS['pdfuaid']}}}part": "1"})
             rdf.append(ElementTree.fromstring(_PDFUA_EXTENSION))
         return ElementTree.tostring(rdf, encoding="utf-8")
+
+
+# Classes the stylesheet gives for a second layout (briefing.css, at its end): the back matter
+# a little tighter; then the back page's content following on the last page.
+FIT_REMEDIES = ("fit", "fit-flow")
+MIN_FILL = 0.40   # a page whose body ends higher than this share of its height is nearly empty
+
+
+def page_fill(page) -> float:
+    """Where the body's text and images end on ``page``, as a share of its height (the
+    running heads and footers, in margin boxes, do not count)."""
+    stack = [c for c in page._page_box.children if not isinstance(c, boxes.MarginBox)]
+    bottom = 0.0
+    while stack:
+        box = stack.pop()
+        if isinstance(box, (boxes.TextBox, boxes.ReplacedBox)):
+            bottom = max(bottom, box.position_y + box.height)
+        stack.extend(getattr(box, "children", ()))
+    return bottom / page.height
+
+
+def _short_before_last(document) -> bool:
+    pages = document.pages
+    return len(pages) > 3 and page_fill(pages[-2]) < MIN_FILL
 
 
 def _finish(document, pdf) -> None:
