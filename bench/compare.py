@@ -198,7 +198,7 @@ def batch_round(v: Variant, source: Path, out: Path, jobs: int, n: int) -> dict:
 def summarise(rounds: list[dict], key: str) -> dict:
     a = [r["A"][key] for r in rounds]
     b = [r["B"][key] for r in rounds]
-    ratios = [y / x for x, y in zip(a, b) if x]
+    ratios = [y / x for x, y in zip(a, b, strict=True) if x]
     q1, q3 = quartiles(ratios)
     return {"A_median": statistics.median(a), "B_median": statistics.median(b),
             "ratio_of_medians": statistics.median(b) / statistics.median(a),
@@ -218,8 +218,9 @@ def print_table(name: str, rounds: list[dict], keys: dict[str, str]) -> dict:
         s = summarise(rounds, key)
         out[key] = s
         print(f"  {label:<22}{s['A_median']:>13.3f}{s['B_median']:>11.3f}"
-              f"{s['ratio_of_medians']:>7.2f}   {s['round_ratio_q1']:.2f}-{s['round_ratio_q3']:.2f},"
-              f" {s['round_ratio_min']:.2f}-{s['round_ratio_max']:.2f}")
+              f"{s['ratio_of_medians']:>7.2f}   "
+              f"{s['round_ratio_q1']:.2f}-{s['round_ratio_q3']:.2f}, "
+              f"{s['round_ratio_min']:.2f}-{s['round_ratio_max']:.2f}")
     return out
 
 

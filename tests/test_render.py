@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import copy
+import io
+import zlib
 from pathlib import Path
 
+import pikepdf
+import pydyf
 import pytest
 
 from briefgen.load import validate_profile
-from briefgen.render import Renderer, SafeFetcher, write_atomic
+from briefgen.render import (
+    PDF_COMPRESSION_LEVEL,
+    Renderer,
+    SafeFetcher,
+    compress_streams,
+    write_atomic,
+)
 
 from .conftest import pdf_text
 
@@ -69,3 +79,42 @@ def test_renderer_is_reused(bg):
     bg.pdf("region-x")
     assert bg.renderer is renderer and isinstance(renderer, Renderer)
     assert Path(renderer.base_url).is_dir()
+
+
+def _deflate(data: bytes, level: int) -> bytes:
+    deflate = zlib.compressobj(level=level)
+    return deflate.compress(data) + deflate.flush()
+
+
+def test_compress_streams_deflates_at_the_level_given(tmp_path):
+    pdf = pydyf.PDF()
+    content = pydyf.Stream(compress=True)
+    content.move_to(0, 0)
+    content.line_to(100, 100)
+    content.stroke()
+    plain = pydyf.Stream([b"left alone"])  # compress=False: not touched
+    pdf.add_object(content)
+    pdf.add_object(plain)
+    raw = b"\n".join(content.stream)
+
+    assert compress_streams(pdf, 6) == 1
+    assert content.stream == [_deflate(raw, 6)] and content.extra["Filter"] == "/FlateDecode"
+    assert plain.stream == [b"left alone"] and "Filter" not in plain.extra
+    out = io.BytesIO()
+    pdf.write(out, compress=True)
+    # Written as handed over: deflated once, not twice.
+    assert b"/Filter /FlateDecode" in out.getvalue() and _deflate(raw, 6) in out.getvalue()
+
+
+def test_briefing_streams_are_deflated_at_level_6(bg):
+    data, _ = bg.pdf("region-x")
+    pdf = pikepdf.open(io.BytesIO(data))
+    checked = differs_from_9 = 0
+    for page in pdf.pages:
+        for stream in [page.Contents] if isinstance(page.Contents, pikepdf.Stream) \
+                else list(page.Contents):
+            assert stream.Filter == "/FlateDecode"
+            assert stream.read_raw_bytes() == _deflate(stream.read_bytes(), PDF_COMPRESSION_LEVEL)
+            differs_from_9 += stream.read_raw_bytes() != _deflate(stream.read_bytes(), 9)
+            checked += 1
+    assert PDF_COMPRESSION_LEVEL == 6 and checked >= len(pdf.pages) and differs_from_9

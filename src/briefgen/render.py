@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import io
 import logging
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -40,6 +41,9 @@ from .output import (  # noqa: F401  (re-exported for callers of render)
 log = logging.getLogger(__name__)
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+# zlib level for the PDF's streams. pydyf 0.13 always uses 9; 6 is about as small (files grow
+# ~3 %) and markedly faster (measured with bench/compare.py, see README "Performance").
+PDF_COMPRESSION_LEVEL = 6
 
 
 class SafeFetcher(URLFetcher):
@@ -187,9 +191,30 @@ class _BriefingMetadata(DocumentMetadata):
 
 def _finish(document, pdf) -> None:
     _add_table_scopes(pdf)
+    compress_streams(pdf, PDF_COMPRESSION_LEVEL)
     # WeasyPrint 70 lists each associated file twice in /AF; once is enough.
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def compress_streams(pdf: pydyf.PDF, level: int) -> int:
+    """Deflate every stream that pydyf would compress, at ``level``; return how many.
+
+    pydyf has no option for the level: it deflates at level 9 while writing. Here each stream
+    is deflated once, before writing, and handed over as already filtered data (``compress``
+    off, ``/Filter /FlateDecode`` set), which pydyf writes as it is. The object and
+    cross-reference streams that pydyf builds while writing keep its level 9.
+    """
+    count = 0
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Stream) and obj.compress:
+            raw = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)  # pydyf's own join
+            deflate = zlib.compressobj(level=level)
+            obj.stream = [deflate.compress(raw) + deflate.flush()]
+            obj.extra["Filter"] = "/FlateDecode"
+            obj.compress = False
+            count += 1
+    return count
 
 
 def _add_table_scopes(pdf) -> None:
