@@ -6,11 +6,14 @@ import copy
 import io
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
+import jinja2
 import pikepdf
 import pydyf
 import pytest
 
+from briefgen import __version__
 from briefgen.load import validate_profile
 from briefgen.render import (
     PDF_COMPRESSION_LEVEL,
@@ -118,3 +121,38 @@ def test_briefing_streams_are_deflated_at_level_6(bg):
             differs_from_9 += stream.read_raw_bytes() != _deflate(stream.read_bytes(), 9)
             checked += 1
     assert PDF_COMPRESSION_LEVEL == 6 and checked >= len(pdf.pages) and differs_from_9
+
+
+def test_template_cache_is_made_when_absent_and_used_by_the_next_renderer(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = Renderer()
+    first.env.get_template("briefing.html")
+    folder = Path(first.env.bytecode_cache.directory)
+    assert folder.parent == tmp_path / "cache" / "briefgen"
+    cached = sorted(folder.glob("*.cache"))
+    assert cached
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    second = Renderer()
+    second.env.get_template("briefing.html")  # loaded from the cache, not written again
+    assert [p.stat().st_mtime_ns for p in sorted(folder.glob("*.cache"))] == stamps
+
+
+@pytest.mark.parametrize("where", ["a file", "read-only"])
+def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, where):
+    if where == "a file":  # the cache folder cannot be made: a file is in the way
+        (tmp_path / "cache").write_text("not a folder")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    else:  # the folder exists but nothing can be written in it, not even by root
+        folder = (tmp_path / "cache" / "briefgen"
+                  / f"templates-{__version__}-jinja{jinja2.__version__}")
+        folder.parent.mkdir(parents=True)
+        folder.symlink_to("/proc/self/fdinfo")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    renderer = Renderer()
+    # No cache at all when the folder cannot be made; one that writes nothing when read-only.
+    assert (renderer.env.bytecode_cache is None) == (where == "a file")
+    renderer.warm_up()  # compiles every template and writes a PDF
+    toc = renderer.env.get_template("_toc.html").render(
+        t=lambda key, **_: key, a=SimpleNamespace(capabilities=[]),
+        m=SimpleNamespace(effect_practices={}))
+    assert 'href="#summary"' in toc

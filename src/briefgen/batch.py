@@ -384,7 +384,7 @@ class _Runner:
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods
                                               else "spawn")
         if context.get_start_method() == "forkserver":
-            context.set_forkserver_preload(["briefgen.pipeline"])  # import WeasyPrint once
+            context.set_forkserver_preload(["briefgen._preload"])  # warm once, fork warm workers
         extra: dict[str, Any] = {}
         if self.batch.max_tasks_per_worker and sys.version_info >= (3, 11):
             extra["max_tasks_per_child"] = self.batch.max_tasks_per_worker

@@ -11,6 +11,8 @@ import base64
 import datetime as dt
 import io
 import logging
+import os
+import threading
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -67,6 +69,42 @@ class SafeFetcher(URLFetcher):
         raise ValueError(f"briefgen fetches only its own assets, not {url[:200]}")
 
 
+def user_cache_dir() -> Path | None:
+    """briefgen's folder in the user's cache: $XDG_CACHE_HOME/briefgen or ~/.cache/briefgen."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    except RuntimeError:  # no home directory to be found
+        return None
+    return root / "briefgen"
+
+
+class _TolerantBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's on-disk bytecode cache, except that a cache it cannot write is no error."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:  # read-only, full, or gone: the template is compiled anyway
+            log.debug("template cache not written: %s", exc)
+
+
+def template_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (a cold `make` compiles none), or None if the
+    user's cache folder cannot be made. The folder is per briefgen and Jinja version, since
+    Jinja checks the template source but not the environment's settings."""
+    folder = user_cache_dir()
+    if folder is None:
+        return None
+    folder = folder / f"templates-{__version__}-jinja{jinja2.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("no template cache: %s", exc)
+        return None
+    return _TolerantBytecodeCache(str(folder))
+
+
 def _upfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -89,6 +127,7 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=template_cache(),
         )
         self.env.filters["upfirst"] = _upfirst
         self.env.filters["data_uri"] = lambda svg: Markup(
@@ -103,7 +142,16 @@ class Renderer:
         self.css = CSS(string=css_source, base_url=str(shipped / "briefing.css"),
                        font_config=self.font_config, url_fetcher=self.fetcher)
         self.base_url = str(shipped) + "/"
-        self.last_pages: int | None = None  # page count of the last PDF (batch manifests)
+        self._local = threading.local()  # per thread: one renderer may serve several
+
+    @property
+    def last_pages(self) -> int | None:
+        """Page count of the last PDF this thread rendered (batch manifests)."""
+        return getattr(self._local, "pages", None)
+
+    @last_pages.setter
+    def last_pages(self, pages: int | None) -> None:
+        self._local.pages = pages
 
     def html(self, context: dict) -> str:
         try:
@@ -138,12 +186,45 @@ class Renderer:
                 from None
 
 
+    def warm_up(self) -> None:
+        """Compile every template and write a small PDF in every face of the stylesheet's fonts.
+
+        Afterwards the first briefing costs what the next ones do: no template compiles, no
+        font loading, no first import of the PDF writer's font subsetter.
+        """
+        for name in self.env.list_templates(extensions=["html"]):
+            self.env.get_template(name)
+        html = ('<html lang="sv"><body><h1>Å</h1><h2>x</h2><h3>x</h3><p>x <b>x</b> <i>x</i> '
+                '<strong>x</strong></p><ol><li>x</li></ol><table><thead><tr><th>x</th></tr>'
+                '</thead><tbody><tr><td>1</td></tr></tbody></table></body></html>')
+        document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
+        document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True, finisher=_finish)
+
     def _attachments(self, meta: PdfMeta) -> list[Attachment]:
         when = dt.datetime.strptime(meta.created, "%Y-%m-%dT%H:%M:%SZ")
         return [Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
                            created=when, modified=when, relationship=a.relationship,
                            url_fetcher=self.fetcher)
                 for a in meta.attachments]
+
+
+_SHARED: dict[Path | None, Renderer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_renderer(templates: Path | None = None) -> Renderer:
+    """This process's renderer for ``templates``: built once, reused by every Briefgen.
+
+    The batch's fork server builds (and warms) the one for the shipped templates before it
+    forks the workers (:mod:`briefgen.warm`), so each worker starts with it ready.
+    """
+    key = Path(templates).resolve() if templates else None
+    with _SHARED_LOCK:
+        renderer = _SHARED.get(key)
+        if renderer is None:
+            renderer = _SHARED[key] = Renderer(templates)
+    return renderer
 
 
 _PDFUA_EXTENSION = """<rdf:Description rdf:about=""
