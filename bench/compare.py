@@ -4,10 +4,12 @@
     python bench/compare.py --baseline 7d381fc --rounds 9 --json bench/results/latest.json
     python bench/compare.py --baseline HEAD --only warm   # A/A: what noise alone looks like
     python bench/compare.py --only batch --batch-rounds 3
+    python bench/compare.py --candidate HEAD     # B built from a commit too (go on editing)
 
 A is the baseline revision, built from git (``git archive REV``) into a temporary folder and
 installed with pip into its own venv (kept in ~/.cache/briefgen-bench/SHA, so the next run with
-the same revision does not build it again). B is the working tree, run by this interpreter.
+the same revision does not build it again). B is the working tree, run by this interpreter
+(or, with --candidate REV, another revision built the same way).
 Both run the same measurements, in rounds that alternate A B, B A, A B ... so that load from
 other processes on a shared machine falls on both alike. Per measurement it prints the median
 of A and of B, the ratio of the medians (B / A), and the spread of the per-round ratios
@@ -64,7 +66,7 @@ class Variant:
         return [self.python, "-m", "briefgen", *args]
 
 
-def build_baseline(rev: str) -> tuple[str, str]:
+def build_revision(rev: str) -> tuple[str, str]:
     """Install revision ``rev`` into a venv of its own; return (python, full sha)."""
     sha = git("rev-parse", "--verify", f"{rev}^{{commit}}")
     home = CACHE / sha
@@ -241,6 +243,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--baseline", default="main", help="git revision to compare with")
+    parser.add_argument("--candidate", default=None,
+                        help="build this revision as B too, instead of using the working tree")
     parser.add_argument("--org", default="region-x")
     parser.add_argument("--lang", default="sv")
     parser.add_argument("--only", default="warm,cold,batch",
@@ -254,16 +258,17 @@ def main() -> None:
     args = parser.parse_args()
     only = set(args.only.split(","))
 
-    a_python, a_sha = build_baseline(args.baseline)
-    b_python, b_sha = working_tree()
+    a_python, a_sha = build_revision(args.baseline)
+    b_python, b_sha = build_revision(args.candidate) if args.candidate else working_tree()
     work = Path(tempfile.mkdtemp(prefix="briefgen-compare-"))
     variants = [Variant("A", a_python, a_sha, work), Variant("B", b_python, b_sha, work)]
-    info = {"baseline": args.baseline, "A_commit": a_sha, "B_commit": b_sha,
+    info = {"baseline": args.baseline, "candidate": args.candidate or "working tree",
+            "A_commit": a_sha, "B_commit": b_sha,
             "machine": platform.node(), "cpus": os.cpu_count(), "python": platform.python_version(),
             "load_at_start": os.getloadavg(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                         time.gmtime()),
             "org": args.org, "lang": args.lang}
-    print(f"A = {args.baseline} {a_sha[:10]}   B = working tree {b_sha[:10]}"
+    print(f"A = {args.baseline} {a_sha[:10]}   B = {args.candidate or 'working tree'} {b_sha[:10]}"
           f"{' (uncommitted changes)' if b_sha.endswith('+dirty') else ''}")
     print(f"{os.cpu_count()} CPUs, load average at start "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} (the machine may be shared)")
