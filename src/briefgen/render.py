@@ -22,17 +22,23 @@ from xml.etree import ElementTree
 import jinja2
 import pydyf
 from markupsafe import Markup
-from weasyprint import CSS, HTML, Attachment
-from weasyprint.formatting_structure import boxes
-from weasyprint.pdf import tags as weasyprint_tags
-from weasyprint.pdf.metadata import NS as XMP_NS
-from weasyprint.pdf.metadata import DocumentMetadata
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import __version__, resources
-from .errors import RenderError
-from .output import (  # noqa: F401  (re-exported for callers of render)
+from ._libs import one_ldconfig
+
+with one_ldconfig():  # WeasyPrint loads Pango & co. on import: one library lookup, not 22
+    import weasyprint.text.ffi  # noqa: F401
+
+from weasyprint import CSS, HTML, Attachment  # noqa: E402
+from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.pdf import tags as weasyprint_tags  # noqa: E402
+from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
+from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
+
+from . import __version__, resources  # noqa: E402
+from .errors import RenderError  # noqa: E402
+from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     AttachedFile,
     PdfMeta,
     creation_date,
