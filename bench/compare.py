@@ -212,7 +212,7 @@ def print_table(name: str, rounds: list[dict], keys: dict[str, str]) -> dict:
     loads = [r["load"] for r in rounds]
     print(f"\n{name}: {len(rounds)} rounds, 1-min load {min(loads):.1f}-{max(loads):.1f} "
           f"(median {statistics.median(loads):.1f})")
-    print(f"  {'':<22}{'A (baseline)':>13}{'B (tree)':>11}{'B/A':>7}   per-round B/A: "
+    print(f"  {'':<22}{'A (baseline)':>13}{'B':>11}{'B/A':>7}   per-round B/A: "
           "IQR, min-max")
     out = {"load_min": min(loads), "load_max": max(loads),
            "load_median": statistics.median(loads), "rounds": rounds}
