@@ -49,8 +49,8 @@ from .output import (  # noqa: F401, E402  (re-exported for callers of render)
 log = logging.getLogger(__name__)
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
-# zlib level for the PDF's streams. pydyf 0.13 always uses 9; 6 is about as small (files grow
-# ~3 %) and markedly faster (measured with bench/compare.py, see README "Performance").
+# zlib level for the PDF's streams. pydyf 0.13 always uses 9; 6 is about as small (the
+# briefing grows ~1 %) and faster (about 3 % of a warm render, by bench/compare.py).
 PDF_COMPRESSION_LEVEL = 6
 
 
