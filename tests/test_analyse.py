@@ -37,22 +37,23 @@ def test_scores_benchmarks_and_gaps(region_x):
 
 
 def test_urgency_follows_the_documented_rule(region_x):
-    # urgency = 2.0 * shortfall + 1.0 * (8 - rank) / 7 + 0.5 * (5 - score) / 4
+    # urgency = 2.0 * (5 - score) / 4 + 1.0 * (8 - rank) / 7; the benchmark plays no part.
     expected = {
-        "digital_leadership": 0 + 7 / 7 + 0.5 * 2.0 / 4,
-        "competence_diversity": 2 * 0.8 + 6 / 7 + 0.5 * 2.5 / 4,
-        "partnerships": 0 + 5 / 7 + 0.5 * 1.0 / 4,
-        "data_access_security": 2 * 1.1 + 4 / 7 + 0.5 * 2.5 / 4,
-        "organisational_clarity": 2 * 0.7 + 3 / 7 + 0.5 * 2.7 / 4,
-        "new_working_methods": 2 * 1.1 + 2 / 7 + 0.5 * 3.0 / 4,
-        "agile_decisions": 2 * 1.5 + 1 / 7 + 0.5 * 3.5 / 4,
+        "digital_leadership": 2 * 2.0 / 4 + 7 / 7,
+        "competence_diversity": 2 * 2.5 / 4 + 6 / 7,
+        "partnerships": 2 * 1.0 / 4 + 5 / 7,
+        "data_access_security": 2 * 2.5 / 4 + 4 / 7,
+        "organisational_clarity": 2 * 2.7 / 4 + 3 / 7,
+        "new_working_methods": 2 * 3.0 / 4 + 2 / 7,
+        "agile_decisions": 2 * 3.5 / 4 + 1 / 7,
     }
     for cap in region_x.capabilities:
         assert cap.urgency == pytest.approx(expected[cap.key], abs=1e-4), cap.key
-    assert region_x.priorities == ["agile_decisions", "data_access_security",
-                                   "new_working_methods"]
-    assert region_x.ranking[:4] == ["agile_decisions", "data_access_security",
-                                    "new_working_methods", "competence_diversity"]
+    assert region_x.priorities == ["competence_diversity", "agile_decisions",
+                                   "data_access_security"]
+    # Digital leadership (3.0) is second in urgency, by its rank, but not below its reference
+    # (the midpoint): never a priority.
+    assert region_x.ranking[:2] == ["competence_diversity", "digital_leadership"]
 
 
 def test_strengths_and_statuses(region_x):
@@ -60,22 +61,111 @@ def test_strengths_and_statuses(region_x):
     status = {c.key: c.status for c in region_x.capabilities}
     assert status["agile_decisions"] == "priority"
     assert status["partnerships"] == "strength"
-    assert status["competence_diversity"] == "below"
-    assert status["digital_leadership"] == "on_par"
+    assert status["new_working_methods"] == "below"     # below, but a fourth below
+    assert status["digital_leadership"] == "on_par"     # 3.0 = the midpoint it is measured by
+
+
+def _profile(base: dict, caps: dict[str, float], effects: float | None = None) -> dict:
+    data = copy.deepcopy(base)
+    data["capabilities"] = caps
+    data.pop("maturity_phase", None)
+    if effects is not None:
+        data["effects"] = {k: effects for k in data["effects"]}
+    return data
+
+
+def _uniform(bg, base, score: float):
+    caps = {k: score for k in bg.bundle.framework.capability_keys}
+    return analyse(validate_profile(_profile(base, caps, score), bg.bundle, "x.yaml"),
+                   bg.benchmark(), bg.bundle)
+
+
+def test_equal_scores_follow_the_study_order_whatever_the_benchmark(bg, region_x_profile):
+    # At 1.5 everywhere every capability is below its reference; the study's high mean for
+    # data (3.6) must not put it first: the study's order of importance decides.
+    weak = _uniform(bg, region_x_profile, 1.5)
+    assert weak.priorities == ["digital_leadership", "competence_diversity", "partnerships"]
+    assert [c.key for c in weak.capabilities if c.status == "priority"] == weak.priorities
+
+
+def test_a_priority_is_never_at_or_above_its_reference(bg, region_x_profile):
+    import itertools
+    import random
+
+    rng = random.Random(7)
+    keys = bg.bundle.framework.capability_keys
+    for _ in range(150):
+        caps = {k: rng.choice([1, 1.5, 2, 2.5, 3, 3.3, 3.6, 4, 4.5, 5]) for k in keys}
+        a = analyse(validate_profile(_profile(region_x_profile, caps), bg.bundle, "x.yaml"),
+                    bg.benchmark(), bg.bundle)
+        below = [c.key for c in a.capabilities if c.score < c.reference]
+        assert len(a.priorities) == min(3, len(below))
+        for c in a.capabilities:
+            if c.key in a.priorities:
+                assert c.score < c.reference, (caps, c)
+            assert not (c.key in a.priorities and c.key in a.strengths)
+            if c.key in a.strengths:
+                assert c.score - c.reference >= 0.5 - 1e-9
+        for t in a.targets:
+            assert t.target > t.score
+        for x, y in itertools.combinations(a.priorities, 2):   # most urgent first
+            assert a.capability(x).urgency >= a.capability(y).urgency
+
+
+def test_a_strong_organisation_has_no_priority_and_aims_at_the_next_phase(bg, region_x_profile):
+    strong = _uniform(bg, region_x_profile, 4.5)
+    assert strong.priorities == [] and strong.next_phase
+    assert all(c.status != "priority" for c in strong.capabilities)
+    assert set(strong.strengths) == set(bg.bundle.framework.capability_keys)
+    # The plan still works on the most important capabilities, half a step up.
+    assert strong.focus == ["digital_leadership", "competence_diversity", "partnerships"]
+    assert [(t.score, t.target, t.rule) for t in strong.targets] == [(4.5, 5.0, "next_phase")] * 3
+
+
+def test_targets_follow_the_documented_rule(region_x):
+    targets = {t.key: (t.score, t.target, t.rule) for t in region_x.targets}
+    assert targets == {
+        "competence_diversity": (2.5, 3.3, "reference"),   # 0.8 below: the reference
+        "agile_decisions": (1.5, 2.5, "step"),             # 1.5 below: one step up
+        "data_access_security": (2.5, 3.5, "step"),        # 1.1 below: one step up
+    }
+
+
+def test_a_profile_may_set_its_own_targets(bg, region_x_profile):
+    data = copy.deepcopy(region_x_profile)
+    data["targets"] = {"agile_decisions": 3.0, "partnerships": 4.5}
+    a = analyse(validate_profile(data, bg.bundle, "x.yaml"), bg.benchmark(), bg.bundle)
+    assert a.target("agile_decisions").target == 3.0
+    assert a.target("agile_decisions").rule == "profile"
+    assert a.target("partnerships").target == 4.5
+
+
+def test_a_target_at_or_below_the_score_is_refused(bg, region_x_profile):
+    from briefgen.errors import InputError
+
+    data = copy.deepcopy(region_x_profile)
+    data["targets"] = {"partnerships": 4.0, "agile_decision": 3}
+    with pytest.raises(InputError) as err:
+        validate_profile(data, bg.bundle, "x.yaml")
+    text = str(err.value)
+    assert "targets.agile_decision: unknown capability; did you mean 'agile_decisions'" in text
+    data["targets"] = {"partnerships": 4.0}
+    with pytest.raises(InputError) as err:
+        validate_profile(data, bg.bundle, "x.yaml")
+    assert "targets.partnerships: 4 is not above today's score 4" in str(err.value)
 
 
 def test_own_ranking_moves_priorities(bg, region_x_profile):
     data = copy.deepcopy(region_x_profile)
-    # The organisation ranks competence first: its rank becomes (2 + 1) / 2 = 1.5.
-    data["ranking"] = ["competence_diversity", "partnerships", "digital_leadership",
+    # The organisation ranks new working methods first: its rank becomes (6 + 1) / 2 = 3.5.
+    data["ranking"] = ["new_working_methods", "partnerships", "digital_leadership",
                        "organisational_clarity", "data_access_security", "agile_decisions",
-                       "new_working_methods"]
+                       "competence_diversity"]
     result = analyse(validate_profile(data, bg.bundle, "x.yaml"), bg.benchmark(), bg.bundle)
-    cap = result.capability("competence_diversity")
+    cap = result.capability("new_working_methods")
     assert cap.own_rank == 1
-    assert cap.urgency == pytest.approx(2 * 0.8 + (8 - 1.5) / 7 + 0.5 * 2.5 / 4, abs=1e-4)
-    assert "competence_diversity" in result.priorities
-    assert "new_working_methods" not in result.priorities
+    assert cap.urgency == pytest.approx(2 * 3.0 / 4 + (8 - 3.5) / 7, abs=1e-4)
+    assert result.priorities[0] == "new_working_methods"
 
 
 def test_stated_phase_is_kept_and_missing_phase_is_estimated(bg):

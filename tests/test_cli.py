@@ -34,11 +34,27 @@ def test_analyse_json_has_the_contract_keys(runner):
     assert {e["key"] for e in data["effects"]} == {"relevant_services", "citizen_centric",
                                                    "employee_empowerment", "cross_processes"}
     assert data["maturity"] == {"phase": "embedded", "estimated": False, "basis": None}
-    assert data["priorities"] == ["agile_decisions", "data_access_security",
-                                  "new_working_methods"]
+    assert data["priorities"] == ["competence_diversity", "agile_decisions",
+                                  "data_access_security"]
+    assert data["strengths"] == ["partnerships"]
+    statuses = {c["key"]: c["status"] for c in data["capabilities"]}
+    assert all(statuses[k] == "priority" for k in data["priorities"])
     rec = data["recommendations"][0]
-    assert set(rec) >= {"id", "title", "capabilities", "reason"}
-    assert rec["id"] == "rec-4" and "1,5 på agila beslutsstrukturer" in rec["reason"]
+    assert set(rec) >= {"id", "title", "capabilities", "reason", "findings"}
+    assert rec["id"] == "rec-3"
+    assert rec["reason"] == ("Er 2,5 på mångfald i kompetenser ligger 0,8 under studiens medel "
+                             "(3,3) och er 2,5 på större handlingsutrymme för medarbetarna ligger "
+                             "0,5 under studiens medel (3,0).")
+    plan = data["action_plan"][0]
+    assert plan["recommendation"] == "rec-3"
+    first = plan["initiatives"][0]
+    assert set(first) >= {"horizon", "owner", "first_step", "target"}
+    assert (first["horizon"], first["owner"]) == ("0-3", "HR-chefen")
+    assert first["target"] == {"key": "competence_diversity", "score": 2.5, "target": 3.3}
+    targets = {x["key"]: x for x in data["targets"]}
+    assert targets["agile_decisions"] == {"key": "agile_decisions", "score": 1.5,
+                                          "target": 2.5, "rule": "step"}
+    assert all(x["target"] > x["score"] for x in data["targets"])
 
 
 def test_analyse_text_in_english(runner):

@@ -52,7 +52,7 @@ def test_quartile_positions():
     assert quartile_position(2.4, f) == "below_q1"
     assert quartile_position(2.5, f) == "q1_median"      # on q1: the quarter above
     assert quartile_position(2.9, f) == "q1_median"
-    assert quartile_position(3.0, f) == "median_q3"      # on the median: above it
+    assert quartile_position(3.0, f) == "at_median"      # on the median: neither side
     assert quartile_position(3.5, f) == "median_q3"      # on q3: still the third quarter
     assert quartile_position(3.6, f) == "above_q3"
     assert quartile_position(3.0, Figure(mean=3.0)) is None   # a study without quartiles
@@ -80,8 +80,8 @@ def test_compare_uses_the_analysis_scores(bundle):
     study = load_benchmark(None, bundle)
     pc = compare(analysis, built({"regional": 6, "municipal": 7}), study)
     rows = {r.key: r for r in pc.capabilities}
-    # region-x: partnerships 4 (regional q3 4.5 -> third quarter), agile_decisions 1.5
-    assert rows["partnerships"].score == 4.0 and rows["partnerships"].position == "median_q3"
+    # region-x: partnerships 4 (the regional median is 4.0 -> at the median), agile_decisions 1.5
+    assert rows["partnerships"].score == 4.0 and rows["partnerships"].position == "at_median"
     assert rows["agile_decisions"].score == 1.5
     assert rows["agile_decisions"].position == "below_q1"
     assert rows["competence_diversity"].reference == 3.3      # the 2018 study beside it

@@ -45,7 +45,7 @@ def test_metadata_and_fonts(rendered, org, lang):
     reader = PdfReader(path)
     meta = reader.metadata
     assert org.split("-")[0] in meta.title.lower() or meta.title
-    assert meta.author == "briefgen"
+    assert meta.author in (None, "")            # no firm given: no author, never "briefgen"
     assert meta.subject and "2018" in meta.subject
     with pikepdf.open(path) as pdf:
         assert str(pdf.Root.Lang) == lang

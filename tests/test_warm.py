@@ -62,19 +62,3 @@ def test_warm_builds_the_renderer_every_briefgen_then_uses(tmp_path):
     own.mkdir()
     assert Briefgen(Options(templates=own)).renderer is not renderer
 
-
-def _warm_here() -> bool:
-    from briefgen import render
-
-    renderer = render._SHARED.get(None)
-    return renderer is not None and "briefing.html" in {
-        t.name for t in renderer.env.cache.values()}
-
-
-@pytest.mark.timeout(240)
-def test_dask_workers_started_with_the_preload_are_warm():
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1,
-                                  dashboard_address=None, preload=["briefgen.warm"]) as cluster, \
-            distributed.Client(cluster) as client:
-        assert list(client.run(_warm_here).values()) == [True]

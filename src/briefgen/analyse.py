@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
 
 from .load import DataBundle
-from .models import Benchmark, Figure, Org, Rules
+from .models import SCALE_MAX, SCALE_MIN, Benchmark, Figure, Org, Rules, round1
 
 log = logging.getLogger(__name__)
 
-
-def round1(value: float) -> float:
-    """Round half up to one decimal (2.25 -> 2.3), as a reader rounds by hand."""
-    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+__all__ = ["Analysis", "CapabilityResult", "Comparison", "Maturity", "Target", "analyse",
+           "estimate_phase", "round1", "step_target", "targets_for", "urgency"]
 
 
 @dataclass(frozen=True)
@@ -42,13 +39,22 @@ class Comparison:
     def reported(self) -> bool:
         return self.benchmark is not None
 
+    @property
+    def gap_to_reference(self) -> float:
+        return round1(self.score - self.reference)
+
+    @property
+    def below(self) -> bool:
+        """Under its reference: the only way a capability can become a priority."""
+        return self.score < self.reference
+
 
 @dataclass(frozen=True)
 class CapabilityResult(Comparison):
     rank: int = 0                  # the study's importance rank
     own_rank: int | None = None    # the organisation's own rank, if given
     urgency: float = 0.0
-    status: str = "on_par"         # priority | strength | below | on_par
+    status: str = "on_par"         # priority | below | strength | on_par
 
 
 @dataclass(frozen=True)
@@ -59,21 +65,42 @@ class Maturity:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The score a capability should reach at the next assessment, and by which rule."""
+
+    key: str
+    score: float
+    target: float
+    rule: str                      # reference | step | next_phase | profile
+
+
+@dataclass(frozen=True)
 class Analysis:
     org: Org
     benchmark: Benchmark
     capabilities: list[CapabilityResult]
     effects: list[Comparison]
     maturity: Maturity
-    priorities: list[str]          # capability keys, most urgent first
-    strengths: list[str]
+    priorities: list[str]          # below their reference, most urgent first (at most `top`)
+    strengths: list[str]           # clearly above their reference, furthest first
     ranking: list[str]             # every capability key, most urgent first
+    focus: list[str]               # what the plan works on: the priorities, or when nothing is
+    #                                below its reference, the most urgent capabilities
+    targets: list[Target]
 
     def capability(self, key: str) -> CapabilityResult:
         return next(c for c in self.capabilities if c.key == key)
 
     def effect(self, key: str) -> Comparison:
         return next(e for e in self.effects if e.key == key)
+
+    def target(self, key: str) -> Target | None:
+        return next((t for t in self.targets if t.key == key), None)
+
+    @property
+    def next_phase(self) -> bool:
+        """Nothing is below its reference: the advice is the way to the next phase."""
+        return not self.priorities
 
     @property
     def capability_mean(self) -> float:
@@ -88,12 +115,14 @@ def _compare(key: str, raw: float, figure: Figure, fallback: float) -> dict:
                 reference=bench if bench is not None else fallback, figure=figure)
 
 
-def urgency(shortfall: float, rank: float, score: float, rules: Rules) -> float:
-    """How urgently a capability needs work; see docs/method.md."""
+def urgency(rank: float, score: float, count: int, rules: Rules) -> float:
+    """How urgently a capability needs work: a low score, then a high importance rank.
+
+    The benchmark plays no part, so at equal scores the order of importance decides.
+    """
     r = rules.priorities
-    return round(r.weight_shortfall * shortfall
-                 + r.weight_importance * (8 - rank) / 7
-                 + r.weight_low_score * (5 - score) / 4, 4)
+    return round(r.weight_low_score * (SCALE_MAX - score) / (SCALE_MAX - SCALE_MIN)
+                 + r.weight_importance * (count + 1 - rank) / count, 4)
 
 
 def estimate_phase(capability_mean: float, rules: Rules) -> str:
@@ -102,11 +131,42 @@ def estimate_phase(capability_mean: float, rules: Rules) -> str:
     return max(reached, key=ordered.index) if reached else ordered[0]
 
 
+def step_target(item: Comparison, rules: Rules) -> Target:
+    """The target of an area below its reference: the reference, moved into the allowed steps."""
+    r = rules.targets
+    low, high = round1(item.score + r.min_step), round1(item.score + r.max_step)
+    if item.reference > high + 1e-9:
+        return Target(item.key, item.score, high, "step")
+    if item.reference < low - 1e-9:
+        return Target(item.key, item.score, min(SCALE_MAX, low), "min_step")
+    return Target(item.key, item.score, item.reference, "reference")
+
+
+def targets_for(caps: list[CapabilityResult], focus: list[str], own: dict[str, float],
+                rules: Rules) -> list[Target]:
+    """The score to reach per capability of the plan (and any the profile sets itself)."""
+    r = rules.targets
+    out = []
+    for c in caps:
+        if c.key in own:
+            out.append(Target(c.key, c.score, round1(own[c.key]), "profile"))
+        elif c.key in focus and c.score < SCALE_MAX:
+            if c.below:
+                out.append(step_target(c, rules))
+            else:
+                out.append(Target(c.key, c.score, min(SCALE_MAX, round1(c.score
+                                                                        + r.next_phase_step)),
+                                  "next_phase"))
+    order = {k: i for i, k in enumerate(focus)}
+    return sorted(out, key=lambda t: order.get(t.key, len(order)))
+
+
 def analyse(org: Org, benchmark: Benchmark, bundle: DataBundle) -> Analysis:
-    """Compare ``org`` with ``benchmark`` and rank its capabilities into priorities."""
+    """Compare ``org`` with ``benchmark``; rank its capabilities into priorities and targets."""
     fw, rules = bundle.framework, bundle.rules
     own = {k: i + 1 for i, k in enumerate(org.profile.ranking or [])}
     fallback = rules.priorities.fallback_reference
+    count = len(fw.capabilities)
 
     caps = []
     for cap in fw.capabilities:
@@ -114,17 +174,19 @@ def analyse(org: Org, benchmark: Benchmark, bundle: DataBundle) -> Analysis:
                         fallback)
         own_rank = own.get(cap.key)
         rank = cap.rank if own_rank is None else (cap.rank + own_rank) / 2
-        shortfall = max(0.0, round1(base["reference"] - base["score"]))
         caps.append(CapabilityResult(
             **base, answers=org.capability_answers.get(cap.key, {}), rank=cap.rank,
-            own_rank=own_rank, urgency=urgency(shortfall, rank, base["score"], rules)))
+            own_rank=own_rank, urgency=urgency(rank, base["score"], count, rules)))
 
     ranking = [c.key for c in sorted(caps, key=lambda c: (-c.urgency, c.rank))]
-    priorities = ranking[: rules.priorities.top]
+    by_key = {c.key: c for c in caps}
+    priorities = [k for k in ranking if by_key[k].below][: rules.priorities.top]
+    margin = rules.priorities.strength_margin
     strengths = [c.key for c in sorted(caps, key=lambda c: (-(c.score - c.reference), c.rank))
-                 if c.key not in priorities
-                 and (c.score - c.reference >= rules.priorities.strength_margin - 1e-9
-                      or c.score >= rules.priorities.strength_min_score)]
+                 if round1(c.score - c.reference) >= margin - 1e-9]
+    focus = priorities or [k for k in ranking if by_key[k].score < SCALE_MAX
+                           and k not in strengths][: rules.priorities.top] or \
+        [k for k in ranking if by_key[k].score < SCALE_MAX][: rules.priorities.top]
     caps = [_with_status(c, priorities, strengths) for c in caps]
 
     effects = [Comparison(**_compare(e.key, org.profile.effects[e.key], benchmark.effect(e.key),
@@ -135,16 +197,17 @@ def analyse(org: Org, benchmark: Benchmark, bundle: DataBundle) -> Analysis:
         maturity = Maturity(org.profile.maturity_phase, estimated=False)
     else:
         maturity = Maturity(estimate_phase(mean, rules), estimated=True, basis=mean)
+    targets = targets_for(caps, focus, dict(org.profile.targets), rules)
     log.debug("%s: priorities %s, strengths %s, phase %s", org.id, priorities, strengths,
               maturity.phase)
     return Analysis(org=org, benchmark=benchmark, capabilities=caps, effects=effects,
                     maturity=maturity, priorities=priorities, strengths=strengths,
-                    ranking=ranking)
+                    ranking=ranking, focus=focus, targets=targets)
 
 
 def _with_status(cap: CapabilityResult, priorities: list[str],
                  strengths: list[str]) -> CapabilityResult:
     status = ("priority" if cap.key in priorities
               else "strength" if cap.key in strengths
-              else "below" if cap.score < cap.reference else "on_par")
+              else "below" if cap.below else "on_par")
     return replace(cap, status=status)

@@ -11,7 +11,7 @@ rewritten as results arrive, so a batch killed at any moment resumes where it st
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import contextlib
 import csv
 import hashlib
 import io
@@ -21,10 +21,12 @@ import logging
 import multiprocessing
 import os
 import signal
+import stat
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -32,19 +34,23 @@ from typing import Any
 from . import __version__, resources
 from .errors import BriefgenError, InputError
 from .load import DataBundle, benchmark_path, load_benchmark, load_data, load_org, validate_profile
+from .logo import MAX_LOGO_BYTES
 from .models import Org
-from .output import pdf_name, write_atomic
+from .output import pdf_name, source_date_epoch, write_atomic
 from .pipeline import Options
+from .sandbox import Limits, Pool, bound_forkserver_preload, sensible_jobs
 from .tabular import Row, is_survey, read_rows
 
 log = logging.getLogger(__name__)
 
 MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
+LOCK = ".briefgen-batch.lock"  # held (flock) by the batch writing into a folder; holds its pid
 MANIFEST_EVERY = 1.0          # seconds: the manifest is rewritten at most this often mid-run
 OK, UNCHANGED, FAILED, PENDING = "ok", "unchanged", "failed", "pending"
 # Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
 RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
+KIT_PACKAGES = ("python-pptx", "openpyxl", "resvg-py", "markdown-it-py")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -52,12 +58,19 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class BatchOptions:
     """How a batch runs (what each briefing looks like is :class:`~briefgen.pipeline.Options`)."""
 
-    jobs: int | None = None        # worker processes; None: the number of cores
+    jobs: int | None = None        # worker processes; None: the number of cores (also the cap)
     force: bool = False            # render every briefing, changed or not
     fail_fast: bool = False        # stop at the first failure
     scheduler: str | None = None   # a Dask scheduler address, e.g. tcp://10.0.0.5:8786
     overview: bool = False         # also write the portfolio overview PDF
     max_tasks_per_worker: int | None = None  # restart a worker after this many (None: never)
+    task_timeout: float | None = 120.0  # seconds one briefing may take (typical: 2-5 s)
+    task_memory: int | None = 1024      # MB one worker may hold (typical peak: ~130 MB)
+    wait: bool = False             # wait for another batch writing into the same folder
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.task_timeout, self.task_memory)
 
 
 BATCH_DEFAULTS = BatchOptions()
@@ -81,6 +94,7 @@ class Item:
     benchmark_version: str = ""
     briefgen_version: str = __version__
     mtime_ns: int | None = None    # of the PDF when written: a quick intact check on re-runs
+    files: str = ""                # every file made, ';'-separated: the PDF, then the kit's
 
     @property
     def done(self) -> bool:
@@ -153,6 +167,8 @@ class Outcome:
     seconds: float = 0.0
     pid: int = 0
     data: bytes | None = None      # the PDF, when the client writes it (Dask)
+    kit: dict[str, bytes] | None = None  # the kit's files by name, when the client writes them
+    kit_names: list[str] = field(default_factory=list)  # the kit's files, relative to OUT
 
 
 _WORKER_CACHE: dict[Options, Any] = {}
@@ -188,20 +204,34 @@ def render_task(task: Task) -> Outcome:
         return outcome
     try:
         bg = _briefgen(task.options)
-        data, _ = bg.pdf(task.org, task.options.lang)
+        data, result = bg.pdf(task.org, task.options.lang)
         outcome.pages = bg.renderer.last_pages
         outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        kit = _kit(bg, result, task)
         if task.path:
             write_atomic(Path(task.path), data)
+            for name, content in kit.items():
+                write_atomic(Path(task.path).parent / name, content)
         else:
-            outcome.data = data
+            outcome.data, outcome.kit = data, kit
+        outcome.kit_names = list(kit)
     except BriefgenError as exc:
         outcome.error = one_line(str(exc))
     except Exception as exc:  # isolate the others from one briefing's unexpected failure
-        log.exception("rendering %s failed", task.org.id)
-        outcome.error = f"unexpected {type(exc).__name__}: {one_line(str(exc))}"
+        log.debug("rendering %s failed", task.org.id, exc_info=True)  # -vv shows the traceback
+        outcome.error = f"unexpected {type(exc).__name__}: {one_line(str(exc))[:300]}"
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def _kit(bg: Any, result: Any, task: Task) -> dict[str, bytes]:
+    """The deck, workbook and chart files ``Options.formats`` asks for beside the PDF."""
+    if not set(task.options.formats) - {"pdf"}:
+        return {}
+    from .kit import kit_files
+
+    return kit_files(bg, result.analysis, result.matches, task.options.lang,
+                     task.options.formats)
 
 
 def one_line(text: str) -> str:
@@ -211,11 +241,20 @@ def one_line(text: str) -> str:
 # --------------------------------------------------------------------------- hashing
 
 
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, read in blocks: memory stays small whatever the file's size."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _hash_files(h: Any, paths: Iterable[Path], root: Path) -> None:
     for path in sorted(paths):
         if path.is_file():
             h.update(str(path.relative_to(root)).encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(file_sha256(path).encode())
 
 
 def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> str:
@@ -233,9 +272,36 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
             h.update(f"{name}={version(name)}\0".encode())
         except PackageNotFoundError:
             pass
-    settings = [__version__, options.lang, options.pdf_variant, options.author,
+    settings = [__version__, options.lang, options.pdf_variant, options.author or "",
                 os.environ.get("SOURCE_DATE_EPOCH", "")]
     h.update("\0".join(settings).encode())
+    h.update(brand_hash(options).encode())
+    return h.hexdigest()
+
+
+def brand_hash(options: Options) -> str:
+    """Hash the workspace's part of a briefing: briefgen.toml, the theme's files, the formats.
+
+    A new colour, logo, cover note or contact renders every briefing again.
+    """
+    from .brand import workspace_root
+
+    h = hashlib.sha256()
+    brand = [options.contact, options.firm_logo, options.primary, options.accent,
+             options.cover_note, options.disclaimer, *sorted(options.formats)]
+    h.update("\0".join(v or "" for v in brand).encode())
+    for name in KIT_PACKAGES:     # what decides the bytes of the deck, workbook and charts
+        try:
+            h.update(f"{name}={version(name)}\0".encode())
+        except PackageNotFoundError:
+            pass
+    root = workspace_root(options)
+    files = [Path(options.config)] if options.config else []
+    files += [root / name for name in (options.firm_logo, options.cover_note) if name]
+    if options.config and (root / "theme").is_dir():
+        files += (root / "theme").rglob("*")
+    for path in sorted({f.resolve() for f in files if f.is_file()}):
+        h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
 
@@ -252,9 +318,18 @@ def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False
     if org.profile.logo:  # the image's bytes, found where the pipeline looks for them
         for folder in (Path(org.source).parent, data_root):
             candidate = folder / org.profile.logo
-            if candidate.is_file():
-                h.update(candidate.read_bytes())
-                break
+            try:
+                info = candidate.stat()
+            except (OSError, ValueError):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            if info.st_size > MAX_LOGO_BYTES:  # refused when rendered: never read it whole
+                h.update(f"too large {info.st_size} {info.st_mtime_ns}".encode())
+            else:
+                with candidate.open("rb") as fh:
+                    h.update(fh.read(MAX_LOGO_BYTES + 1))
+            break
     return h.hexdigest()
 
 
@@ -304,14 +379,26 @@ def read_manifest(out: Path) -> dict[str, Item]:
 def _intact(path: Path, before: Item) -> bool:
     """Is the PDF an earlier run recorded still there, unchanged? (size+mtime, else sha256)"""
     try:
-        stat = path.stat()
+        info = path.lstat()  # a link at the path is not the PDF the batch wrote
     except OSError:
         return False
-    if stat.st_size != before.bytes:
+    if not stat.S_ISREG(info.st_mode) or info.st_size != before.bytes:
         return False
-    if before.mtime_ns is not None and stat.st_mtime_ns == before.mtime_ns:
+    if before.mtime_ns is not None and info.st_mtime_ns == before.mtime_ns:
         return True
-    return hashlib.sha256(path.read_bytes()).hexdigest() == before.sha256
+    return file_sha256(path) == before.sha256
+
+
+def _kit_intact(out: Path, before: Item) -> bool:
+    """Are the kit's files an earlier run recorded still there?"""
+    return all((out / name).is_file() for name in before.files.split(";") if name)
+
+
+def _write_kit(out: Path, item: Item, outcome: Outcome) -> None:
+    """Write the kit's files a cluster sent back, and list every file in the manifest."""
+    for name, content in (outcome.kit or {}).items():
+        write_atomic(out / name, content)
+    item.files = ";".join([item.file, *outcome.kit_names])
 
 
 def _remove_temporaries(out: Path) -> None:
@@ -337,6 +424,9 @@ def load_rows(rows: Iterable[Row], bundle: DataBundle) -> Iterator[tuple[Row, Or
                    else validate_profile(row.data, bundle, row.name))
         except InputError as exc:
             yield row, None, one_line(str(exc))
+            continue
+        except (ValueError, TypeError, RecursionError) as exc:  # one bad row, not a failed batch
+            yield row, None, f"{row.name}: unreadable ({type(exc).__name__}: {str(exc)[:160]})"
             continue
         if org.id in seen:
             yield row, None, f"{row.name}: id: '{org.id}' is also used by {seen[org.id]}"
@@ -366,12 +456,23 @@ def source_orgs(source: Path, bundle: DataBundle) -> Iterator[tuple[Row, Org | N
     return load_rows(read_rows(source), bundle)
 
 
+def _mp_context():
+    """forkserver where there is one (workers start from a process that is warmed up)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        # the lifeline first: the forkserver dies with this process
+        # then warm up once (WeasyPrint, ReportLab, renderer, fonts): workers are forked warm
+        context.set_forkserver_preload([*bound_forkserver_preload(), "briefgen._preload"])
+    return context
+
+
 class _Runner:
     """Run tasks and hand back outcomes as they finish, keeping a bounded number in flight."""
 
     def __init__(self, options: Options, batch: BatchOptions):
         self.options, self.batch = options, batch
-        self.jobs = max(1, batch.jobs or os.cpu_count() or 1)
+        self.jobs = sensible_jobs(batch.jobs, batch.task_memory)
 
     def run(self, tasks: list[Task]) -> Iterator[Outcome]:
         if self.batch.scheduler:
@@ -380,48 +481,12 @@ class _Runner:
             yield from self._local(tasks)
 
     def _local(self, tasks: list[Task]) -> Iterator[Outcome]:
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods
-                                              else "spawn")
-        if context.get_start_method() == "forkserver":
-            context.set_forkserver_preload(["briefgen._preload"])  # warm once, fork warm workers
-        extra: dict[str, Any] = {}
-        if self.batch.max_tasks_per_worker and sys.version_info >= (3, 11):
-            extra["max_tasks_per_child"] = self.batch.max_tasks_per_worker
         level = logging.getLogger("briefgen").getEffectiveLevel()
-        pending = iter(tasks)
-        with cf.ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_init_worker,
-                                    initargs=(self.options, level), **extra) as pool:
-            running: dict[cf.Future, Task] = {}
-            try:
-                while True:
-                    while len(running) < 2 * self.jobs:
-                        task = next(pending, None)
-                        if task is None:
-                            break
-                        running[pool.submit(render_task, task)] = task
-                    if not running:
-                        return
-                    finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                    for future in finished:
-                        task = running.pop(future)
-                        try:
-                            yield future.result()
-                        except cf.process.BrokenProcessPool:
-                            raise
-                        except Exception as exc:  # e.g. the task could not be pickled
-                            yield Outcome(task.index, error=f"{type(exc).__name__}: {exc}")
-            except cf.process.BrokenProcessPool:
-                # A worker died (killed, out of memory): what was in flight failed with it.
-                for task in running.values():
-                    yield Outcome(task.index, error="the worker process stopped unexpectedly "
-                                  "(killed or out of memory); run the batch again to retry")
-                rest = [t for t in pending]
-                if rest:
-                    yield from self._local(rest)
-            finally:
-                for future in running:
-                    future.cancel()
+        with Pool(render_task, self.jobs, self.batch.limits, _mp_context(),
+                  initializer=_init_worker, initargs=(self.options, level),
+                  max_tasks=self.batch.max_tasks_per_worker) as pool:
+            for task, outcome, error in pool.run(tasks):
+                yield outcome if outcome is not None else Outcome(task.index, error=error)
 
     def _dask(self, tasks: list[Task]) -> Iterator[Outcome]:
         try:
@@ -441,7 +506,8 @@ class _Runner:
             by_key = {}
 
             def submit(task: Task):
-                future = client.submit(render_task, task, pure=False,
+                future = client.submit(render_task_limited, task, self.batch.limits,
+                                       pure=False, retries=1,
                                        key=f"briefgen-{task.index}-{task.org.id}")
                 by_key[future.key] = task
                 return future
@@ -462,6 +528,60 @@ class _Runner:
             client.close()
 
 
+_SANDBOXES = threading.local()
+
+
+def render_task_limited(task: Task, limits: Limits) -> Outcome:
+    """Render one briefing in a child process under ``limits`` (on a Dask worker).
+
+    Each worker thread keeps one child, reused across tasks; it dies with the Dask worker.
+    """
+    pool = getattr(_SANDBOXES, "pool", None)
+    if pool is None or pool.limits != limits:
+        if pool is not None:
+            pool.close()
+        level = logging.getLogger("briefgen").getEffectiveLevel()
+        pool = _SANDBOXES.pool = Pool(render_task, 1, limits, _mp_context(),
+                                      initializer=_init_worker, initargs=(task.options, level))
+    ((_, outcome, error),) = list(pool.run([task]))
+    return outcome if outcome is not None else Outcome(task.index, error=error)
+
+
+@contextlib.contextmanager
+def batch_lock(out: Path, wait: bool = False) -> Iterator[None]:
+    """Hold ``OUT/.briefgen-batch.lock`` for one batch; another one exits 2 or waits.
+
+    The lock (flock) ends with its holder, ``kill -9`` included, so it never goes stale; the
+    file keeps the holder's pid for the message.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock
+        yield
+        return
+    path = out / LOCK
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open the batch lock ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            if not wait:
+                raise InputError(f"{out}: another batch (pid {holder}) is writing into this "
+                                 "folder; wait for it, or pass --wait") from None
+            log.warning("waiting for the batch (pid %s) writing into %s", holder, out)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
 def run_batch(source: Path | str, options: Options | None = None,
               batch: BatchOptions = BATCH_DEFAULTS,
               progress: Callable[[Progress], None] | None = None) -> BatchResult:
@@ -474,11 +594,20 @@ def run_batch(source: Path | str, options: Options | None = None,
     start = time.perf_counter()
     options = options or Options()
     source = Path(source)
+    source_date_epoch()  # refuse a bad SOURCE_DATE_EPOCH once, before anything runs
     bundle = load_data(options.data)
     benchmark = load_benchmark(options.benchmark, bundle)
     bench_file = benchmark_path(options.benchmark, bundle).resolve()
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
+    with batch_lock(out, batch.wait):
+        return _run_locked(source, options, batch, progress, bundle, benchmark, bench_file,
+                           out, start)
+
+
+def _run_locked(source: Path, options: Options, batch: BatchOptions,
+                progress: Callable[[Progress], None] | None, bundle: DataBundle, benchmark: Any,
+                bench_file: Path, out: Path, start: float) -> BatchResult:
     _remove_temporaries(out)
     before = {} if batch.force else read_manifest(out)
     assets = assets_hash(options, bundle, bench_file)
@@ -503,12 +632,14 @@ def run_batch(source: Path | str, options: Options | None = None,
                                      with_source=options.pdf_variant == "pdf/a-3b")
         old = before.get(item.file)
         if (old is not None and old.done and old.input_hash == item.input_hash
-                and _intact(out / item.file, old)):
+                and _intact(out / item.file, old) and _kit_intact(out, old)):
             item.status, item.pages, item.bytes = UNCHANGED, old.pages, old.bytes
+            item.files = old.files
             item.sha256, item.mtime_ns = old.sha256, (out / item.file).stat().st_mtime_ns
             continue
+        # The folder resolved, never the file: a link at OUT/ID.pdf is replaced, not followed.
         tasks.append(Task(len(items) - 1, org,
-                          "" if batch.scheduler else str((out / item.file).resolve()),
+                          "" if batch.scheduler else str(out.resolve() / item.file),
                           options))
     if not items:
         raise InputError(f"{source}: no organisations found")
@@ -538,6 +669,7 @@ def run_batch(source: Path | str, options: Options | None = None,
                     path = out / item.file
                     if outcome.data is not None:
                         write_atomic(path, outcome.data)
+                    _write_kit(out, item, outcome)
                     item.status, item.error = OK, ""
                     item.pages, item.bytes, item.sha256 = (outcome.pages, outcome.bytes,
                                                            outcome.sha256)

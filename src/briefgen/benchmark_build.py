@@ -138,6 +138,7 @@ def build_benchmark(survey: Survey, bundle: DataBundle, name: str, bench_id: str
         "respondents": int(table["respondents"].sum()),
         "by_level": {lv: {"count": int(sizes.get(lv, 0)), "source": source} for lv in LEVELS},
         "notes": notes,
+        "caveats": notes,
         "overall": _group(table, bundle, source),
         "levels": levels,
         "min_group_size": min_group_size,

@@ -7,6 +7,8 @@ hollow, dashed or outlined one, and every value that matters is also written as 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +32,27 @@ PALE = HexColor("#EEF2F6")
 FONT, BOLD = "Lato", "Lato-Bold"
 
 
+@contextmanager
+def colours(primary: str | None = None, accent: str | None = None) -> Iterator[None]:
+    """Draw the charts inside this block in a firm's colours (#RRGGBB; None: the shipped ones).
+
+    The organisation's series takes ``primary``, the benchmark's ``accent``. Every chart
+    function reads the module's colours when it draws, so one switch here serves the
+    briefing's, the peers' and the overview's charts alike.
+    """
+    global ORG, ORG_FILL, BENCH
+    saved = ORG, ORG_FILL, BENCH
+    if primary:
+        org = HexColor(primary)
+        ORG, ORG_FILL = org, Color(org.red, org.green, org.blue, alpha=0.22)
+    if accent:
+        BENCH = HexColor(accent)
+    try:
+        yield
+    finally:
+        ORG, ORG_FILL, BENCH = saved
+
+
 @cache
 def register_fonts() -> None:
     """Register the shipped fonts with ReportLab so text is measured as it will be drawn."""
@@ -45,6 +68,34 @@ class Chart:
     alt: str
     width: float               # points
     height: float
+
+
+def _hex(color: Color) -> str:
+    return "#" + "".join(f"{round(c * 255):02X}" for c in (color.red, color.green, color.blue))
+
+
+def _exact_svg_colours(canvas: type) -> None:
+    """Make ReportLab's SVG canvas write colours as #RRGGBB.
+
+    It writes whole percentages, truncated (#0B5D4B comes out as #0A5C4A): a firm's colour
+    must come out as given, in the briefing and in the chart files alike.
+    """
+    fill, stroke = canvas.setFillColor, canvas.setStrokeColor
+
+    def set_fill(self, color) -> None:
+        fill(self, color)
+        if color is not None:
+            self.style["fill"] = _hex(color)
+
+    def set_stroke(self, color) -> None:
+        stroke(self, color)
+        if color is not None:
+            self.style["stroke"] = _hex(color)
+
+    canvas.setFillColor, canvas.setStrokeColor = set_fill, set_stroke
+
+
+_exact_svg_colours(renderSVG.SVGCanvas)
 
 
 def _svg(drawing: Drawing) -> str:
@@ -232,7 +283,7 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
 
 
 def _columns(name: str, keys: list[str], counts: dict[str, int | None], mine: str,
-             total: int, t: Texts, alt_key: str, curve: bool) -> Chart:
+             total: int, t: Texts, alt_key: str, curve: bool, marker: str) -> Chart:
     register_fonts()
     w, h = 480, 190
     base, top = 44, 24
@@ -259,7 +310,7 @@ def _columns(name: str, keys: list[str], counts: dict[str, int | None], mine: st
         if is_mine:
             d.add(Rect(10 + slot * i + 3, base - 38, slot - 6, h - base + 38 - 4,
                        fillColor=PALE, strokeColor=ORG, strokeWidth=1.2, strokeDashArray=[3, 2]))
-            d.add(_text(x + bw / 2, h - 14, t("you_are_here"), 8, "middle", bold=True,
+            d.add(_text(x + bw / 2, h - 14, t(marker), 8, "middle", bold=True,
                         color=ORG))
         d.add(Rect(x, base, bw, max(height, 0.8), fillColor=BENCH if height else MUTED,
                    strokeColor=None))
@@ -279,14 +330,16 @@ def maturity(analysis: Analysis, t: Texts) -> Chart:
     keys = [p.key for p in t.framework.phases]
     counts = {k: c.count for k, c in analysis.benchmark.overall.phases.items()}
     return _columns("maturity", keys, counts, analysis.maturity.phase,
-                    analysis.benchmark.organisations, t, "alt_maturity", curve=True)
+                    analysis.benchmark.organisations, t, "alt_maturity", curve=True,
+                    marker="you_are_here")
 
 
 def importance(analysis: Analysis, t: Texts) -> Chart:
     keys = [c.key for c in t.framework.importance_levels]
     counts = {k: c.count for k, c in analysis.benchmark.overall.importance.items()}
     return _columns("importance", keys, counts, analysis.org.profile.importance,
-                    analysis.benchmark.organisations, t, "alt_importance", curve=False)
+                    analysis.benchmark.organisations, t, "alt_importance", curve=False,
+                    marker="you_are_here_importance")
 
 
 # --------------------------------------------------------------------------- gauge

@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import BriefgenError
-from .pipeline import DEFAULTS, Briefgen, Options, analysis_json
+from .batch import BATCH_DEFAULTS, BatchOptions
+from .errors import BriefgenError, printable
+from .pipeline import DEFAULTS, Briefgen, Options, analysis_json, workspace_options
 
 log = logging.getLogger("briefgen")
 
@@ -28,25 +29,60 @@ def data_option(f):
 
 def org_option(f):
     return click.option("--org", "org", required=True, metavar="ID|FILE",
-                        help="An organisation id in DATA/orgs, or the path of a profile.")(f)
+                        help="An organisation id (in the workspace's orgs/ or DATA/orgs, "
+                        "then the shipped examples), or the path of a profile.")(f)
 
 
 def lang_option(f):
-    return click.option("--lang", type=click.Choice(["sv", "en"]), default=DEFAULTS.lang,
-                        show_default=True, help="Language of the briefing.")(f)
+    return click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
+                        help="Language of the briefing.  [default: the workspace's, else "
+                        f"{DEFAULTS.lang}]")(f)
+
+
+def _remember_config(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta["briefgen.config"] = value
+
+
+def config_option(f):
+    return click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, metavar="FILE", expose_value=False, is_eager=True,
+                        callback=_remember_config,
+                        help="The workspace's briefgen.toml.  [default: briefgen.toml in the "
+                        "current folder or a parent, if any]")(f)
+
+
+def format_option(f):
+    return click.option("--format", "formats", multiple=True,
+                        type=click.Choice(["pdf", "pptx", "xlsx", "charts"]),
+                        help="What to write (repeatable): pdf; pptx (a short deck); xlsx "
+                        "(every table); charts (OUT/ID-charts/, SVG and PNG).  [default: "
+                        "the workspace's formats, else pdf]")(f)
+
+
+def options(**given) -> Options:
+    """The command's Options: built-in defaults, then briefgen.toml, then the options given."""
+    if "formats" in given:
+        given["formats"] = tuple(dict.fromkeys(given["formats"])) or None
+    config = click.get_current_context().meta.get("briefgen.config")
+    return workspace_options(config, **given)
 
 
 def benchmark_option(f):
     return click.option("--benchmark", default=None, metavar="ID|FILE",
-                        help="A benchmark id in DATA/benchmarks or a benchmark file. "
-                        "Default: the 2018 study (dt-offentlig-sektor-2018).")(f)
+                        help="A benchmark id (in the workspace's benchmarks/ or "
+                        "DATA/benchmarks, then the shipped ones) or a benchmark file. "
+                        "Default: the workspace's, else the 2018 study "
+                        "(dt-offentlig-sektor-2018).")(f)
 
 
 def benchmarks_option(f):
     return click.option("--benchmark", "benchmark", multiple=True, metavar="ID|FILE",
-                        help="A benchmark id in DATA/benchmarks or a benchmark file. Give it "
+                        help="A benchmark id (in the workspace's benchmarks/ or "
+                        "DATA/benchmarks, then the shipped ones) or a benchmark file. Give it "
                         "twice to compare with two (the first is primary; a built benchmark "
-                        "adds a peer-group section). Default: the 2018 study.")(f)
+                        "adds a peer-group section). Default: the workspace's, else the 2018 "
+                        "study.")(f)
 
 
 def survey_option(f):
@@ -64,7 +100,8 @@ def _benchmark_options(benchmark: tuple[str, ...]) -> dict:
 def out_option(f):
     return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                         default=DEFAULTS.out, show_default=True,
-                        help="Folder the PDFs are written to.")(f)
+                        help="Folder the PDFs (and the other --format files) are written "
+                        "to.")(f)
 
 
 def render_options(f):
@@ -72,19 +109,21 @@ def render_options(f):
                                                     path_type=Path), default=None,
                      help="A folder of your own templates, searched before the shipped ones "
                      "(override one partial, e.g. _cover.html, and keep the rest).")(f)
-    f = click.option("--author", default=DEFAULTS.author, show_default=True,
-                     help="The firm named as the PDF's author and on the cover.")(f)
+    f = click.option("--author", default=None,
+                     help="The firm named on the cover, in the footer and as the PDF's "
+                     "author.  [default: the workspace's firm.name, else none]")(f)
     f = click.option("--pdf-variant", type=click.Choice(["pdf/ua-1", "pdf/a-3b"]),
-                     default=DEFAULTS.pdf_variant, show_default=True,
-                     help="pdf/ua-1: tagged and accessible; pdf/a-3b: also archivable.")(f)
-    return f
+                     default=None,
+                     help="pdf/ua-1: tagged and accessible; pdf/a-3b: also archivable.  "
+                     f"[default: the workspace's, else {DEFAULTS.pdf_variant}]")(f)
+    return config_option(f)
 
 
 class BriefgenFailure(click.ClickException):
     """A library error as Click shows it: ``Error: message``, with the error's exit code."""
 
     def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
+        super().__init__(printable(message))  # control characters from the input, escaped
         self.exit_code = exit_code
 
 
@@ -99,20 +138,27 @@ class BriefgenGroup(click.Group):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise BriefgenFailure(f"{where}{exc.strerror or exc}", 2) from None
+        except RecursionError:
+            raise BriefgenFailure("the input is nested too deeply to process", 2) from None
 
 
 @click.group(cls=BriefgenGroup,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="briefgen")
 @click.option("-v", "--verbose", count=True, help="Log each step (-vv: more).")
+@config_option
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
     """Turn a digital-transformation self-assessment into a tailored PDF briefing.
 
+    Every command reads briefgen.toml from the current folder or a parent (or --config FILE):
+    the firm, its colours and its defaults. Options given on the command line win.
+
     \b
     Example:
+      briefgen init ws && cd ws               # a workspace: briefgen.toml, orgs/, benchmarks/
       briefgen make --org region-x            # writes output/region-x.pdf
-      briefgen list                           # the organisations found
+      briefgen list                           # the organisations found, and where
     """
     level = logging.WARNING - 10 * verbose
     logging.basicConfig(level=max(level, logging.DEBUG), format="%(levelname)s %(name)s: "
@@ -123,6 +169,26 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 @cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), metavar="DIR")
+def init(folder: Path) -> None:
+    """Create a workspace: briefgen.toml, orgs/region-x.yaml, benchmarks/, theme/, README.md.
+
+    Run briefgen inside DIR (or below it) and every command uses its briefgen.toml: the firm,
+    its colours, its defaults; profiles in DIR/orgs and benchmarks in DIR/benchmarks come
+    before the shipped ones. Files already there are left as they are.
+
+    \b
+    Example:
+      briefgen init ws && cd ws
+      briefgen make --org region-x --format pdf --format pptx
+    """
+    from .workspace import init_workspace
+
+    for path in init_workspace(folder):
+        click.echo(str(path))
+
+
+@cli.command()
 @org_option
 @data_option
 @out_option
@@ -130,22 +196,27 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @benchmarks_option
 @survey_option
 @render_options
-def make(org: str, data: Path | None, out: Path, lang: str, benchmark: tuple[str, ...],
-         survey: Path | None, templates: Path | None, author: str, pdf_variant: str) -> None:
-    """Build the briefing of one organisation and print the PDF's path.
+@format_option
+def make(org: str, data: Path | None, out: Path, lang: str | None, benchmark: tuple[str, ...],
+         survey: Path | None, templates: Path | None, author: str | None,
+         pdf_variant: str | None, formats: tuple[str, ...]) -> None:
+    """Build the briefing of one organisation and print the path of each file written.
 
     \b
     Examples:
       briefgen make --org region-x
       briefgen make --org region-x --lang en --out deliverables/
+      briefgen make --org region-x --format pdf --format pptx --format xlsx --format charts
       briefgen make --org clients/acme.yaml --benchmark kunder-2026
       briefgen make --survey answers.xlsx --org region-x \\
           --benchmark kunder-2026 --benchmark dt-offentlig-sektor-2018
     """
-    options = Options(data=data, out=out, lang=lang, templates=templates, author=author,
-                      pdf_variant=pdf_variant, survey=survey, **_benchmark_options(benchmark))
-    result = Briefgen(options).make(org)
-    click.echo(str(result.path))
+    opts = options(data=data, out=out, lang=lang, templates=templates, author=author,
+                   pdf_variant=pdf_variant, survey=survey, formats=formats,
+                   **_benchmark_options(benchmark))
+    result = Briefgen(opts).make(org)
+    for path in result.files:
+        click.echo(str(path))
 
 
 @cli.command()
@@ -153,6 +224,7 @@ def make(org: str, data: Path | None, out: Path, lang: str, benchmark: tuple[str
 @data_option
 @benchmark_option
 @survey_option
+@config_option
 def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | None) -> None:
     """Check a profile (or one organisation of a survey) without rendering.
 
@@ -163,11 +235,11 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
       briefgen validate --org region-x
       briefgen validate --survey answers.xlsx --org region-x
     """
-    bg = Briefgen(Options(data=data, benchmark=benchmark, survey=survey))
+    bg = Briefgen(options(data=data, benchmark=benchmark, survey=survey))
     loaded = bg.validate(org)
     bg.benchmark()
     extra = f", {loaded.respondents} respondents" if loaded.respondents else ""
-    click.echo(f"{loaded.source}: ok ({loaded.name}{extra})")
+    click.echo(printable(f"{loaded.source}: ok ({loaded.name}{extra})"))
 
 
 @cli.command()
@@ -178,7 +250,8 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
 @survey_option
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: the full analysis as data; text: a short report.")
-def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
+@config_option
+def analyse(org: str, data: Path | None, lang: str | None, benchmark: tuple[str, ...],
             survey: Path | None, fmt: str) -> None:
     """Print the analysis of one organisation: scores, gaps, priorities, recommendations.
 
@@ -187,15 +260,16 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
       briefgen analyse --org region-x --format json
       briefgen analyse --org region-x --lang en
     """
-    bg = Briefgen(Options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
+    bg = Briefgen(options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
+    lang = bg.options.lang
     analysis, matches = bg.analyse(org)
-    t = bg.texts()
+    t = bg.texts().for_benchmark(analysis.benchmark)
     if fmt == "json":
         click.echo(analysis_json(analysis, matches, t))
         return
     org_ = analysis.org
-    click.echo(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
-               f"{t.date(org_.profile.assessed)}")
+    click.echo(printable(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
+                         f"{t.date(org_.profile.assessed)}"))
     phase = t.label(analysis.maturity.phase)
     if analysis.maturity.estimated:
         phase += f" ({t('headline_phase_estimated')})"
@@ -203,10 +277,8 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
     click.echo(f"\n{t('table_capability'):<42}{t('table_score'):>14}{t('table_benchmark'):>16} "
                f"{t('table_gap'):>10}  {t('table_status')}")
     for c in analysis.capabilities:
-        status = (t("status_priority", n=analysis.priorities.index(c.key) + 1)
-                  if c.status == "priority" else t(f"status_{c.status}"))
         click.echo(f"{t.label(c.key):<42}{t.num(c.score):>14}{t.num(c.benchmark):>16} "
-                   f"{t.signed(c.gap):>10}  {status}")
+                   f"{t.signed(c.gap):>10}  {t.status(c, analysis.priorities)}")
     click.echo(f"\n{t('table_area'):<42}{t('table_score'):>14}{t('table_benchmark'):>16} "
                f"{t('table_gap'):>10}")
     for e in analysis.effects:
@@ -215,27 +287,47 @@ def analyse(org: str, data: Path | None, lang: str, benchmark: tuple[str, ...],
     click.echo(f"\n{t('recommendations')}:")
     for r in matches.recommendations:
         click.echo(f"  {r.recommendation.number}. {r.recommendation.title(lang)}\n"
-                   f"     {t.reasons(r.reasons)[:1].upper()}{t.reasons(r.reasons)[1:]}.")
+                   f"     {t.sentence(t.reasons(r.reasons))}")
+    click.echo(f"\n{t('plan')}:")
+    for r in matches.recommendations:
+        for p in r.initiatives:
+            i, target = p.initiative, p.target
+            click.echo(f"  [{t('horizon_' + i.horizon)}] {i.title(lang)} – {p.owner(lang)}; "
+                       + t("plan_target", label=t.lower_label(target.key),
+                           score=t.num(target.score), target=t.num(target.target)))
 
 
 @cli.command(name="list")
 @data_option
+@config_option
 def list_(data: Path | None) -> None:
-    """List the organisations found in DATA/orgs.
+    """List the organisations and benchmarks found, and where each came from.
+
+    Profiles in the workspace's orgs/ (or DATA/orgs) come before the shipped examples, and
+    benchmarks in its benchmarks/ before the shipped study.
 
     \b
     Example:
+      briefgen list
       briefgen list --data clients/
     """
-    from .load import list_orgs
+    from .workspace import list_benchmarks, list_profiles
 
-    bg = Briefgen(Options(data=data))
-    for path in list_orgs(bg.bundle):
+    bg = Briefgen(options(data=data))
+    if bg.options.config:
+        click.echo(f"workspace: {bg.options.config}")
+    click.echo("organisations:")
+    for path, where in list_profiles(bg.bundle):
         try:
             org = bg.load(path)
-            click.echo(f"{org.id:<24} {org.profile.level:<10} {org.name}")
+            click.echo(printable(f"  {org.id:<24} {org.profile.level:<10} {org.name:<28} "
+                                 f"{where}"))
         except BriefgenError as exc:
-            click.echo(f"{path.stem:<24} {'invalid':<10} {str(exc).splitlines()[0]}")
+            click.echo(printable(f"  {path.stem:<24} {'invalid':<10} "
+                                 f"{str(exc).splitlines()[0]}"))
+    click.echo("benchmarks:")
+    for path, where in list_benchmarks(bg.bundle):
+        click.echo(printable(f"  {path.stem:<35} {where}"))
 
 
 # --------------------------------------------------------------------------- batch and overview
@@ -258,8 +350,17 @@ def _progress_line(p) -> None:
 @lang_option
 @benchmark_option
 @render_options
+@format_option
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes.  [default: the number of cores]")
+              help="Worker processes, at most one per core.  [default: the number of cores]")
+@click.option("--task-timeout", type=click.FloatRange(min=0, min_open=True),
+              default=BATCH_DEFAULTS.task_timeout, show_default=True, metavar="SECONDS",
+              help="Stop a briefing that takes longer and mark it failed.")
+@click.option("--task-memory", type=click.IntRange(min=64),
+              default=BATCH_DEFAULTS.task_memory, show_default=True, metavar="MB",
+              help="Stop a briefing whose worker uses more memory and mark it failed.")
+@click.option("--wait", is_flag=True,
+              help="If another batch is writing into OUT, wait for it instead of exiting.")
 @click.option("--force", is_flag=True, help="Render every briefing, even those unchanged.")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failure.")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -269,16 +370,19 @@ def _progress_line(p) -> None:
               help="Also write the portfolio overview (OUT/overview.pdf).")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress line.  [default: when stderr is a terminal]")
-def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str | None,
-          templates: Path | None, author: str, pdf_variant: str, jobs: int | None, force: bool,
-          fail_fast: bool, scheduler: str | None, overview: bool, progress: bool | None) -> None:
+def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmark: str | None,
+          templates: Path | None, author: str | None, pdf_variant: str | None,
+          formats: tuple[str, ...], jobs: int | None, force: bool, fail_fast: bool,
+          scheduler: str | None, overview: bool, progress: bool | None,
+          task_timeout: float, task_memory: int, wait: bool) -> None:
     """Build the briefings of many organisations, in parallel, into OUT.
 
     DIR|FILE is a folder of profiles, or a .csv/.xlsx sheet with one organisation per row and
     columns named by the profile's keys (id, name, ..., capabilities.partnerships,
     capabilities.data_access_security.insight, ...). Briefings whose input is unchanged since
     the last run are not rendered again. OUT/manifest.csv and manifest.json list every
-    organisation. Exit code: 0 all built, 1 some failed, 2 the input is unusable.
+    organisation and every file made for it (--format pptx/xlsx/charts add to the PDF).
+    Exit code: 0 all built, 1 some failed, 2 the input is unusable.
 
     \b
     Examples:
@@ -286,14 +390,15 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
       briefgen batch clients.xlsx --out deliverables/ --jobs 4 --overview
       briefgen batch clients.csv --scheduler tcp://10.0.0.5:8786
     """
-    from .batch import BatchOptions, run_batch
+    from .batch import run_batch
 
-    options = Options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
-                      author=author, pdf_variant=pdf_variant)
+    opts = options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
+                   author=author, pdf_variant=pdf_variant, formats=formats)
     settings = BatchOptions(jobs=jobs, force=force, fail_fast=fail_fast, scheduler=scheduler,
-                            overview=overview)
+                            overview=overview, task_timeout=task_timeout,
+                            task_memory=task_memory, wait=wait)
     show = sys.stderr.isatty() if progress is None else progress
-    result = run_batch(source, options, settings, progress=_progress_line if show else None)
+    result = run_batch(source, opts, settings, progress=_progress_line if show else None)
     if show:
         click.echo("", err=True)
     click.echo(f"{result.count('ok')} rendered, {result.count('unchanged')} unchanged, "
@@ -302,7 +407,8 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
     if result.overview:
         click.echo(f"overview: {result.overview}")
     for item in result.failures:
-        click.echo(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}", err=True)
+        click.echo(printable(f"failed: row {item.row} ({item.id or 'no id'}): {item.error}"),
+                   err=True)
     sys.exit(result.exit_code)
 
 
@@ -315,8 +421,8 @@ def batch(source: Path, data: Path | None, out: Path, lang: str, benchmark: str 
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The PDF to write.  [default: OUT/overview.pdf, OUT the batch folder or "
               "output/]")
-def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
-              templates: Path | None, author: str, pdf_variant: str,
+def overview_(source: Path, data: Path | None, lang: str | None, benchmark: str | None,
+              templates: Path | None, author: str | None, pdf_variant: str | None,
               output: Path | None) -> None:
     """Write one PDF comparing every organisation of a batch: scores, spread, maturity.
 
@@ -330,11 +436,11 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
     """
     from .overview import overview_from_source
 
-    options = Options(data=data, lang=lang, benchmark=benchmark, templates=templates,
-                      author=author, pdf_variant=pdf_variant)
-    path, skipped = overview_from_source(source, options, output)
+    opts = options(data=data, lang=lang, benchmark=benchmark, templates=templates,
+                   author=author, pdf_variant=pdf_variant)
+    path, skipped = overview_from_source(source, opts, output)
     for reason in skipped:
-        click.echo(f"left out: {reason}", err=True)
+        click.echo(printable(f"left out: {reason}"), err=True)
     click.echo(str(path))
 
 
@@ -344,7 +450,8 @@ def overview_(source: Path, data: Path | None, lang: str, benchmark: str | None,
               "answer checks) or .csv.")
 @lang_option
 @data_option
-def questionnaire(out: Path, lang: str, data: Path | None) -> None:
+@config_option
+def questionnaire(out: Path, lang: str | None, data: Path | None) -> None:
     """Write a blank questionnaire: one row per respondent, one column per question.
 
     \b
@@ -354,7 +461,7 @@ def questionnaire(out: Path, lang: str, data: Path | None) -> None:
     """
     from .survey import write_questionnaire
 
-    bg = Briefgen(Options(data=data, lang=lang))
+    bg = Briefgen(options(data=data, lang=lang))
     write_questionnaire(out, bg.bundle.framework, bg.texts())
     click.echo(str(out))
 
@@ -371,23 +478,27 @@ def benchmark() -> None:
               metavar="FILE", help="The benchmark file to write (.yaml); its name is the id "
               "--benchmark finds it by.")
 @click.option("--id", "bench_id", default=None, help="The benchmark id (default: the file name).")
-@click.option("--publisher", default="briefgen", show_default=True,
-              help="Who published the benchmark.")
+@click.option("--publisher", default=None,
+              help="Who published the benchmark.  [default: the workspace's firm.name, "
+              "else the --name]")
 @click.option("--min-group-size", type=click.IntRange(min=2), default=5, show_default=True,
               help="Groups of fewer organisations are not published.")
 @data_option
-def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None, publisher: str,
+@config_option
+def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None,
+                    publisher: str | None,
                     min_group_size: int, data: Path | None) -> None:
     """Build a benchmark from the answers of many organisations.
 
     \b
     Example:
       briefgen benchmark build answers.xlsx --name "Kunder 2026" \\
-          --out data/benchmarks/kunder-2026.yaml
+          --out benchmarks/kunder-2026.yaml     # in a workspace: then --benchmark kunder-2026
     """
     from .benchmark_build import build_file
 
-    bg = Briefgen(Options(data=data))
+    bg = Briefgen(options(data=data))
+    publisher = publisher or bg.options.author or name
     bench = build_file(survey, bg.bundle, name, out, bench_id, publisher, min_group_size)
     published = ", ".join(bench.levels) or "-"
     click.echo(f"{out}: {bench.organisations} organisations, {bench.respondents} respondents; "

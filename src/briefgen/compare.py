@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .analyse import Analysis, round1
+from .analyse import Analysis, Target, round1
 from .models import Benchmark, Figure, Framework, Group, Org
 
 log = logging.getLogger(__name__)
 
 # The four positions, lowest first; texts.yaml has 'position_<name>' for each.
-POSITIONS = ("below_q1", "q1_median", "median_q3", "above_q3")
+POSITIONS = ("below_q1", "q1_median", "at_median", "median_q3", "above_q3")
 DEFAULT_MIN_GROUP = 5
 
 
@@ -51,11 +51,13 @@ def peer_group(bench: Benchmark, level: str) -> PeerGroup:
 def quartile_position(score: float, figure: Figure) -> str | None:
     """Where ``score`` falls among the group's quartiles; None if they are not published.
 
-    A score equal to a quartile counts in the quarter above it (a score on the median is in
-    'median_q3'), except that a score equal to q3 stays in 'median_q3'.
+    A score equal to the median is 'at_median' (the briefing must not call it above or below);
+    one equal to q1 counts in the quarter above it, one equal to q3 stays in 'median_q3'.
     """
     if figure.q1 is None or figure.median is None or figure.q3 is None:
         return None
+    if score == figure.median:
+        return "at_median"
     if score < figure.q1:
         return "below_q1"
     if score < figure.median:
@@ -144,6 +146,26 @@ def progress(org: Org, fw: Framework) -> Progress | None:
     effects = [Change(k, round1(before.profile.effects[k]), round1(org.profile.effects[k]))
                for k in fw.effect_keys]
     return Progress(before, org, caps, effects)
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    """A target set at the earlier assessment, against today's score."""
+
+    key: str
+    before: float
+    target: float
+    now: float
+
+    @property
+    def met(self) -> bool:
+        return self.now >= self.target
+
+
+def target_checks(earlier: list[Target], current: Analysis) -> list[TargetCheck]:
+    """Whether each target of the earlier assessment is met by today's (rounded) scores."""
+    now = {c.key: c.score for c in [*current.capabilities, *current.effects]}
+    return [TargetCheck(t.key, t.score, t.target, now[t.key]) for t in earlier if t.key in now]
 
 
 # --------------------------------------------------------------------------- briefing context

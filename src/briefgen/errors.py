@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class BriefgenError(Exception):
     """Base class: something the user can fix. ``str(err)`` is the message shown."""
@@ -30,3 +32,20 @@ class RenderError(BriefgenError):
     """The PDF could not be produced (a template, font or asset problem)."""
 
     exit_code = 1
+
+
+class OutputError(BriefgenError):
+    """A file could not be written (disk full, no permission); the message names the path."""
+
+    exit_code = 1
+
+
+# C0 and C1 control characters (but the newline that separates problems), and the Unicode
+# controls that reorder text on a terminal (bidi embeddings, overrides and isolates).
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown escaped (``\\x1b``), safe to print to a terminal."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 
 from . import resources
 from .errors import DataError, InputError
+from .fonts import describe, missing_glyphs
 from .models import (
     IMPACTS,
     SLUG_RE,
@@ -28,6 +30,7 @@ from .models import (
     Org,
     Profile,
     Rules,
+    round1,
 )
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,52 @@ class _Loader(yaml.SafeLoader):
                     None, None, f"duplicate key '{key}'", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    # PyYAML raises a bare ValueError for an impossible date (2026-02-30) and for an integer
+    # longer than Python converts (4,300 digits). Keep the file readable instead, so that
+    # validation names the field and its line like any other bad value.
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return InvalidScalar(node.value, "is not a valid date (allowed: a date such as "
+                                 "2026-10-15)")
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return InvalidScalar(node.value, f"is a number of {len(node.value):,} digits, far "
+                                 "too large")
+
+
+class InvalidScalar(str):
+    """A YAML value that parses as no valid value of its type; ``problem`` says why.
+
+    A ``str`` so that every later step can show it, shortened, in a message.
+    """
+
+    def __new__(cls, text: str, problem: str) -> InvalidScalar:
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
+        value = super().__new__(cls, shown)
+        value.problem = f"'{shown}' {problem}"
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def _invalid_scalars(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, InvalidScalar]]:
+    """Every :class:`InvalidScalar` in a parsed document, with its key path."""
+    if isinstance(data, InvalidScalar):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _invalid_scalars(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _invalid_scalars(value, (*loc, i))
 
 
 MAX_EXPANDED_NODES = 100_000
@@ -149,6 +198,8 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         raise InputError(f"{name}: malformed YAML: {exc}") from None
     except RecursionError:
         raise InputError(f"{name}: malformed YAML: nested too deeply") from None
+    except ValueError as exc:  # any other scalar PyYAML cannot convert
+        raise InputError(f"{name}: malformed YAML: {str(exc)[:160]}") from None
     return data, node
 
 
@@ -194,6 +245,10 @@ class DataBundle:
 
 def _model(cls, path: Path):
     data, node = read_yaml(path)
+    invalid = [f"{_display(path)}:{_line_of(node, loc)}: {'.'.join(map(str, loc))}: "
+               f"{value.problem}" for loc, value in _invalid_scalars(data)]
+    if invalid:
+        raise DataError(invalid)
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -222,7 +277,7 @@ def load_data(root: Path | None = None) -> DataBundle:
         if not (root / required).is_file():
             # A user's --data folder may hold only orgs/: the rest comes from the shipped data.
             shipped = resources.data_dir()
-            if root != shipped and (root / "orgs").is_dir():
+            if root != shipped and ((root / "orgs").is_dir() or (root / "benchmarks").is_dir()):
                 return _with_orgs(load_data(shipped), root)
             raise DataError(f"{_display(root)}: no {required} here; --data must name a folder "
                             "laid out like briefgen's data/ (framework.yaml, orgs/, benchmarks/)")
@@ -258,6 +313,15 @@ def _check_library(library: Library, framework: Framework, name: str) -> None:
             if key not in effects:
                 problems.append(f"{name}: {r.id}.effects: unknown '{key}'"
                                 f"{did_you_mean(key, sorted(effects))}")
+        for i in r.initiatives:
+            if i.owner not in library.owners:
+                problems.append(f"{name}: {i.id}.owner: unknown '{i.owner}' (allowed: "
+                                f"{', '.join(library.owners)})")
+            for key in i.moves:
+                if key not in (*r.capabilities, *r.effects):
+                    problems.append(f"{name}: {i.id}.moves: '{key}' is not an area {r.id} "
+                                    f"addresses (allowed: "
+                                    f"{', '.join((*r.capabilities, *r.effects))})")
     if problems:
         raise DataError(problems)
 
@@ -323,9 +387,21 @@ def load_benchmark(spec: str | Path | None, bundle: DataBundle) -> Benchmark:
 # --------------------------------------------------------------------------- organisations
 
 
+def org_folders(bundle: DataBundle) -> list[Path]:
+    """Where ``--org ID`` is looked up: DATA/orgs (a workspace's orgs/), then the shipped ones."""
+    shipped = resources.data_dir() / "orgs"
+    own = bundle.orgs_dir()
+    return [own] if own.resolve() == shipped.resolve() else [own, shipped]
+
+
 def list_orgs(bundle: DataBundle) -> list[Path]:
-    folder = bundle.orgs_dir()
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    """Every profile found by id, the first of each id (DATA/orgs before the shipped ones)."""
+    found: dict[str, Path] = {}
+    for folder in org_folders(bundle):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.yaml")):
+                found.setdefault(path.stem, path)
+    return sorted(found.values(), key=lambda p: p.stem)
 
 
 def resolve_org(spec: str, bundle: DataBundle) -> Path:
@@ -333,9 +409,10 @@ def resolve_org(spec: str, bundle: DataBundle) -> Path:
     given = _file_or_id(spec, "--org", "an organisation", "profile")
     if given is not None:
         return given
-    candidate = bundle.orgs_dir() / f"{spec}.yaml"
-    if candidate.is_file():
-        return candidate
+    for folder in org_folders(bundle):
+        candidate = folder / f"{spec}.yaml"
+        if candidate.is_file():
+            return candidate
     known = [p.stem for p in list_orgs(bundle)]
     raise InputError(f"--org: unknown organisation '{spec}'{did_you_mean(spec, known)} "
                      f"Available in {_display(bundle.orgs_dir())}: {', '.join(known) or 'none'}")
@@ -345,7 +422,7 @@ def load_org(spec: str | Path, bundle: DataBundle) -> Org:
     path = resolve_org(str(spec), bundle)
     data, node = read_yaml(path)
     org = validate_profile(data, bundle, _display(path), node)
-    if path.parent == bundle.orgs_dir() and org.id != path.stem:
+    if path.parent in org_folders(bundle) and org.id != path.stem:
         # `--org ID` must mean the organisation with that id, or batch outputs collide.
         line = _line_of(node, ("id",))
         raise InputError(f"{_display(path)}:{line}: id: '{org.id}' differs from the file name; "
@@ -375,6 +452,8 @@ def _previous_path(path: Path, previous: str, node: yaml.Node | None) -> Path:
 
 
 def _score_problem(value: Any) -> str | None:
+    if isinstance(value, InvalidScalar):
+        return f"{value.problem} (allowed: a number from 1 to 5)"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"{value!r} is not a number (allowed: a number from 1 to 5, e.g. 3 or 2.5)"
     try:
@@ -464,8 +543,29 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
                 problem(("ranking",), f"must rank all {len(fw.capability_keys)} capabilities; "
                         f"missing: {', '.join(missing)}")
 
+    targets = data.get("targets")
+    if targets is not None:
+        if not isinstance(targets, dict):
+            problem(("targets",), "must map capability keys to the score to reach (1-5)")
+        else:
+            for key, value in targets.items():
+                if key not in fw.capability_keys:
+                    problem(("targets", key), "unknown capability"
+                            f"{did_you_mean(key, fw.capability_keys)} "
+                            f"(allowed: {', '.join(fw.capability_keys)})")
+                elif (msg := _score_problem(value)) is not None:
+                    problem(("targets", key), msg)
+
+    scores_checked = {"capabilities", "effects", "impact", "ranking", "targets"}
+    invalid = dict(_invalid_scalars({k: v for k, v in data.items()
+                                     if k not in scores_checked}))
+    for loc, value in invalid.items():
+        problem(loc, value.problem)
+    if isinstance(data.get("name"), str) and (missing := missing_glyphs(data["name"])):
+        problem(("name",), f"the briefing's fonts cannot draw {describe(missing)} (allowed: "
+                "Latin, Greek and Cyrillic letters, digits, punctuation and common symbols)")
+
     # The remaining keys and types: pydantic, with its messages made plainer.
-    scores_checked = {"capabilities", "effects", "impact", "ranking"}
     try:
         Profile.model_validate({k: v for k, v in data.items() if k not in scores_checked}
                                | {"capabilities": {}, "effects": {}, "impact": {}})
@@ -473,6 +573,8 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
         allowed_keys = list(Profile.model_fields)
         for err in exc.errors():
             loc = tuple(err["loc"])
+            if loc in invalid:
+                continue  # already reported, with the reason
             if err["type"] == "extra_forbidden":
                 problem(loc, f"unknown key{did_you_mean(loc[-1], allowed_keys)} "
                         f"(allowed: {', '.join(allowed_keys)})")
@@ -495,6 +597,13 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
             scores[key] = sum(answers[key].values()) / len(answers[key])
         else:
             scores[key] = float(value)
+    for key, target in profile.targets.items():
+        now = round1(scores[key])
+        if target <= now:
+            problem(("targets", key), f"{target:g} is not above today's score {now:g} "
+                    f"(allowed: a score above {now:g}, up to 5)")
+    if problems:
+        raise InputError(problems)
     return Org(profile=profile, source=name,
                capability_scores={k: scores[k] for k in fw.capability_keys},
                capability_answers=answers)

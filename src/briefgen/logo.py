@@ -3,7 +3,9 @@
 A profile's ``logo`` is a path relative to the profile's folder (or the data folder). Nothing
 else is reachable: no absolute paths, no ``..``, no URLs. PNG and JPEG are checked for their
 pixel count before anything is decoded (decompression bombs); SVG is parsed with defusedxml
-(no DTD, no entities) and refused if it refers to anything outside itself.
+(no DTD, no entities) and rebuilt from an allowlist of elements and attributes (no markers,
+``use``, patterns, filters, style sheets or links: nothing that draws content many times over
+or reaches outside the logo). Every file's size is checked before it is read.
 """
 
 from __future__ import annotations
@@ -25,9 +27,6 @@ RASTER = {".png": ("PNG", "image/png"), ".jpg": ("JPEG", "image/jpeg"),
           ".jpeg": ("JPEG", "image/jpeg")}
 SVG_NS = "{http://www.w3.org/2000/svg}"
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-_EXTERNAL = re.compile(r"url\(\s*(?!['\"]?\s*#)|@import", re.IGNORECASE)
-_FORBIDDEN_SVG = {"script", "foreignObject", "image", "use", "feImage", "iframe", "audio",
-                  "video"}
 ALLOWED = "a .png, .jpg or .svg file in the profile's folder or the data folder"
 
 
@@ -37,18 +36,31 @@ def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
     ``where`` names the profile field in messages, e.g. ``clients/acme.yaml: logo``.
     """
     path = _resolve(spec, folders, where)
-    size = path.stat().st_size
-    if size > MAX_LOGO_BYTES:
-        raise InputError(f"{where}: {spec} is {size:,} bytes; at most {MAX_LOGO_BYTES:,} allowed")
-    data = path.read_bytes()
+    data = read_limited(path, spec, where)
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        _check_svg(data, spec, where)
+        data = _check_svg(data, spec, where)
         mime = "image/svg+xml"
     else:
         mime = _check_raster(data, suffix, spec, where)
     log.info("logo %s: %d bytes, %s", path, len(data), mime)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def read_limited(path: Path, spec: str, where: str, limit: int = MAX_LOGO_BYTES) -> bytes:
+    """The file's bytes, its size checked first: never more than ``limit`` + 1 bytes read."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(f"{where}: {spec} is {size:,} bytes; at most {limit:,} allowed")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{where}: cannot read {spec} ({exc.strerror})") from None
+    if len(data) > limit:  # it grew since it was measured
+        raise InputError(f"{where}: {spec} is more than {limit:,} bytes; at most {limit:,} "
+                         "allowed")
+    return data
 
 
 def _resolve(spec: str, folders: list[Path], where: str) -> Path:
@@ -99,7 +111,38 @@ def _check_raster(data: bytes, suffix: str, spec: str, where: str) -> str:
     return mime
 
 
-def _check_svg(data: bytes, spec: str, where: str) -> None:
+# The SVG a logo may use: shapes, text, groups and gradients, drawn once each. Nothing that
+# draws other content again (use, marker, pattern, symbol), filters, masks, style sheets,
+# scripts, links or images; an attribute value may name a gradient or clip path (url(#id)) and
+# nothing else outside itself. The logo embedded is the sanitised tree, not the file's bytes.
+SVG_ELEMENTS = frozenset({
+    "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line",
+    "polyline", "polygon", "text", "tspan", "linearGradient", "radialGradient", "stop",
+    "clipPath"})
+SVG_DROPPED = frozenset({"metadata"})   # editors' notes: left out without a word
+_PRESENTATION = frozenset({
+    "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
+    "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray",
+    "stroke-dashoffset", "opacity", "font-family", "font-size", "font-weight", "font-style",
+    "text-anchor", "dominant-baseline", "letter-spacing", "stop-color", "stop-opacity",
+    "clip-path", "clip-rule", "visibility", "display"})
+SVG_ATTRIBUTES = _PRESENTATION | frozenset({
+    "id", "d", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "fx", "fy",
+    "width", "height", "viewBox", "preserveAspectRatio", "points", "transform", "offset",
+    "gradientUnits", "gradientTransform", "spreadMethod", "clipPathUnits", "dx", "dy",
+    "version", "pathLength"})
+MAX_SVG_ELEMENTS = 5_000
+MAX_SVG_DEPTH = 32
+# A value: plain words, numbers, colours, lists and transforms; url(#id) only where allowed.
+_SAFE_VALUE = re.compile("^[\\w\\s#%().,+'\"-]*$")   # no backslash (CSS escapes), no @ or :
+_LOCAL_URL = re.compile(r"url\(\s*#[\w.\-]+\s*\)")
+_URL_VALUE = frozenset({"fill", "stroke", "clip-path"})
+
+
+def _check_svg(data: bytes, spec: str, where: str) -> bytes:
+    """Parse an SVG logo and return it rebuilt from allowed elements and attributes only."""
+    from xml.etree import ElementTree
+
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
 
@@ -112,19 +155,68 @@ def _check_svg(data: bytes, spec: str, where: str) -> None:
         raise InputError(f"{where}: {spec} is not well-formed SVG ({exc})") from None
     if root.tag != f"{SVG_NS}svg":
         raise InputError(f"{where}: {spec} is not an SVG image (its root is not <svg>)")
-    for node in root.iter():
-        tag = node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
-        if tag in _FORBIDDEN_SVG:
-            raise InputError(f"{where}: {spec} contains <{tag}>, which is not allowed in a "
-                             "logo (it may load other files or run code)")
+    count = 0
+
+    def clean(node, depth: int):
+        nonlocal count
+        count += 1
+        if count > MAX_SVG_ELEMENTS or depth > MAX_SVG_DEPTH:
+            raise InputError(f"{where}: {spec} has more than {MAX_SVG_ELEMENTS:,} elements or "
+                             f"is nested deeper than {MAX_SVG_DEPTH}; too complex for a logo")
+        tag = node.tag[len(SVG_NS):]
+        copy = ElementTree.Element(node.tag)
         for name, value in node.attrib.items():
             local = name.rsplit("}", 1)[-1]
-            if local == "href" and not value.startswith("#"):
-                raise InputError(f"{where}: {spec} refers to '{value[:80]}'; a logo may only "
-                                 "refer to itself (href=\"#...\")")
-            if local.startswith("on") or _EXTERNAL.search(value):
-                raise InputError(f"{where}: {spec} has a {local} attribute that loads or runs "
-                                 "something; not allowed in a logo")
-        if tag == "style" and node.text and _EXTERNAL.search(node.text):
-            raise InputError(f"{where}: {spec} has a <style> that loads other files; not "
-                             "allowed in a logo")
+            if local.lower().startswith("on") or local == "href":
+                raise InputError(f"{where}: {spec} has a {local} attribute ('{value[:60]}'), "
+                                 "which is not allowed in a logo (it loads or runs something)")
+            if name.startswith("{") or local not in SVG_ATTRIBUTES | {"style"}:
+                continue  # an editor's attribute (inkscape:..., class, ...): left out
+            pairs = (_style_pairs(value, spec, where) if local == "style"
+                     else [(local, value)])
+            for key, text in pairs:
+                _check_value(key, text, spec, where)
+                copy.set(key, text)
+        copy.text = node.text if tag in ("text", "tspan", "title", "desc") else None
+        for child in node:
+            child_tag = child.tag if isinstance(child.tag, str) else ""
+            if not child_tag.startswith(SVG_NS):
+                continue  # comments, processing instructions, other namespaces
+            local = child_tag[len(SVG_NS):]
+            if local in SVG_DROPPED:
+                continue
+            if local not in SVG_ELEMENTS:
+                raise InputError(f"{where}: {spec} contains <{local}>, which is not allowed in "
+                                 f"a logo (allowed: {', '.join(sorted(SVG_ELEMENTS))})")
+            kept = clean(child, depth + 1)
+            kept.tail = child.tail if tag in ("text", "tspan") else None
+            copy.append(kept)
+        return copy
+
+    tree = clean(root, 0)
+    ElementTree.register_namespace("", SVG_NS[1:-1])
+    return ElementTree.tostring(tree, encoding="utf-8", xml_declaration=False)
+
+
+def _style_pairs(style: str, spec: str, where: str) -> list[tuple[str, str]]:
+    """``style="fill:#fff; stroke:none"`` as presentation attributes; any other CSS refused."""
+    pairs = []
+    for declaration in style.split(";"):
+        if not declaration.strip():
+            continue
+        key, sep, value = declaration.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if not sep or key not in _PRESENTATION:
+            raise InputError(f"{where}: {spec} has a style '{style[:60]}' that is not a plain "
+                             "list of colours and sizes; not allowed in a logo (use attributes "
+                             "such as fill=\"#1F4E79\")")
+        pairs.append((key, value))
+    return pairs
+
+
+def _check_value(key: str, value: str, spec: str, where: str) -> None:
+    rest = _LOCAL_URL.sub("", value) if key in _URL_VALUE else value
+    if not _SAFE_VALUE.match(rest) or "url(" in rest.lower():
+        raise InputError(f"{where}: {spec} has {key}=\"{value[:60]}\", which is not allowed "
+                         "in a logo (allowed: numbers, colours, and url(#id) of a gradient or "
+                         "clip path in the logo)")

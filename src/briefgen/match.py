@@ -1,17 +1,29 @@
 """Match the recommendation library to an analysis, by the rules in ``data/rules.yaml``.
 
-Priority capabilities get their recommended practices; the weakest effect areas get theirs; the
-six recommendations are scored by how urgent the capabilities and effect areas they address are.
-Every match carries the findings that selected it, so the briefing can say why.
+A *finding* is a capability the plan works on (a priority, or on the way to the next phase the
+most urgent capability) or an effect area below the benchmark. Each finding gets its recommended
+practices; the study's six recommendations are then chosen one at a time, most relevant first,
+each taking as its reasons the findings it addresses that no earlier choice has taken. So every
+recommendation is there because of a finding in an area it addresses, and no two share a reason.
+The chosen recommendations' initiatives, each with a target, make the action plan.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .analyse import Analysis, Comparison
-from .models import Library, Practice, Recommendation, Rules
+from .analyse import Analysis, Comparison, Target, step_target
+from .models import (
+    SCALE_MAX,
+    Initiative,
+    Library,
+    Practice,
+    Recommendation,
+    Rules,
+    Text,
+    round1,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +34,13 @@ class Reason:
 
     area: str                  # capability | effect
     key: str
-    kind: str                  # below | no_benchmark_low | no_benchmark | important
+    kind: str                  # below | below_midpoint | next_phase
     score: float
     benchmark: float | None
     gap: float | None
     reference: float
     rank: int | None = None
+    weight: float = 0.0        # how much it counts for a recommendation
 
 
 @dataclass(frozen=True)
@@ -37,32 +50,53 @@ class MatchedPractice:
 
 
 @dataclass(frozen=True)
+class PlannedInitiative:
+    initiative: Initiative
+    target: Target             # the measurable target it works towards
+    owner: Text                # the owning role, worded
+
+
+@dataclass(frozen=True)
 class MatchedRecommendation:
     recommendation: Recommendation
     relevance: float
     reasons: list[Reason]
+    initiatives: list[PlannedInitiative]
 
 
 @dataclass(frozen=True)
 class Matches:
-    capability_practices: dict[str, list[MatchedPractice]]  # priority key -> practices
+    capability_practices: dict[str, list[MatchedPractice]]  # focus key -> practices
     effect_practices: dict[str, list[MatchedPractice]]      # weak effect key -> practices
     recommendations: list[MatchedRecommendation]            # most relevant first
+    effect_targets: list[Target]                            # per weak effect area
+    plan_targets: list[Target] = field(default_factory=list)  # every target of the plan
+    _summary: int = 3
 
     @property
     def summary_recommendations(self) -> list[MatchedRecommendation]:
         return self.recommendations[: self._summary]
 
-    _summary: int = 3
+    @property
+    def first_steps(self) -> list[PlannedInitiative]:
+        """What to do first: the earliest initiative of each leading recommendation, then,
+        with fewer recommendations, the next initiatives of the plan by horizon."""
+        firsts = [r.initiatives[0] for r in self.recommendations if r.initiatives]
+        rest = sorted((p for r in self.recommendations for p in r.initiatives[1:]),
+                      key=lambda p: HORIZON_ORDER[p.initiative.horizon])
+        return (firsts + rest)[: self._summary]
 
 
-def reason_for(item: Comparison, area: str, rank: int | None = None) -> Reason:
-    if item.benchmark is not None:
-        kind = "below" if item.score < item.benchmark else "important"
+HORIZON_ORDER = {"0-3": 0, "3-12": 1, "12-24": 2}
+
+
+def reason_for(item: Comparison, area: str, weight: float, rank: int | None = None) -> Reason:
+    if item.below:
+        kind = "below" if item.benchmark is not None else "below_midpoint"
     else:
-        kind = "no_benchmark_low" if item.score < item.reference else "no_benchmark"
+        kind = "next_phase"
     return Reason(area=area, key=item.key, kind=kind, score=item.score, benchmark=item.benchmark,
-                  gap=item.gap, reference=item.reference, rank=rank)
+                  gap=item.gap, reference=item.reference, rank=rank, weight=weight)
 
 
 def weak_effects(analysis: Analysis, rules: Rules) -> list[Comparison]:
@@ -71,8 +105,61 @@ def weak_effects(analysis: Analysis, rules: Rules) -> list[Comparison]:
     return sorted(below, key=lambda e: -e.shortfall)[: rules.matching.weak_effects]
 
 
+def effect_target(effect: Comparison, rules: Rules) -> Target:
+    """Like a capability's: the benchmark, within the allowed steps."""
+    return step_target(effect, rules)
+
+
+def findings(analysis: Analysis, rules: Rules) -> list[Reason]:
+    """The focus capabilities and the weak effect areas, most urgent first."""
+    m = rules.matching
+    caps = [reason_for(analysis.capability(k), "capability", analysis.capability(k).urgency,
+                       analysis.capability(k).rank) for k in analysis.focus]
+    effects = [reason_for(e, "effect", m.effect_weight * e.shortfall)
+               for e in weak_effects(analysis, rules)]
+    return caps + effects
+
+
+def _addresses(rec: Recommendation, reason: Reason) -> bool:
+    return reason.key in (rec.capabilities if reason.area == "capability" else rec.effects)
+
+
+def plan(rec: Recommendation, targets: dict[str, Target],
+         owners: dict[str, Text]) -> list[PlannedInitiative]:
+    """The recommendation's initiatives, each with the target of the area it works on.
+
+    An initiative takes the target of the first area it works on (its main area first) that has
+    a target: a reason's, or one by the rules (``area_target``). One that works on no area with
+    a target is left out, so an initiative never carries another area's target. Ordered by
+    horizon.
+    """
+    chosen = []
+    for i in rec.initiatives:
+        area = next((k for k in i.moves if k in targets), None)
+        if area is not None:
+            chosen.append(PlannedInitiative(i, targets[area], owners[i.owner]))
+    return sorted(chosen, key=lambda p: HORIZON_ORDER[p.initiative.horizon])
+
+
+def area_target(item: Comparison, rules: Rules, next_phase: bool) -> Target | None:
+    """The rule's target for any capability or effect area, or None where it sets none."""
+    if item.below:
+        return effect_target(item, rules)
+    if next_phase and item.score < SCALE_MAX:
+        return Target(item.key, item.score,
+                      min(SCALE_MAX, round1(item.score + rules.targets.next_phase_step)),
+                      "next_phase")
+    return None
+
+
 def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
-    """Choose practices and recommendations for ``analysis``; none is chosen twice."""
+    """Choose practices, recommendations and the action plan for ``analysis``.
+
+    The most urgent open finding picks the next recommendation: among those that address it,
+    the one with it as its first area, then the one addressing the most urgent open findings,
+    then the study's order. So at equal scores the study's order of importance decides, and
+    no finding is the reason for two recommendations.
+    """
     m = rules.matching
     used: set[str] = set()
 
@@ -85,31 +172,52 @@ def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
                 chosen.append(MatchedPractice(practice, reason))
         return chosen
 
-    cap_practices = {}
-    for key in analysis.priorities:
-        cap = analysis.capability(key)
-        cap_practices[key] = practices_for("capability", key, reason_for(cap, "capability",
-                                                                         cap.rank))
-    weak = weak_effects(analysis, rules)
-    effect_practices = {e.key: practices_for("effect", e.key, reason_for(e, "effect"))
-                        for e in weak}
+    found = findings(analysis, rules)
+    cap_practices = {r.key: practices_for("capability", r.key, r)
+                     for r in found if r.area == "capability"}
+    effect_practices = {r.key: practices_for("effect", r.key, r)
+                        for r in found if r.area == "effect"}
+    effect_targets = [effect_target(analysis.effect(r.key), rules)
+                      for r in found if r.area == "effect"]
+    targets = {t.key: t for t in [*analysis.targets, *effect_targets]}
+    for item in [*analysis.capabilities, *analysis.effects]:
+        if item.key not in targets and (extra := area_target(item, rules, analysis.next_phase)):
+            targets[item.key] = extra
 
-    scored = []
-    for rec in library.recommendations:
-        reasons, relevance = [], 0.0
-        for key in sorted(rec.capabilities, key=analysis.ranking.index):
-            if key in analysis.priorities:
-                cap = analysis.capability(key)
-                relevance += cap.urgency
-                reasons.append(reason_for(cap, "capability", cap.rank))
-        for eff in weak:
-            if eff.key in rec.effects:
-                relevance += m.effect_weight * eff.shortfall
-                reasons.append(reason_for(eff, "effect"))
-        if reasons and relevance >= m.min_score:
-            scored.append(MatchedRecommendation(rec, round(relevance, 4), reasons))
-    scored.sort(key=lambda r: (-r.relevance, r.recommendation.number))
-    chosen = scored[: m.recommendations_max]
+    open_findings = list(found)
+    candidates = list(library.recommendations)
+    chosen: list[MatchedRecommendation] = []
+    while open_findings and len(chosen) < m.recommendations_max:
+        lead = open_findings[0]
+        scored = []
+        for rec in candidates:
+            if not _addresses(rec, lead):
+                continue
+            reasons = [r for r in open_findings if _addresses(rec, r)]
+            relevance = round(sum(r.weight for r in reasons), 4)
+            primary = (rec.capabilities if lead.area == "capability" else rec.effects)[0] \
+                == lead.key
+            scored.append(((not primary, -relevance, rec.number), rec, reasons, relevance))
+        scored = [s for s in scored if s[3] >= m.min_score]
+        if not scored:
+            open_findings.remove(lead)
+            continue
+        _, rec, reasons, relevance = min(scored, key=lambda s: s[0])
+        chosen.append(MatchedRecommendation(rec, relevance, reasons,
+                                            plan(rec, targets, library.owners)))
+        candidates.remove(rec)
+        open_findings = [r for r in open_findings if r not in reasons]
+    plan_targets = _plan_targets(chosen)
     log.debug("%s: recommendations %s", analysis.org.id, [r.recommendation.id for r in chosen])
     return Matches(capability_practices=cap_practices, effect_practices=effect_practices,
-                   recommendations=chosen, _summary=m.recommendations_summary)
+                   recommendations=chosen, effect_targets=effect_targets,
+                   plan_targets=plan_targets, _summary=m.recommendations_summary)
+
+
+def _plan_targets(chosen: list[MatchedRecommendation]) -> list[Target]:
+    """Every target the plan works towards, once each, in the order the plan meets them."""
+    seen: dict[str, Target] = {}
+    for r in chosen:
+        for p in r.initiatives:
+            seen.setdefault(p.target.key, p.target)
+    return list(seen.values())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -36,6 +37,11 @@ class Text(Strict):
 
     def __call__(self, lang: str) -> str:
         return getattr(self, lang)
+
+
+def round1(value: float) -> float:
+    """Round half up to one decimal (2.25 -> 2.3), as a reader rounds by hand."""
+    return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _finite_score(value: float) -> float:
@@ -160,6 +166,13 @@ class Group(Strict):
     impacts: dict[str, Count] = {}
 
 
+class Section(Strict):
+    """A part of the source document, to cite a figure by where a reader finds it."""
+
+    lines: tuple[int, int]       # first and last line in the audited text extraction
+    title: Text                  # e.g. "sammanfattningen, Digitalt ledarskap"
+
+
 class Benchmark(Strict):
     id: Slug
     version: str
@@ -171,7 +184,9 @@ class Benchmark(Strict):
     organisations: int
     respondents: int | None = None
     by_level: dict[str, Count] = {}
-    notes: list[Text] = []
+    notes: list[Text] = []       # for audit: how every figure was read (not printed)
+    caveats: list[Text] = []     # for the reader: what to keep in mind (printed)
+    sections: list[Section] = []  # the document's parts, to cite sources by section
     overall: Group
     levels: dict[str, Group] = {}  # peer groups, only where large enough to publish
     min_group_size: int | None = None
@@ -195,6 +210,21 @@ class Practice(Strict):
     source: str
 
 
+HORIZONS = ("0-3", "3-12", "12-24")   # months
+
+
+class Initiative(Strict):
+    """One step of the action plan that carries out a recommendation (our own advice)."""
+
+    id: str
+    title: Text
+    horizon: Literal["0-3", "3-12", "12-24"]
+    owner: str                   # a key of Library.owners
+    first_step: Text
+    done_when: Text              # what shows the initiative is done
+    moves: list[str] = Field(min_length=1)  # the areas it works on, the main one first
+
+
 class Recommendation(Strict):
     id: str
     number: int
@@ -203,10 +233,12 @@ class Recommendation(Strict):
     next_steps: list[Text] = Field(min_length=1)
     capabilities: list[str] = []
     effects: list[str] = []
+    initiatives: list[Initiative] = []
     source: str
 
 
 class Library(Strict):
+    owners: dict[str, Text] = {}  # roles that own initiatives
     practices: list[Practice]
     recommendations: list[Recommendation]
 
@@ -215,15 +247,21 @@ class Library(Strict):
 
 
 class PriorityRule(Strict):
-    """How urgent a capability is: see docs/method.md. All weights are data."""
+    """Status and urgency of a capability: see docs/method.md. All weights are data."""
 
-    weight_shortfall: float      # per scale point below the reference
-    weight_importance: float     # times (8 - rank) / 7
-    weight_low_score: float      # times (5 - score) / 4
+    weight_low_score: float      # times (scale max - score) / (scale max - scale min)
+    weight_importance: float     # times (count + 1 - rank) / count
     fallback_reference: float    # reference for a capability the benchmark has no figure for
-    top: int                     # how many capabilities are the priorities
-    strength_margin: float       # a strength is at least this far above the reference ...
-    strength_min_score: float    # ... or scores at least this
+    top: int                     # at most this many priorities, all below their reference
+    strength_margin: float       # a strength is at least this far above its reference
+
+
+class TargetRule(Strict):
+    """The score to reach at the next assessment: see docs/method.md."""
+
+    min_step: float              # below the reference: the reference, at least this far up ...
+    max_step: float              # ... and at most this far up
+    next_phase_step: float       # nothing below: this far up, at most the top of the scale
 
 
 class PhaseRule(Strict):
@@ -243,6 +281,7 @@ class MatchRule(Strict):
 
 class Rules(Strict):
     priorities: PriorityRule
+    targets: TargetRule
     phase: PhaseRule
     matching: MatchRule
 
@@ -265,6 +304,7 @@ class Profile(Strict):
     maturity_phase: Literal["mobilised", "embedded", "accelerated", "integrated"] | None = None
     logo: str | None = None
     previous: str | None = None  # path of an earlier profile of the same organisation
+    targets: dict[str, float] = {}  # capability -> score to reach at the next assessment
 
 
 class Org(BaseModel):

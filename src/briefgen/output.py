@@ -7,11 +7,17 @@ a no-op batch, benchmark build) start fast.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import InputError, OutputError, printable
+
+MAX_SOURCE_DATE_EPOCH = 253_402_300_799   # 9999-12-31T23:59:59Z, the last date a PDF can hold
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,30 @@ def pdf_name(org_id: str, lang: str) -> str:
     return f"{org_id}.pdf" if lang == "sv" else f"{org_id}-{lang}.pdf"
 
 
+def source_date_epoch() -> int | None:
+    """``SOURCE_DATE_EPOCH`` as seconds, None when unset; raise :class:`InputError` if invalid.
+
+    The reproducible-builds convention: a non-negative whole number of seconds since
+    1970-01-01 UTC. Anything else is refused rather than ignored, so that a typo never gives
+    PDFs with dates other than the ones asked for.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if re.fullmatch(r"[0-9]{1,12}", text) and int(text) <= MAX_SOURCE_DATE_EPOCH:
+        return int(text)
+    shown = printable(text if len(text) <= 24 else text[:20] + "...")
+    raise InputError(f"SOURCE_DATE_EPOCH: '{shown}' is not a valid time (allowed: whole "
+                     f"seconds since 1970-01-01 UTC, from 0 to {MAX_SOURCE_DATE_EPOCH}, or "
+                     "unset)")
+
+
 def creation_date(assessed: dt.date) -> str:
     """The PDF's dates: SOURCE_DATE_EPOCH when set, else noon UTC on the assessment date."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        when = dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+    epoch = source_date_epoch()
+    if epoch is not None:
+        when = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
     else:
         when = dt.datetime.combine(assessed, dt.time(12, 0), tzinfo=dt.timezone.utc)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -61,9 +86,18 @@ def stable_identifier(*parts: str) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half a file.
+
+    Links are never followed: a symbolic link at ``path`` is replaced by the file (the rename
+    acts on the link itself), and the temporary file is created new (O_EXCL). Raise
+    :class:`OutputError` naming the path when the disk is full or the folder not writable.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _output_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -71,6 +105,18 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _output_error(path, exc) from None
         raise
+
+
+def _output_error(path: Path, exc: OSError) -> OutputError:
+    hint = {errno.ENOSPC: "the disk is full; free some space and run again",
+            errno.EDQUOT: "the disk quota is used up; free some space and run again",
+            errno.EACCES: "no permission to write there",
+            errno.EROFS: "the file system is read-only"}.get(exc.errno or 0, "")
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"{printable(str(path))}: cannot write ({reason}"
+                       f"{'; ' + hint if hint else ''})")

@@ -19,13 +19,13 @@ from reportlab.graphics.shapes import Circle, Drawing, Line, Rect
 from reportlab.lib.colors import Color, white
 
 from . import __version__
+from . import charts as palette  # ORG and BENCH: the firm's colours inside palette.colours()
 from .analyse import Analysis, analyse
+from .brand import theme_css
 from .charts import (
-    BENCH,
     GRID,
     INK,
     MUTED,
-    ORG,
     PALE,
     Chart,
     _diamond,
@@ -97,16 +97,16 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
             d.add(_text(label_w, y - 3 + 5 * (len(lines) - 1) - 10 * j, line, 8.5, "end",
                         bold=True))
         d.add(Rect(x(row.q1), y - 9, max(x(row.q3) - x(row.q1), 1.5), 18, fillColor=PALE,
-                   strokeColor=ORG, strokeWidth=0.8))
-        d.add(Line(x(row.median), y - 11, x(row.median), y + 11, strokeColor=ORG,
+                   strokeColor=palette.ORG, strokeWidth=0.8))
+        d.add(Line(x(row.median), y - 11, x(row.median), y + 11, strokeColor=palette.ORG,
                    strokeWidth=2.4))
         for k, score in enumerate(row.scores):  # a fixed jitter: the same input, the same dots
             dy = ((k * 7919) % 13 - 6) * 1.1 if len(row.scores) > 1 else 0
             d.add(Circle(x(score), y + dy, 2.6, fillColor=DOT, strokeColor=None))
         if row.benchmark is not None:
-            d.add(_diamond(x(row.benchmark), y, 4.6, fillColor=white, strokeColor=BENCH,
+            d.add(_diamond(x(row.benchmark), y, 4.6, fillColor=white, strokeColor=palette.BENCH,
                            strokeWidth=1.6))
-        d.add(_text(x1 + 10, y + 2, t.num(row.median), 8.5, bold=True, color=ORG))
+        d.add(_text(x1 + 10, y + 2, t.num(row.median), 8.5, bold=True, color=palette.ORG))
         below = (t("overview_below_count", n=row.below, total=len(row.scores))
                  if row.benchmark is not None else t("overview_no_benchmark"))
         d.add(_text(x1 + 10, y - 8, below, 7, color=MUTED))
@@ -131,11 +131,11 @@ def _legend(d: Drawing, x: float, y: float, t: Texts) -> None:
     d.add(_text(x + 19, y - 2, label, 8))
     x += step(label)
     label = t("overview_legend_box")
-    d.add(Rect(x, y - 3, 14, 8, fillColor=PALE, strokeColor=ORG, strokeWidth=0.8))
-    d.add(Line(x + 7, y - 4, x + 7, y + 6, strokeColor=ORG, strokeWidth=2))
+    d.add(Rect(x, y - 3, 14, 8, fillColor=PALE, strokeColor=palette.ORG, strokeWidth=0.8))
+    d.add(Line(x + 7, y - 4, x + 7, y + 6, strokeColor=palette.ORG, strokeWidth=2))
     d.add(_text(x + 19, y - 2, label, 8))
     x += step(label)
-    d.add(_diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=BENCH, strokeWidth=1.4))
+    d.add(_diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=palette.BENCH, strokeWidth=1.4))
     d.add(_text(x + 19, y - 2, t("legend_bench"), 8))
 
 
@@ -161,27 +161,28 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
         cx = 10 + slot * i + slot / 2
         bw = slot * 0.26
         height = tallest * share
-        d.add(Rect(cx - bw - 2, base, bw, max(height, 0.8), fillColor=ORG, strokeColor=None))
+        d.add(Rect(cx - bw - 2, base, bw, max(height, 0.8), fillColor=palette.ORG,
+                   strokeColor=None))
         d.add(_text(cx - bw / 2 - 2, base + height + 4,
-                    t("overview_count", count=counts.get(key, 0), share=t.num(100 * share, 0)),
-                    8, "middle", bold=True, color=ORG))
+                    t("overview_count", count=counts.get(key, 0), share=t.percent(share)),
+                    8, "middle", bold=True, color=palette.ORG))
         if study_total and study.get(key) is not None:
             sshare = study[key] / study_total
             sheight = tallest * sshare
-            d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white, strokeColor=BENCH,
-                       strokeWidth=1.4))
-            d.add(_text(cx + bw / 2 + 2, base + sheight + 4, f"{t.num(100 * sshare, 0)} %", 8,
-                        "middle", color=BENCH))
+            d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white,
+                       strokeColor=palette.BENCH, strokeWidth=1.4))
+            d.add(_text(cx + bw / 2 + 2, base + sheight + 4, t.percent(sshare), 8,
+                        "middle", color=palette.BENCH))
         for j, line in enumerate(_wrap(t.label(key), slot - 8, 8.5, bold=True)[:2]):
             d.add(_text(cx, base - 14 - 10 * j, line, 8.5, "middle", bold=True, color=INK))
     d.add(Line(10, base, w - 10, base, strokeColor=MUTED, strokeWidth=0.8))
     x, y = 10, h - 14
-    d.add(Rect(x, y - 3, 14, 8, fillColor=ORG, strokeColor=None))
+    d.add(Rect(x, y - 3, 14, 8, fillColor=palette.ORG, strokeColor=None))
     d.add(_text(x + 19, y - 2, t("overview_legend_share"), 8))
-    d.add(Rect(x + 200, y - 3, 14, 8, fillColor=white, strokeColor=BENCH, strokeWidth=1.4))
+    d.add(Rect(x + 200, y - 3, 14, 8, fillColor=white, strokeColor=palette.BENCH, strokeWidth=1.4))
     d.add(_text(x + 219, y - 2, t("overview_legend_study_share"), 8))
     items = [t("alt_overview_phase_item", label=t.label(k), count=counts.get(k, 0),
-               share=t.num(100 * counts.get(k, 0) / total, 0)) for k in keys]
+               share=t.percent(counts.get(k, 0) / total)) for k in keys]
     return Chart("phases", _svg(d), t("alt_overview_phases", items="; ".join(items)), w, h)
 
 
@@ -205,9 +206,10 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     counts = {p.key: 0 for p in fw.phases}
     for a in analyses:
         counts[a.maturity.phase] = counts.get(a.maturity.phase, 0) + 1
-    charts = {"capabilities": spread_chart("capabilities", caps, t),
-              "effects": spread_chart("effects", effects, t),
-              "phases": phase_chart(counts, benchmark, t)}
+    with palette.colours(options.primary, options.accent):
+        charts = {"capabilities": spread_chart("capabilities", caps, t),
+                  "effects": spread_chart("effects", effects, t),
+                  "phases": phase_chart(counts, benchmark, t)}
     renderer = Renderer(options.templates)
     source, _, _ = renderer.env.loader.get_source(renderer.env, "overview.css")
     from weasyprint import CSS
@@ -219,7 +221,8 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
                        font_config=renderer.font_config, url_fetcher=renderer.fetcher)
     context = dict(t=t, analyses=analyses, caps=caps, effects=effects, counts=counts,
                    charts=charts, fw=fw, bench=benchmark, lang=t.lang, version=__version__,
-                   author=options.author, latest=max(a.org.profile.assessed for a in analyses),
+                   author=options.author or "", theme_css=theme_css(options),
+                   latest=max(a.org.profile.assessed for a in analyses),
                    estimated=any(a.maturity.estimated for a in analyses))
     try:
         html = renderer.env.get_template("overview.html").render(**context)
@@ -230,7 +233,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()
     meta = PdfMeta(
         title=t("overview_pdf_title", n=len(analyses)),
-        author=options.author,
+        author=options.author or "",
         subject=t("overview_pdf_subject", n=len(analyses), benchmark=benchmark.title(t.lang)),
         keywords=tuple(t("pdf_keywords").split(", ")),
         lang=t.lang,

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import __version__
-from .analyse import Analysis, analyse
-from .compare import briefing_context
+from .analyse import Analysis, Target, analyse, round1
+from .compare import TargetCheck, briefing_context, target_checks
 from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
 from .logo import logo_data_uri
 from .match import Matches, match
@@ -46,16 +46,39 @@ class Options:
     lang: str = "sv"
     benchmark: str | None = None       # an id in benchmarks/ or a file (None: the 2018 study)
     pdf_variant: str = "pdf/ua-1"
-    author: str = "briefgen"
+    author: str | None = None          # the firm: cover, footer, back page, PDF author
     templates: Path | None = None
     survey: Path | None = None         # a survey (.xlsx/.csv); the org is then an id in it
     extra_benchmarks: tuple[str, ...] = ()  # more benchmarks (--benchmark again): peers, study
+    # The workspace (briefgen.toml, see briefgen.config): the firm, its colours, its outputs.
+    formats: tuple[str, ...] = ("pdf",)  # pdf, pptx, xlsx, charts
+    contact: str | None = None         # the firm's contact, on the back page
+    firm_logo: str | None = None       # relative to the workspace
+    primary: str = "#1F4E79"           # headings, rules, the organisation in every chart
+    accent: str = "#A8480F"            # the benchmark in every chart, priority badges
+    cover_note: str | None = None      # a Markdown letter from the firm, after the cover
+    disclaimer: str | None = None      # on the back page
+    config: Path | None = None         # the briefgen.toml these values came from
 
     def with_(self, **changes: Any) -> Options:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
 DEFAULTS = Options()
+
+
+def workspace_options(config: Path | None = None, start: Path | None = None,
+                      **given: Any) -> Options:
+    """Options from the built-in defaults, then ``briefgen.toml``, then ``given`` (not None).
+
+    ``config`` names the file (``--config``); without it the nearest ``briefgen.toml`` in
+    ``start`` (default: the working directory) or a parent is used, if there is one.
+    """
+    from .config import workspace_config
+
+    found = workspace_config(config, start)
+    base = DEFAULTS.with_(**found.option_values()) if found else DEFAULTS
+    return base.with_(**given)
 
 
 @dataclass
@@ -67,6 +90,7 @@ class Result:
     pages: int | None = None
     bytes: int | None = None
     extra: dict = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)   # every file written, the PDF first
 
 
 class Briefgen:
@@ -126,22 +150,42 @@ class Briefgen:
         log.info("step 3: matched %d recommendations", len(matches.recommendations))
         return analysis, matches
 
-    def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
-        from .charts import draw_all  # ReportLab loads on first use
+    def charts(self, analysis: Analysis, lang: str | None = None) -> tuple[dict, dict]:
+        """Every chart of the briefing in the firm's colours, and the partials' extra context."""
+        from .charts import colours, draw_all  # ReportLab loads on first use
 
-        t = self.texts(lang)
-        charts = draw_all(analysis, t)
+        t = self.texts(lang).for_benchmark(analysis.benchmark)
+        with colours(self.options.primary, self.options.accent):
+            charts = draw_all(analysis, t)
+            extra, extra_charts = briefing_context(
+                analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework, t)
+        charts.update(extra_charts)
         log.info("step 4: drew %d charts", len(charts))
+        return charts, extra
+
+    def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
+        from .brand import brand_context
+
+        t = self.texts(lang).for_benchmark(analysis.benchmark)
+        charts, extra = self.charts(analysis, lang)
         context = dict(t=t, a=analysis, m=matches, charts=charts, fw=self.bundle.framework,
                        bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
                        rules=self.bundle.rules, lang=t.lang, version=__version__,
                        author=self.options.author, library=self.bundle.library,
                        logo=self.logo(analysis.org))
-        extra, extra_charts = briefing_context(
-            analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework, t)
-        charts.update(extra_charts)
         context.update(extra)
+        context["target_checks"] = self.target_checks(analysis)
+        context.update(brand_context(self.options))
         return self.renderer.html(context)
+
+    def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
+        """The earlier assessment's targets (by today's rules), met or not by today's scores."""
+        previous = analysis.org.previous
+        if previous is None:
+            return []
+        before = analyse(previous, analysis.benchmark, self.bundle)
+        before_matches = match(before, self.bundle.library, self.bundle.rules)
+        return target_checks(all_targets(before, before_matches), analysis)
 
     def logo(self, org: Org) -> str | None:
         """The profile's logo as a ``data:`` URI, found only in its folder or the data folder."""
@@ -172,7 +216,7 @@ class Briefgen:
         org = analysis.org
         return PdfMeta(
             title=t("pdf_title", name=org.name),
-            author=self.options.author,
+            author=self.options.author or "",
             subject=t("pdf_subject", name=org.name, benchmark=analysis.benchmark.title(t.lang)),
             keywords=tuple(t("pdf_keywords").split(", ")),
             lang=t.lang,
@@ -193,13 +237,28 @@ class Briefgen:
 
     def make(self, org: str | Path | Org, out: Path | None = None,
              lang: str | None = None) -> Result:
-        """Build one briefing and write it atomically to ``OUT/ID.pdf`` (or ``OUT/ID-en.pdf``)."""
-        data, result = self.pdf(org, lang)
+        """Build one briefing and write it atomically to ``OUT/ID.pdf`` (or ``OUT/ID-en.pdf``).
+
+        The other formats of ``Options.formats`` (pptx, xlsx, charts) are written beside it;
+        ``Result.files`` lists every file made, the PDF first.
+        """
         lang = lang or self.options.lang
         folder = Path(out or self.options.out)
-        path = folder / pdf_name(result.org.id, lang)
-        write_atomic(path, data)
-        result.path, result.pages = path, self.renderer.last_pages
+        formats = self.options.formats or ("pdf",)
+        if "pdf" in formats:
+            data, result = self.pdf(org, lang)
+            path = folder / pdf_name(result.org.id, lang)
+            write_atomic(path, data)
+            result.path, result.pages = path, self.renderer.last_pages
+            result.files.append(path)
+        else:
+            analysis, matches = self.analyse(org)
+            result = Result(analysis.org, analysis, matches)
+        if set(formats) - {"pdf"}:
+            from .kit import write_kit
+
+            result.files += write_kit(self, result.analysis, result.matches, folder, lang,
+                                      formats)
         return result
 
     def validate(self, org: str | Path) -> Org:
@@ -210,6 +269,8 @@ class Briefgen:
 def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, Any]:
     """The analysis as plain data (``briefgen analyse --format json``)."""
     org = analysis.org
+    t = t.for_benchmark(analysis.benchmark)
+    caps_keys = {c.key for c in analysis.capabilities}
 
     def comparison(c) -> dict[str, Any]:
         item = {"key": c.key, "label": t.label(c.key), "score": c.score,
@@ -248,13 +309,44 @@ def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, A
                              "title": r.recommendation.title(t.lang),
                              "capabilities": r.recommendation.capabilities,
                              "effects": r.recommendation.effects,
-                             "relevance": r.relevance, "reason": t.reasons(r.reasons)}
+                             "relevance": r.relevance,
+                             "findings": [{"area": x.area, "key": x.key, "kind": x.kind,
+                                           "score": x.score, "reference": x.reference,
+                                           "gap": round1(x.score - x.reference)}
+                                          for x in r.reasons],
+                             "reason": t.sentence(t.reasons(r.reasons))}
                             for r in matches.recommendations],
+        "action_plan": [{"recommendation": r.recommendation.id,
+                         "initiatives": [{"id": p.initiative.id,
+                                          "title": p.initiative.title(t.lang),
+                                          "horizon": p.initiative.horizon,
+                                          "owner": p.owner(t.lang),
+                                          "first_step": p.initiative.first_step(t.lang),
+                                          "done_when": p.initiative.done_when(t.lang),
+                                          "target": {"key": p.target.key,
+                                                     "score": p.target.score,
+                                                     "target": p.target.target}}
+                                         for p in r.initiatives]}
+                        for r in matches.recommendations],
+        "targets": [{"key": x.key, "score": x.score, "target": x.target, "rule": x.rule}
+                    for x in all_targets(analysis, matches) if x.key in caps_keys],
+        "effect_targets": [{"key": x.key, "score": x.score, "target": x.target, "rule": x.rule}
+                           for x in all_targets(analysis, matches) if x.key not in caps_keys],
+        "next_phase": analysis.next_phase,
     }
+
+
+def all_targets(analysis: Analysis, matches: Matches) -> list[Target]:
+    """The plan's targets and any the profile sets itself, once per area."""
+    seen = {t.key: t for t in matches.plan_targets}
+    for t in analysis.targets:
+        seen.setdefault(t.key, t)
+    return list(seen.values())
 
 
 def analysis_json(analysis: Analysis, matches: Matches, t: Texts) -> str:
     return json.dumps(analysis_dict(analysis, matches, t), ensure_ascii=False, indent=2)
 
 
-__all__ = ["Briefgen", "Options", "DEFAULTS", "Result", "analysis_dict", "analysis_json"]
+__all__ = ["Briefgen", "Options", "DEFAULTS", "workspace_options", "Result", "analysis_dict",
+           "analysis_json"]

@@ -36,7 +36,7 @@ from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
 
-from . import __version__, resources  # noqa: E402
+from . import __version__, resources, tagging  # noqa: E402
 from .errors import RenderError  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     AttachedFile,
@@ -45,6 +45,7 @@ from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     stable_identifier,
     write_atomic,
 )
+from .tagging import pagination_artifacts  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +183,10 @@ class Renderer:
             md.generator = f"briefgen {__version__}"
             md.attachments = []  # never files named by <link rel=attachment> in the HTML
             md.__class__ = _BriefingMetadata  # adds dc:language (and PDF/UA id to PDF/A)
-            return document.write_pdf(
-                pdf_variant=variant, pdf_tags=True, pdf_identifier=meta.identifier,
-                attachments=self._attachments(meta) or None, finisher=_finish)
+            with pagination_artifacts(document):  # running heads and page numbers
+                return document.write_pdf(
+                    pdf_variant=variant, pdf_tags=True, pdf_identifier=meta.identifier,
+                    attachments=self._attachments(meta) or None, finisher=_finish)
         except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint
             raise RenderError(f"the renderer could not fetch an asset: {exc}") from None
         except (RecursionError, MemoryError) as exc:
@@ -278,7 +280,8 @@ class _BriefingMetadata(DocumentMetadata):
 
 def _finish(document, pdf) -> None:
     _add_table_scopes(pdf)
-    compress_streams(pdf, PDF_COMPRESSION_LEVEL)
+    tagging.finish(pdf)  # links get the Print flag
+    compress_streams(pdf, PDF_COMPRESSION_LEVEL)  # after every other change to the streams
     # WeasyPrint 70 lists each associated file twice in /AF; once is enough.
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
@@ -333,3 +336,4 @@ def _build_box_tree_with_lang(box, parent, pdf, *args):
 
 
 weasyprint_tags._build_box_tree = _build_box_tree_with_lang
+tagging.install()  # after the wrapper above: margin boxes become artifacts

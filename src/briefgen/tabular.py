@@ -26,12 +26,18 @@ from .load import _display, read_yaml
 
 log = logging.getLogger(__name__)
 
+# Limits that bound the time and memory of reading (figures measured in docs/batch.md).
 MAX_TABLE_BYTES = 50_000_000        # a CSV or XLSX file on disk
-MAX_XLSX_UNPACKED = 400_000_000     # an XLSX is a zip: its unpacked size, against zip bombs
-MAX_ROWS = 100_000
+MAX_XLSX_UNPACKED = 100_000_000     # an XLSX is a zip: its unpacked size, against zip bombs
+MAX_XLSX_SHEET = 50_000_000         # one worksheet's XML, unpacked (parsed at ~2.5 MB/s)
+MAX_XLSX_PART = 10_000_000          # any other part, shared strings included (read whole)
+MAX_ROWS = 20_000                   # every row's validated profile stays in memory (~5 kB)
 MAX_COLUMNS = 500
+MAX_CELLS = 1_000_000               # cells read, blank rows included (~90,000 per second)
 MAX_CELL_CHARS = 2_000
-MAX_PROFILES = 100_000               # YAML files in a folder
+MAX_LINE_CHARS = MAX_COLUMNS * MAX_CELL_CHARS   # one physical line of a CSV
+MAX_RECORD_LINES = 100              # physical lines of one CSV record (quoted line breaks)
+MAX_PROFILES = MAX_ROWS             # YAML files in a folder
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -200,7 +206,12 @@ def _profile(columns: list[tuple[str, ...] | None], cells: list[Any], name: str)
 def _rows(name: str, header: list[Any], records: Iterator[tuple[int, list[Any]]]) -> Iterator[Row]:
     columns = _columns(header, name)
     count = 0
+    cells_read = len(header)
     for number, cells in records:
+        cells_read += max(len(cells), 1)
+        if cells_read > MAX_CELLS:
+            raise InputError(f"{name}: more than {MAX_CELLS:,} cells (blank ones included); "
+                             "split the file")
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # blank rows in a sheet are common; skip them quietly
         count += 1
@@ -211,6 +222,32 @@ def _rows(name: str, header: list[Any], records: Iterator[tuple[int, list[Any]]]
             yield Row(number, where, _profile(columns, cells, where))
         except _RowProblem as exc:
             yield Row(number, where, None, str(exc))
+
+
+class _BoundedLines:
+    """A text file's lines for ``csv.reader``, each at most :data:`MAX_LINE_CHARS` long and at
+    most :data:`MAX_RECORD_LINES` to one record: one record never holds more than that."""
+
+    def __init__(self, fh: Any, name: str):
+        self.fh, self.name = fh, name
+        self.line = self.record_start = 0
+
+    def record_done(self) -> None:
+        self.record_start = self.line
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            line = self.fh.readline(MAX_LINE_CHARS + 1)
+            if not line:
+                return
+            self.line += 1
+            if len(line) > MAX_LINE_CHARS:
+                raise InputError(f"{self.name} line {self.line}: longer than "
+                                 f"{MAX_LINE_CHARS:,} characters; not a sheet of profiles")
+            if self.line - self.record_start > MAX_RECORD_LINES:
+                raise InputError(f"{self.name} line {self.line}: one row spans more than "
+                                 f"{MAX_RECORD_LINES} lines (an unclosed quote?)")
+            yield line
 
 
 def read_csv(path: Path) -> Iterator[Row]:
@@ -225,16 +262,19 @@ def read_csv(path: Path) -> Iterator[Row]:
     first = head.split(b"\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=lambda d: first.count(d.encode()))
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        lines = _BoundedLines(fh, name)
+        reader = csv.reader(lines, delimiter=delimiter, strict=True)
         try:
             header = next(reader, None)
             if header is None:
                 raise InputError(f"{name}: the file is empty (expected a header row naming the "
                                  "profile's keys)")
+            lines.record_done()
 
             def records() -> Iterator[tuple[int, list[Any]]]:
                 number = 1
                 for cells in reader:
+                    lines.record_done()
                     number += 1
                     if any("\x00" in c for c in cells):
                         raise InputError(f"{name} row {number}: holds NUL bytes; not a text CSV")
@@ -287,12 +327,21 @@ def check_xlsx(path: Path, name: str, limit: int = MAX_XLSX_UNPACKED) -> None:
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError):
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
         raise InputError(f"{name}: not an XLSX workbook (save it as 'Excel Workbook .xlsx')") \
             from None
+    unpacked = sum(info.file_size for info in members)
     if unpacked > limit:
         raise InputError(f"{name}: unpacks to {unpacked:,} bytes; at most {limit:,} allowed")
+    # zipfile never unpacks more than a member's declared size, so these bound what is read.
+    for info in members:
+        sheet = info.filename.startswith("xl/worksheets/")
+        cap = MAX_XLSX_SHEET if sheet else MAX_XLSX_PART
+        if info.file_size > cap:
+            what = "a worksheet" if sheet else f"the part {info.filename[:60]}"
+            raise InputError(f"{name}: {what} unpacks to {info.file_size:,} bytes; at most "
+                             f"{cap:,} allowed (split the file)")
 
 
 def read_xlsx(path: Path) -> Iterator[Row]:
@@ -309,7 +358,8 @@ def read_xlsx(path: Path) -> Iterator[Row]:
                          f"{str(exc)[:120]})") from None
     try:
         sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        # Never wider than the limit: a sheet may claim a million columns in its dimension.
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
         header = next(rows, None)
         if header is None:
             raise InputError(f"{name}: the first worksheet is empty (expected a header row "
@@ -317,7 +367,9 @@ def read_xlsx(path: Path) -> Iterator[Row]:
         header = list(header)
         while header and header[-1] is None:
             header.pop()
-        records = ((number, list(cells)) for number, cells in enumerate(rows, start=2))
+        width = max(len(header), 1)
+        records = ((number, list(cells[:width + 1]))
+                   for number, cells in enumerate(rows, start=2))
         yield from _rows(name, header, records)
     finally:
         workbook.close()

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from .errors import DataError
 from .load import read_yaml
 from .match import Reason
-from .models import LANGS, Framework
+from .models import LANGS, Benchmark, Framework
 
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 _FIELD = re.compile(r"\{(\w+)\}")
+_LINES = re.compile(r"\b(\d{1,5})(?:\s*-\s*(\d{1,5}))?")
 
 
 @lru_cache(maxsize=8)
@@ -51,12 +53,27 @@ class Texts:
             from . import resources
             path = resources.data_dir() / "texts.yaml"
         self._strings = _strings(path)
+        self.benchmark: Benchmark | None = None
+
+    def for_benchmark(self, benchmark: Benchmark) -> Texts:
+        """These texts, worded for ``benchmark``: a built one is named, never called the study."""
+        other = copy.copy(self)
+        other.benchmark = benchmark
+        return other
+
+    @property
+    def built(self) -> bool:
+        return self.benchmark is not None and self.benchmark.kind == "built"
 
     def __call__(self, key: str, **values: object) -> str:
+        if self.built and f"{key}_built" in self._strings:
+            key = f"{key}_built"
         try:
             template = self._strings[key][self.lang]
         except KeyError:
             raise DataError(f"texts.yaml: no text '{key}'") from None
+        if self.benchmark is not None and "{bench}" in template:
+            values = {"bench": self.benchmark.title(self.lang), **values}
         return fill(template, values) if values else template
 
     # -- numbers and dates
@@ -74,12 +91,24 @@ class Texts:
         text = self.num(abs(value))
         return text if abs(value) < 0.05 else ("+" if value > 0 else "\u2212") + text
 
+    def percent(self, share: float) -> str:
+        """A share as the locale writes a whole percentage: 44 % in Swedish, 44% in English."""
+        return format_percent(share, locale=self.locale)
+
     def integer(self, value: int | None) -> str:
         return self("not_reported") if value is None else format_decimal(value,
                                                                          locale=self.locale)
 
     def date(self, value: dt.date) -> str:
         return format_date(value, format="long", locale=self.locale)
+
+    def month(self, value: str) -> str:
+        """``2026-10`` as the locale writes a month: oktober 2026, October 2026."""
+        try:
+            first = dt.date.fromisoformat(f"{value[:7]}-01")
+        except ValueError:
+            return value
+        return format_date(first, format="LLLL y", locale=self.locale)
 
     # -- labels from the framework
 
@@ -97,19 +126,62 @@ class Texts:
 
     # -- reasons
 
+    def status(self, cap, priorities: list[str]) -> str:
+        """A capability's status, naming what it is measured against (benchmark or midpoint)."""
+        if cap.status == "priority":
+            return self("status_priority", n=priorities.index(cap.key) + 1)
+        if cap.status == "strength":
+            return self("status_strength")
+        if cap.status == "below":
+            return self("status_below" if cap.reported else "status_below_mid")
+        if cap.reported:
+            return self("status_on_par")
+        return self("status_on_par_mid" if cap.score == cap.reference else "status_above_mid")
+
+    def reference(self, value: float, reported: bool) -> str:
+        """The reference a score is measured against, with its value, named as it is."""
+        return self("ref_bench" if reported else "ref_midpoint", value=self.num(value))
+
     def reason(self, reason: Reason) -> str:
-        """Phrase why a finding selected a practice or recommendation."""
+        """Phrase why a finding selected a practice or recommendation, in numbers."""
+        ref = self.reference(reason.reference, reason.benchmark is not None)
+        distance = abs(reason.score - reason.reference)
+        position = (self("pos_level", ref=ref) if distance < 0.05
+                    else self("pos_above", gap=self.num(distance), ref=ref))
         return self(f"reason_{reason.kind}", label=self.lower_label(reason.key),
-                    score=self.num(reason.score), benchmark=self.num(reason.benchmark),
-                    gap=self.num(abs(reason.gap)) if reason.gap is not None else "",
-                    reference=self.num(reason.reference),
-                    rank=reason.rank if reason.rank is not None else "")
+                    score=self.num(reason.score), gap=self.num(distance), ref=ref,
+                    position=position)
+
+    def count_word(self, n: int) -> str:
+        """A small count as a word (fem, five), as prose writes it; larger ones as digits."""
+        words = self("numbers").split()
+        return words[n] if 0 <= n < len(words) else self.integer(n)
+
+    def join(self, items: list[str]) -> str:
+        """``a``, ``a och b``, ``a, b och c`` (en: with a serial comma)."""
+        if len(items) <= 1:
+            return (items or [""])[0]
+        if len(items) == 2:
+            return self("join_two", first=items[0], last=items[1])
+        return self("reason_join", first=", ".join(items[:-1]), last=items[-1])
+
+    def join_labels(self, keys: list[str]) -> str:
+        return self.join([self.lower_label(k) for k in keys])
+
+    def breakable(self, text: str) -> str:
+        """``text`` with soft hyphens at the compound joints ``compound_breaks`` lists, so that a
+        narrow column head breaks there (Partnerskaps-potential) and nowhere else."""
+        for word in self("compound_breaks").split():
+            text = text.replace(word.replace("|", ""), word.replace("|", "\u00ad"))
+        return text
+
+    @staticmethod
+    def sentence(text: str) -> str:
+        """A phrase as a sentence: first letter up, a full stop at the end."""
+        return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
     def reasons(self, reasons: list[Reason]) -> str:
-        phrased = [self.reason(r) for r in reasons]
-        if len(phrased) <= 1:
-            return (phrased or [""])[0]
-        return self("reason_join", first=", ".join(phrased[:-1]), last=phrased[-1])
+        return self.join([self.reason(r) for r in reasons])
 
     # -- method page
 
@@ -120,6 +192,28 @@ class Texts:
         items = sorted(rules.phase.thresholds.items(), key=lambda kv: kv[1])
         return "; ".join(self("method_phase_threshold", phase=self.lower_label(k),
                               value=self.num(v, 2)) for k, v in items)
+
+    def cite(self, source: str, benchmark: Benchmark | None = None) -> str:
+        """Where a reader finds a figure: the report's sections, never its text's line numbers.
+
+        Built benchmarks are cited by their name and the survey they were built from.
+        """
+        bench = benchmark or self.benchmark
+        if bench is None:
+            return ""
+        if bench.kind == "built":
+            return self("cite_built", name=bench.title(self.lang))
+        titles: list[str] = []
+        for first, last in _LINES.findall(source):
+            start = int(first)
+            end = int(last) if last else start
+            for section in bench.sections:
+                low, high = section.lines
+                if start <= high and end >= low:
+                    title = section.title(self.lang)
+                    if title not in titles:
+                        titles.append(title)
+        return "; ".join(titles) if titles else self("cite_document")
 
     def level_count(self, benchmark, level: str) -> str:
         count = benchmark.by_level.get(level)

@@ -2,9 +2,8 @@
 
 The local batch's fork server imports :mod:`briefgen._preload`, which calls :func:`warm`; every
 worker it forks then starts with all of this in memory (shared with the fork server until
-written to) instead of paying for it on its first briefing. On a Dask cluster, start each
-worker with ``dask worker tcp://SCHEDULER:8786 --preload briefgen.warm`` to do the same
-(:func:`dask_setup`).
+written to) instead of paying for it on its first briefing. On a Dask cluster the same
+happens in each Dask worker, which renders in children of a fork server of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +26,3 @@ def warm(templates: Path | None = None) -> float:
     log.debug("worker warmed up in %.2f s", seconds)
     return seconds
 
-
-def dask_setup(worker: Any = None) -> None:
-    """Called by ``dask worker --preload briefgen.warm`` once per worker process."""
-    warm()

@@ -1,0 +1,51 @@
+"""Which characters the shipped fonts can draw, so that no name prints as empty boxes.
+
+The briefing's fonts are Lato, then Noto Sans (Greek, Cyrillic, more Latin) and Noto Sans
+Symbols 2 (``fonts/``). A character none of them has would fall back to whatever the machine
+has installed, or to an empty box; :func:`missing_glyphs` finds such characters so that the
+profile is refused with their names instead.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+from . import resources
+
+FONT_FILES = ("Lato-Regular.ttf", "Lato-Bold.ttf", "NotoSans-Regular.ttf", "NotoSans-Bold.ttf",
+              "NotoSansSymbols2-Regular.ttf")
+_INVISIBLE = {"Zs", "Cc", "Cf", "Zl", "Zp", "Mn"}  # spaces, controls, joiners, combining marks
+
+
+@cache
+def covered() -> frozenset[int]:
+    """Every code point one of the shipped fonts has a glyph for."""
+    from fontTools.ttLib import TTFont
+
+    points: set[int] = set()
+    for name in FONT_FILES:
+        path = resources.fonts_dir() / name
+        if path.is_file():
+            with TTFont(path, lazy=True) as font:
+                points.update(font.getBestCmap() or {})
+    return frozenset(points)
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The distinct characters of ``text`` no shipped font can draw, in order of appearance."""
+    if text.isascii():
+        return []
+    have = covered()
+    missing: dict[str, None] = {}
+    for char in text:
+        if ord(char) not in have and unicodedata.category(char) not in _INVISIBLE:
+            missing[char] = None
+    return list(missing)
+
+
+def describe(chars: list[str], limit: int = 5) -> str:
+    """``'世' (U+4E16 CJK UNIFIED IDEOGRAPH-4E16), ...`` for a message."""
+    shown = [f"'{c}' (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in chars[:limit]]
+    more = f" and {len(chars) - limit} more" if len(chars) > limit else ""
+    return ", ".join(shown) + more
