@@ -505,6 +505,14 @@ def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None,
                f"level groups published: {published}")
 
 
+# ------------------------------------------------------------------ the web form (issue 12)
+# invite, serve and export live in briefgen.serve.commands; the web stack loads when they run.
+from .serve.commands import COMMANDS as _SERVE_COMMANDS  # noqa: E402
+
+for _command in _SERVE_COMMANDS:
+    cli.add_command(_command)
+
+
 def main() -> None:
     """Entry point of the ``briefgen`` command."""
     cli(prog_name="briefgen")

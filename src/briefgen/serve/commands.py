@@ -1,0 +1,173 @@
+"""The ``invite``, ``serve`` and ``export`` commands (registered by briefgen.cli).
+
+Only click is imported here; the web stack loads when a command runs, so ``briefgen make``
+starts as fast as before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .settings import (
+    DEFAULT_DATABASE,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    data_folder,
+    server_settings,
+)
+
+
+def database_option(f):
+    return click.option("--database", default=None, metavar="URL",
+                        help="Where the answers are kept: sqlite:///FILE, or "
+                        "postgresql://USER:PASSWORD@HOST/NAME for a shared server.  [default: "
+                        "[serve] database in briefgen.toml, else briefgen.db in the workspace "
+                        f"folder, else {DEFAULT_DATABASE}]")(f)
+
+
+def data_option(f):
+    return click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
+                        default=None, help="A folder laid out like the shipped data/ "
+                        "(profiles in DIR/orgs/ID.yaml). Default: the shipped data.")(f)
+
+
+def address_options(f):
+    f = click.option("--port", type=click.IntRange(1, 65535), default=None,
+                     help=f"The port the server listens on.  [default: [serve] port in "
+                     f"briefgen.toml, else {DEFAULT_PORT}]")(f)
+    f = click.option("--host", default=None,
+                     help="The address the server listens on (0.0.0.0: every interface).  "
+                     f"[default: [serve] host in briefgen.toml, else {DEFAULT_HOST}]")(f)
+    return f
+
+
+def _base_url(host: str, port: int, base_url: str | None) -> str:
+    if base_url:
+        if not base_url.startswith(("http://", "https://")):
+            raise click.BadParameter("must start with http:// or https://",
+                                     param_hint="--base-url")
+        return base_url.rstrip("/")
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+@click.command()
+@click.option("--org", "org", required=True, metavar="ID|FILE",
+              help="An organisation id in DATA/orgs, or the path of a profile: its name and "
+              "level go with the answers.")
+@click.option("--respondents", type=click.IntRange(1, 500), required=True,
+              help="How many personal links to make.")
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the form these respondents see.")
+@address_options
+@click.option("--base-url", default=None, metavar="URL",
+              help="The public address of the server, e.g. https://enkat.firma.se "
+              "(default: http://HOST:PORT).")
+@database_option
+@data_option
+def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url: str | None,
+           database: str, data: Path | None) -> None:
+    """Add respondents to an organisation's open round; print one personal link per line.
+
+    The first invitation opens a round; a closed round is followed by a new one, whose answers
+    make the earlier round the briefing's previous assessment. The links are printed only
+    now: the database keeps only a hash of each.
+
+    \b
+    Examples:
+      briefgen invite --org region-x --respondents 5 --lang sv
+      briefgen invite --org region-x --respondents 2 --base-url https://enkat.firma.se
+    """
+    host, port, database = server_settings(host, port, database)
+    data = data_folder(data)
+    from ..load import load_data, load_org
+    from .store import open_store
+
+    base = _base_url(host, port, base_url)
+    profile = load_org(org, load_data(data))
+    store = open_store(database)
+    for made in store.invite(profile.id, profile.name, profile.profile.level, respondents,
+                             lang):
+        click.echo(base + made.path())
+
+
+@click.command()
+@address_options
+@database_option
+@data_option
+@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the admin pages (each respondent sees the form in the "
+              "language of the invitation).")
+@click.option("--base-url", default=None, metavar="URL",
+              help="The public address, for links made on the admin page (default: the "
+              "address the request came to).")
+def serve(host: str, port: int, database: str, data: Path | None, lang: str,
+          base_url: str | None) -> None:
+    """Run the web form and the admin pages (uvicorn), answers kept in --database.
+
+    Respondents open their personal links; the consultant signs in at /admin with the secret
+    from $BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in ./briefgen.toml.
+
+    \b
+    Examples:
+      briefgen serve                                   # http://127.0.0.1:8000, ./briefgen.db
+      briefgen serve --host 0.0.0.0 --port 8080 \\
+          --database postgresql://briefgen@db.firma.se/briefgen
+    """
+    host, port, database = server_settings(host, port, database)
+    data = data_folder(data)
+    import uvicorn
+
+    from .app import app_from_settings
+
+    app = app_from_settings(database, data, lang, base_url)
+    click.echo(f"briefgen serve: http://{host}:{port} (admin: /admin), answers in {database}",
+               err=True)
+    if app.state.config.admin_secret is None:
+        click.echo("briefgen serve: no admin secret, so /admin stays closed; set "
+                   "BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in briefgen.toml", err=True)
+    # uvicorn trusts X-Forwarded-Proto only from 127.0.0.1: a local TLS proxy then makes
+    # the cookies Secure.
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+
+
+@click.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="FILE", help="The file to write: .xlsx or .csv, in the survey format "
+              "make --survey reads.")
+@click.option("--org", "org", default=None, metavar="ID",
+              help="Only this organisation (default: every organisation).")
+@database_option
+@data_option
+def export(out: Path, org: str | None, database: str, data: Path | None) -> None:
+    """Write the submitted answers as a survey: one row per respondent, every round.
+
+    \b
+    Examples:
+      briefgen export --out svar.xlsx
+      briefgen export --out region-x.csv --org region-x
+      briefgen make --org region-x --survey svar.xlsx
+    """
+    _, _, database = server_settings(None, None, database)
+    data = data_folder(data)
+    from ..errors import InputError
+    from ..load import load_data
+    from .questions import write_survey
+    from .store import open_store
+
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError(f"--out: '{out}' must end in .xlsx or .csv")
+    store = open_store(database)
+    people = store.submitted(org)
+    if not people:
+        which = f" for '{org}'" if org else ""
+        raise InputError(f"--database: no submitted answers{which} in {database}; nothing "
+                         "written")
+    n = write_survey(out, people, load_data(data).framework)
+    orgs = len({p["org_id"] for p in people})
+    click.echo(f"{out}: {n} respondents, {orgs} organisations")
+
+
+COMMANDS = (invite, serve, export)

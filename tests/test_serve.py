@@ -1,0 +1,484 @@
+"""briefgen serve: links and tokens, CSRF, the admin login, validation, transactions, export.
+
+The app runs for real (Starlette's TestClient speaks ASGI to it) on a real SQLite database made
+by the shipped Alembic migrations; the briefing tests render real PDFs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from briefgen.cli import cli
+from briefgen.errors import InputError
+from briefgen.load import load_data
+from briefgen.serve import settings
+from briefgen.serve.app import Config, create_app
+from briefgen.serve.questions import all_keys
+from briefgen.serve.store import open_store, respondents
+from briefgen.survey import read_survey, survey_org
+
+from .conftest import pdf_text
+
+SECRET = "a-long-admin-secret-for-tests"
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_data()
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'briefgen.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    return open_store(db_url)
+
+
+@pytest.fixture
+def client(store, bundle):
+    app = create_app(Config(store=store, bundle=bundle, admin_secret=SECRET))
+    with TestClient(app, follow_redirects=False) as c:
+        yield c
+
+
+def invite(store, org="region-x", name="Region X", level="regional", n=1, lang="sv"):
+    made = store.invite(org, name, level, n, lang)
+    return [m.path() for m in made]
+
+
+def csrf_of(client: TestClient, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.text
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+
+
+def answers_for(keys: list[str], value: int) -> dict[str, str]:
+    return {k: str(value) for k in keys}
+
+
+def fill(client: TestClient, link: str, importance: str, values: dict[str, int]) -> None:
+    """Answer every part through the form posts a browser would send, then submit."""
+    from briefgen.serve.questions import sections
+
+    token = csrf_of(client, link + "/importance")
+    r = client.post(link + "/importance", data={"csrf": token, "importance": importance,
+                                                "action": "next"})
+    assert r.status_code == 303
+    for section in sections(load_data().framework):
+        data = {k: str(values[k]) for k in section.keys}
+        r = client.post(f"{link}/{section.key}", data={"csrf": token, "action": "next", **data})
+        assert r.status_code == 303, r.text
+    r = client.post(link + "/submit", data={"csrf": token})
+    assert r.status_code == 303 and r.headers["location"].startswith("/done")
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def test_links_are_long_random_tokens(store):
+    paths = invite(store, n=3)
+    tokens = [p.rsplit("/", 1)[1] for p in paths]
+    assert len(set(tokens)) == 3
+    assert all(len(t) >= 43 for t in tokens)        # 32 random bytes, base64url
+    with store.read() as conn:                      # only hashes are stored
+        stored = conn.execute(sa.select(respondents.c.token_hash)).scalars().all()
+    assert not set(tokens) & set(stored)
+
+
+def test_wrong_other_org_used_and_closed_tokens_get_the_missing_page(client, store):
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404
+    link, other = invite(store, n=2)
+    token = link.rsplit("/", 1)[1]
+    kommun = invite(store, org="kommun-y", name="Kommun Y", level="municipal")[0]
+    cases = {
+        "wrong": "/a/region-x/" + "A" * 43,
+        "wrong-part": link + "/nonsense",
+        "other org's": "/a/kommun-y/" + token,
+        "other org's, its own path": kommun.replace("kommun-y", "region-x"),
+    }
+    for name, url in cases.items():
+        r = client.get(url)
+        assert r.status_code == 404, name
+        assert r.text == missing.text, name
+    # A post with a wrong token is refused the same way, CSRF token or not.
+    assert client.post("/a/region-x/" + "A" * 43 + "/capabilities",
+                       data={"partnerships": "3"}).text == missing.text
+
+    # Used up: once submitted, the link is gone.
+    values = dict.fromkeys(all_keys(load_data().framework), 3)
+    fill(client, link, "top3", values)
+    assert client.get(link).status_code == 404
+    assert client.get(link + "/capabilities").text == missing.text
+    # Closed round: the unsubmitted link is gone too.
+    assert client.get(other).status_code == 200
+    store.close_round(store.rounds("region-x")[0].id)
+    assert client.get(other).text == missing.text
+
+
+def test_security_headers_on_pages_errors_and_assets(client, store):
+    link = invite(store)[0]
+    for url in (link, "/missing", "/static/serve.css", "/admin/login"):
+        r = client.get(url)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, url
+        assert "http" not in csp, url                 # no third-party source
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+    page = client.get(link).text
+    assert not re.search(r'(src|href)="(https?:)?//', page)   # every asset is briefgen's own
+    cookie = TestClient(client.app).get("/admin/login").headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+
+
+# --------------------------------------------------------------------------- CSRF
+
+
+def test_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(client, store):
+    link, other = invite(store, n=2)
+    good = csrf_of(client, link + "/capabilities")
+    foreign = csrf_of(client, other + "/capabilities")       # another respondent's form
+    for data in ({"partnerships": "4"}, {"partnerships": "4", "csrf": "0" * 64},
+                 {"partnerships": "4", "csrf": good[:-1] + "0"},
+                 {"partnerships": "4", "csrf": foreign}):
+        r = client.post(link + "/capabilities", data=data)
+        assert r.status_code == 403 and "Formuläret hann gå ut" in r.text
+    # The right token, but posted from another site: refused.
+    for headers in ({"origin": "https://evil.example"}, {"sec-fetch-site": "cross-site"}):
+        r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good},
+                        headers=headers)
+        assert r.status_code == 403
+    assert store.respondent("region-x", link.rsplit("/", 1)[1]).answers == {}
+    # A respondent's token belongs to their link, not to a cookie: a second tab (or browser)
+    # opened from the same e-mail does not invalidate the first.
+    assert "set-cookie" not in client.get(link).headers
+    assert csrf_of(TestClient(client.app), link + "/effects") == good
+    # Admin forms are bound to the admin's cookie: even with a valid session, no token fails.
+    login(client)
+    assert client.post("/admin/invite", data={"org": "region-x", "count": "2",
+                                              "lang": "sv"}).status_code == 403
+    assert client.post("/admin/rounds/1/close", data={}).status_code == 403
+    admin_token = csrf_of(client, "/admin")
+    stranger = TestClient(client.app, follow_redirects=False)
+    stranger.cookies.set("briefgen_admin", client.cookies.get("briefgen_admin"), path="/admin")
+    assert stranger.post("/admin/rounds/1/close",
+                         data={"csrf": admin_token}).status_code == 403
+    assert store.rounds("region-x")[0].is_open
+    # With the tokens it works.
+    r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good},
+                    headers={"origin": "http://testserver", "sec-fetch-site": "same-origin"})
+    assert r.status_code == 303
+    assert client.post("/admin/rounds/1/close", data={"csrf": admin_token}).status_code == 303
+
+
+def test_oversized_or_multipart_posts_are_refused(client, store):
+    link = invite(store)[0]
+    good = csrf_of(client, link + "/capabilities")
+    r = client.post(link + "/capabilities", data={"csrf": good, "partnerships": "4" * 70000})
+    assert r.status_code == 413
+    r = client.post(link + "/capabilities", files={"f": ("a.txt", b"x")},
+                    data={"csrf": good})
+    assert r.status_code == 415
+    assert store.respondent("region-x", link.rsplit("/", 1)[1]).answers == {}
+
+
+# --------------------------------------------------------------------------- admin
+
+
+def login(client: TestClient, secret: str = SECRET):
+    token = csrf_of(client, "/admin/login")
+    return client.post("/admin/login", data={"csrf": token, "secret": secret})
+
+
+def test_admin_pages_need_the_login(client, store):
+    invite(store, n=2)
+    assert client.get("/admin").headers["location"] == "/admin/login"
+    for url in ("/admin/orgs/region-x/export.csv", "/admin/orgs/region-x/briefing-sv.pdf"):
+        assert client.get(url).status_code == 404
+    assert "Region X" not in client.get("/admin/login").text
+    r = login(client, "wrong-secret-guess")
+    assert r.status_code == 401 and 'aria-describedby="secret-error"' in r.text
+    # A forged cookie is no session.
+    client.cookies.set("briefgen_admin", "99999999999.deadbeef", path="/admin")
+    assert client.get("/admin").status_code == 303
+    client.cookies.clear()
+
+    r = login(client)
+    assert r.status_code == 303 and r.headers["location"] == "/admin"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
+    page = client.get("/admin").text
+    assert "Region X" in page and "<td>2</td>" in page      # invited: 2
+
+    # Add respondents from the admin page: links shown once, for the configured org.
+    token = csrf_of(client, "/admin")
+    r = client.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "3",
+                                           "lang": "en"})
+    assert r.status_code == 200
+    links = re.findall(r"<code>(http[^<]+)</code>", r.text)
+    assert len(links) == 3 and all("/a/region-x/" in u for u in links)
+    assert client.get(links[0].split("testserver")[1]).text.count('lang="en"') == 1
+    r = client.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "3",
+                                           "lang": "sv"})
+    assert r.status_code == 400 and "did you mean &#39;region-x&#39;" in r.text
+    assert 'aria-describedby="org-hint org-error"' in r.text
+    # Close the round.
+    rid = store.rounds("region-x")[0].id
+    assert client.post(f"/admin/rounds/{rid}/close", data={"csrf": token}).status_code == 303
+    assert not store.rounds("region-x")[0].is_open
+    # Sign out.
+    client.post("/admin/logout", data={"csrf": token})
+    assert client.get("/admin").status_code == 303
+
+
+def test_admin_stays_closed_without_a_secret(store, bundle):
+    app = create_app(Config(store=store, bundle=bundle, admin_secret=None))
+    with TestClient(app, follow_redirects=False) as c:
+        assert "BRIEFGEN_ADMIN_SECRET" in c.get("/admin/login").text
+        assert login(c, "").status_code == 401
+        assert login(c, "anything-at-all").status_code == 401
+
+
+def test_admin_secret_from_env_or_toml(tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    assert settings.admin_secret(tmp_path) is None
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-toml-file"\n')
+    assert settings.admin_secret(tmp_path) == "from-the-toml-file"
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "from-the-environment")
+    assert settings.admin_secret(tmp_path) == "from-the-environment"
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "short")
+    with pytest.raises(InputError, match="at least 12"):
+        settings.admin_secret(tmp_path)
+
+
+def test_serve_settings_come_from_the_workspace(tmp_path, monkeypatch):
+    # The workspace's briefgen.toml is found from a sub-folder, as by every other command;
+    # options given win over it, and without a URL the answers live in the workspace folder.
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-workspace"\n'
+                                            'port = 8123\n')
+    below = tmp_path / "orgs"
+    below.mkdir()
+    assert settings.admin_secret(below) == "from-the-workspace"
+    host, port, database = settings.server_settings(None, None, None, below)
+    assert (host, port) == ("127.0.0.1", 8123)
+    assert database == f"sqlite:///{tmp_path / 'briefgen.db'}"
+    assert settings.server_settings("0.0.0.0", 9000, "sqlite:///x.db", below) == (
+        "0.0.0.0", 9000, "sqlite:///x.db")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    assert settings.server_settings(None, None, None, outside)[2] == settings.DEFAULT_DATABASE
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def test_bad_answers_are_reported_beside_their_field_and_nothing_else_is_lost(client, store):
+    link = invite(store)[0]
+    token = csrf_of(client, link + "/capabilities")
+    r = client.post(link + "/capabilities", data={
+        "csrf": token, "partnerships": "7", "digital_leadership": "abc",
+        "competence_diversity": "4", "data_access_security.insight": "2",
+        "no_such_question": "3"})
+    assert r.status_code == 400
+    page = r.text
+    # Each message sits in its question's fieldset, tied to its radios by aria-describedby.
+    assert re.search(r'id="q-partnerships-error">.*7 ligger utanför skalan', page)
+    assert re.search(r'id="q-digital-leadership-error">.*”abc” är inte ett tal', page)
+    assert 'aria-describedby="q-partnerships-error"' in page
+    assert page.count('aria-invalid="true"') == 10          # 5 radios x 2 bad questions
+    assert "no_such_question" in page and 'role="alert"' in page
+    # The valid answers are kept, and shown checked.
+    stored = store.respondent("region-x", link.rsplit("/", 1)[1]).answers
+    assert stored == {"competence_diversity": 4.0, "data_access_security.insight": 2.0}
+    assert re.search(r'id="q-competence-diversity-4" value="4" checked', page)
+    # An impossible importance is reported too, in English for an English link.
+    en = invite(store, lang="en")[0]
+    token = csrf_of(client, en + "/importance")
+    r = client.post(en + "/importance", data={"csrf": token, "importance": "urgent"})
+    assert r.status_code == 400 and "“urgent” is not one of the options" in r.text
+    # Submitting with answers missing lists them and locks nothing.
+    token = csrf_of(client, link + "/submit")
+    r = client.post(link + "/submit", data={"csrf": token})
+    assert r.status_code == 400
+    assert "behöver du besvara 17 frågor till" in r.text       # importance and 16 questions
+    assert client.get(link).status_code == 200
+
+
+def test_autosave_answers_in_json(client, store):
+    link = invite(store)[0]
+    token = csrf_of(client, link + "/effects")
+    auto = {"x-briefgen-autosave": "1"}
+    r = client.post(link + "/effects", data={"csrf": token, "effects.citizen_centric": "4"},
+                    headers=auto)
+    assert r.status_code == 200 and r.json() == {"ok": True, "errors": []}
+    r = client.post(link + "/effects", data={"csrf": token, "effects.cross_processes": "0",
+                                             "effects.relevant_services": "5"}, headers=auto)
+    assert r.status_code == 422 and r.json()["errors"] == ["effects.cross_processes"]
+    assert store.respondent("region-x", link.rsplit("/", 1)[1]).answers == {
+        "effects.citizen_centric": 4.0, "effects.relevant_services": 5.0}
+    assert client.post(link + "/effects", data={"csrf": "x"}, headers=auto).status_code == 403
+
+
+def test_two_tabs_and_concurrent_saves_keep_every_answer(client, store, bundle):
+    link = invite(store)[0]
+    org, tok = "region-x", link.rsplit("/", 1)[1]
+    keys = all_keys(bundle.framework)
+    # Two tabs: each saves its own part; neither undoes the other.
+    tab1, tab2 = TestClient(client.app), TestClient(client.app)
+    t1, t2 = csrf_of(tab1, link + "/capabilities"), csrf_of(tab2, link + "/effects")
+    tab1.post(link + "/capabilities", data={"csrf": t1, "partnerships": "2"})
+    tab2.post(link + "/effects", data={"csrf": t2, "effects.citizen_centric": "5"})
+    # Tab 1 was opened before tab 2 answered; its stale form posts nothing for that question.
+    tab1.post(link + "/effects", data={"csrf": t1, "effects.cross_processes": "1"})
+    assert store.respondent(org, tok).answers == {
+        "partnerships": 2.0, "effects.citizen_centric": 5.0, "effects.cross_processes": 1.0}
+    # Many writers at once (threads on one SQLite file): every answer lands.
+    errors = []
+
+    def save(key: str, value: int) -> None:
+        try:
+            store.save(org, tok, {key: float(value)})
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(k, 1 + i % 5)) for i, k in enumerate(keys)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.respondent(org, tok).answers == {k: float(1 + i % 5)
+                                                  for i, k in enumerate(keys)}
+
+
+# --------------------------------------------------------------------------- export and rounds
+
+
+def two_respondents(client, store, bundle) -> tuple[dict, dict]:
+    keys = all_keys(bundle.framework)
+    a, b = invite(store, n=2)
+    first = {k: 2 for k in keys}
+    second = {k: 4 for k in keys}
+    first["partnerships"], second["partnerships"] = 1, 5     # a range of 4: a finding
+    fill(client, a, "top3", first)
+    fill(client, b, "important", second)
+    return first, second
+
+
+def test_export_writes_the_survey_format_and_make_reads_it(client, store, bundle, db_url,
+                                                           tmp_path):
+    first, second = two_respondents(client, store, bundle)
+    runner = CliRunner()
+    out = tmp_path / "svar.xlsx"
+    r = runner.invoke(cli, ["export", "--out", str(out), "--database", db_url])
+    assert r.exit_code == 0, r.output
+    assert "2 respondents, 1 organisations" in r.output
+    survey = read_survey(out, bundle)
+    org = survey_org(survey, "region-x", bundle)
+    assert org.respondents == 2 and org.name == "Region X"
+    assert org.profile.level == "regional" and org.profile.importance == "top3"
+    assert org.spread["partnerships"]["min"] == 1 and org.spread["partnerships"]["max"] == 5
+    assert org.profile.capabilities["digital_leadership"] == 3.0
+    csv_out = tmp_path / "svar.csv"
+    assert runner.invoke(cli, ["export", "--out", str(csv_out), "--database", db_url,
+                               "--org", "region-x"]).exit_code == 0
+    assert survey_org(read_survey(csv_out, bundle), "region-x", bundle).respondents == 2
+
+    # The admin page offers the export and the briefing; its export is the command's.
+    login(client)
+    assert 'href="/admin/orgs/region-x/export.csv"' in client.get("/admin").text
+    exported = client.get("/admin/orgs/region-x/export.csv")
+    assert exported.headers["content-disposition"] == 'attachment; filename="region-x-svar.csv"'
+    assert exported.content == csv_out.read_bytes()
+    assert client.get("/admin/orgs/kommun-y/export.csv").status_code == 404
+    # The admin's briefing is the very PDF `make --survey` makes from the export.
+    pdf = client.get("/admin/orgs/region-x/briefing-sv.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment")
+    r = runner.invoke(cli, ["make", "--org", "region-x", "--survey", str(csv_out),
+                            "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    made = Path(r.output.strip()).read_bytes()
+    assert pdf.content == made
+    text = pdf_text(made)
+    assert "2 personers svar" in text                  # two respondents
+    assert "Ledningen delar inte en bild" in text      # and the spread called out
+    preview = client.get("/admin/orgs/region-x/briefing-sv.pdf?preview=1")
+    assert preview.headers["content-disposition"].startswith("inline")
+
+
+def test_a_later_round_makes_the_earlier_one_previous(client, store, bundle, tmp_path):
+    two_respondents(client, store, bundle)
+    store.close_round(store.rounds("region-x")[0].id)
+    # The first round was answered 90 days ago.
+    with store.write() as conn:
+        conn.execute(respondents.update().values(
+            submitted_at=sa.func.datetime(respondents.c.submitted_at, "-90 days")))
+    link = invite(store)[0]
+    assert "/a/region-x/" in link and store.rounds("region-x")[0].number == 2
+    fill(client, link, "most_important", dict.fromkeys(all_keys(bundle.framework), 5))
+    out = tmp_path / "svar.csv"
+    assert CliRunner().invoke(cli, ["export", "--out", str(out), "--database",
+                                    str(store.engine.url)]).exit_code == 0
+    org = survey_org(read_survey(out, bundle), "region-x", bundle)
+    assert org.respondents == 1 and org.previous is not None
+    assert org.previous.respondents == 2
+    assert org.previous.profile.capabilities["partnerships"] == 3.0
+
+
+def test_invite_and_export_commands(db_url, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["invite", "--org", "kommun-y", "--respondents", "3", "--lang", "en",
+                            "--database", db_url, "--base-url", "https://enkat.firma.se/"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert len(lines) == 3
+    assert all(re.fullmatch(r"https://enkat\.firma\.se/a/kommun-y/[\w-]{43}", u) for u in lines)
+    r = runner.invoke(cli, ["invite", "--org", "region-x", "--respondents", "1",
+                            "--database", db_url, "--port", "8123"])
+    assert r.output.startswith("http://127.0.0.1:8123/a/region-x/")
+    r = runner.invoke(cli, ["invite", "--org", "regon-x", "--respondents", "1",
+                            "--database", db_url])
+    assert r.exit_code == 2 and "did you mean 'region-x'" in r.output
+    r = runner.invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database", db_url])
+    assert r.exit_code == 2 and "no submitted answers" in r.output
+    assert not (tmp_path / "x.csv").exists()
+    r = runner.invoke(cli, ["export", "--out", str(tmp_path / "x.pdf"), "--database", db_url])
+    assert r.exit_code == 2 and "must end in .xlsx or .csv" in r.output
+    r = runner.invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database",
+                            "mysql://x@y/z"])
+    assert r.exit_code == 2 and "not supported" in r.output
+
+
+def test_invitations_at_once_open_one_round(store):
+    threads = [threading.Thread(target=store.invite, args=("kommun-y", "Kommun Y", "municipal",
+                                                           2, "sv")) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (kommun,) = store.rounds("kommun-y")
+    assert kommun.number == 1 and kommun.total == 12 and kommun.counts["invited"] == 12
+
+
+def test_the_migrations_make_the_schema_the_code_expects(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from briefgen.serve.store import metadata
+
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
