@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import copy
+import io
+import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
+import jinja2
+import pikepdf
+import pydyf
 import pytest
 
+from briefgen import __version__
 from briefgen.load import validate_profile
-from briefgen.render import Renderer, SafeFetcher, write_atomic
+from briefgen.render import (
+    PDF_COMPRESSION_LEVEL,
+    Renderer,
+    SafeFetcher,
+    compress_streams,
+    write_atomic,
+)
 
 from .conftest import pdf_text
 
@@ -69,3 +82,77 @@ def test_renderer_is_reused(bg):
     bg.pdf("region-x")
     assert bg.renderer is renderer and isinstance(renderer, Renderer)
     assert Path(renderer.base_url).is_dir()
+
+
+def _deflate(data: bytes, level: int) -> bytes:
+    deflate = zlib.compressobj(level=level)
+    return deflate.compress(data) + deflate.flush()
+
+
+def test_compress_streams_deflates_at_the_level_given(tmp_path):
+    pdf = pydyf.PDF()
+    content = pydyf.Stream(compress=True)
+    content.move_to(0, 0)
+    content.line_to(100, 100)
+    content.stroke()
+    plain = pydyf.Stream([b"left alone"])  # compress=False: not touched
+    pdf.add_object(content)
+    pdf.add_object(plain)
+    raw = b"\n".join(content.stream)
+
+    assert compress_streams(pdf, 6) == 1
+    assert content.stream == [_deflate(raw, 6)] and content.extra["Filter"] == "/FlateDecode"
+    assert plain.stream == [b"left alone"] and "Filter" not in plain.extra
+    out = io.BytesIO()
+    pdf.write(out, compress=True)
+    # Written as handed over: deflated once, not twice.
+    assert b"/Filter /FlateDecode" in out.getvalue() and _deflate(raw, 6) in out.getvalue()
+
+
+def test_briefing_streams_are_deflated_at_level_6(bg):
+    data, _ = bg.pdf("region-x")
+    pdf = pikepdf.open(io.BytesIO(data))
+    checked = differs_from_9 = 0
+    for page in pdf.pages:
+        for stream in [page.Contents] if isinstance(page.Contents, pikepdf.Stream) \
+                else list(page.Contents):
+            assert stream.Filter == "/FlateDecode"
+            assert stream.read_raw_bytes() == _deflate(stream.read_bytes(), PDF_COMPRESSION_LEVEL)
+            differs_from_9 += stream.read_raw_bytes() != _deflate(stream.read_bytes(), 9)
+            checked += 1
+    assert PDF_COMPRESSION_LEVEL == 6 and checked >= len(pdf.pages) and differs_from_9
+
+
+def test_template_cache_is_made_when_absent_and_used_by_the_next_renderer(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = Renderer()
+    first.env.get_template("briefing.html")
+    folder = Path(first.env.bytecode_cache.directory)
+    assert folder.parent == tmp_path / "cache" / "briefgen"
+    cached = sorted(folder.glob("*.cache"))
+    assert cached
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    second = Renderer()
+    second.env.get_template("briefing.html")  # loaded from the cache, not written again
+    assert [p.stat().st_mtime_ns for p in sorted(folder.glob("*.cache"))] == stamps
+
+
+@pytest.mark.parametrize("where", ["a file", "read-only"])
+def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, where):
+    if where == "a file":  # the cache folder cannot be made: a file is in the way
+        (tmp_path / "cache").write_text("not a folder")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    else:  # the folder exists but nothing can be written in it, not even by root
+        folder = (tmp_path / "cache" / "briefgen"
+                  / f"templates-{__version__}-jinja{jinja2.__version__}")
+        folder.parent.mkdir(parents=True)
+        folder.symlink_to("/proc/self/fdinfo")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    renderer = Renderer()
+    # No cache at all when the folder cannot be made; one that writes nothing when read-only.
+    assert (renderer.env.bytecode_cache is None) == (where == "a file")
+    renderer.warm_up()  # compiles every template and writes a PDF
+    toc = renderer.env.get_template("_toc.html").render(
+        t=lambda key, **_: key, a=SimpleNamespace(capabilities=[]),
+        m=SimpleNamespace(effect_practices={}))
+    assert 'href="#summary"' in toc

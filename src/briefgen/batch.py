@@ -457,12 +457,13 @@ def source_orgs(source: Path, bundle: DataBundle) -> Iterator[tuple[Row, Org | N
 
 
 def _mp_context():
-    """forkserver where there is one (workers start from a process with WeasyPrint imported)."""
+    """forkserver where there is one (workers start from a process that is warmed up)."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         # the lifeline first: the forkserver dies with this process
-        context.set_forkserver_preload([*bound_forkserver_preload(), "briefgen.pipeline"])
+        # then warm up once (WeasyPrint, ReportLab, renderer, fonts): workers are forked warm
+        context.set_forkserver_preload([*bound_forkserver_preload(), "briefgen._preload"])
     return context
 
 

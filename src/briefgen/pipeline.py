@@ -104,9 +104,9 @@ class Briefgen:
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
-            from .render import Renderer
+            from .render import shared_renderer
 
-            self._renderer = Renderer(self.options.templates)
+            self._renderer = shared_renderer(self.options.templates)
         return self._renderer
 
     def benchmark(self) -> Benchmark:

@@ -11,6 +11,9 @@ import base64
 import datetime as dt
 import io
 import logging
+import os
+import threading
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -19,28 +22,37 @@ from xml.etree import ElementTree
 import jinja2
 import pydyf
 from markupsafe import Markup
-from weasyprint import CSS, HTML, Attachment
-from weasyprint.formatting_structure import boxes
-from weasyprint.pdf import tags as weasyprint_tags
-from weasyprint.pdf.metadata import NS as XMP_NS
-from weasyprint.pdf.metadata import DocumentMetadata
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from . import __version__, resources, tagging
-from .errors import RenderError
-from .output import (  # noqa: F401  (re-exported for callers of render)
+from ._libs import one_ldconfig
+
+with one_ldconfig():  # WeasyPrint loads Pango & co. on import: one library lookup, not 22
+    import weasyprint.text.ffi  # noqa: F401
+
+from weasyprint import CSS, HTML, Attachment  # noqa: E402
+from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.pdf import tags as weasyprint_tags  # noqa: E402
+from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
+from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
+
+from . import __version__, resources, tagging  # noqa: E402
+from .errors import RenderError  # noqa: E402
+from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     AttachedFile,
     PdfMeta,
     creation_date,
     stable_identifier,
     write_atomic,
 )
-from .tagging import pagination_artifacts
+from .tagging import pagination_artifacts  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+# zlib level for the PDF's streams. pydyf 0.13 always uses 9; 6 is about as small (the
+# briefing grows ~1 %) and faster (about 3 % of a warm render, by bench/compare.py).
+PDF_COMPRESSION_LEVEL = 6
 
 
 class SafeFetcher(URLFetcher):
@@ -62,6 +74,42 @@ class SafeFetcher(URLFetcher):
         self.refused.append(url)
         log.warning("refused to fetch %s", url[:200])
         raise ValueError(f"briefgen fetches only its own assets, not {url[:200]}")
+
+
+def user_cache_dir() -> Path | None:
+    """briefgen's folder in the user's cache: $XDG_CACHE_HOME/briefgen or ~/.cache/briefgen."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    try:
+        root = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    except RuntimeError:  # no home directory to be found
+        return None
+    return root / "briefgen"
+
+
+class _TolerantBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's on-disk bytecode cache, except that a cache it cannot write is no error."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:  # read-only, full, or gone: the template is compiled anyway
+            log.debug("template cache not written: %s", exc)
+
+
+def template_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (a cold `make` compiles none), or None if the
+    user's cache folder cannot be made. The folder is per briefgen and Jinja version, since
+    Jinja checks the template source but not the environment's settings."""
+    folder = user_cache_dir()
+    if folder is None:
+        return None
+    folder = folder / f"templates-{__version__}-jinja{jinja2.__version__}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        log.debug("no template cache: %s", exc)
+        return None
+    return _TolerantBytecodeCache(str(folder))
 
 
 def _upfirst(text: str) -> str:
@@ -86,6 +134,7 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=template_cache(),
         )
         self.env.filters["upfirst"] = _upfirst
         self.env.filters["data_uri"] = lambda svg: Markup(
@@ -100,7 +149,16 @@ class Renderer:
         self.css = CSS(string=css_source, base_url=str(shipped / "briefing.css"),
                        font_config=self.font_config, url_fetcher=self.fetcher)
         self.base_url = str(shipped) + "/"
-        self.last_pages: int | None = None  # page count of the last PDF (batch manifests)
+        self._local = threading.local()  # per thread: one renderer may serve several
+
+    @property
+    def last_pages(self) -> int | None:
+        """Page count of the last PDF this thread rendered (batch manifests)."""
+        return getattr(self._local, "pages", None)
+
+    @last_pages.setter
+    def last_pages(self, pages: int | None) -> None:
+        self._local.pages = pages
 
     def html(self, context: dict) -> str:
         try:
@@ -153,12 +211,43 @@ class Renderer:
                 return candidate
         return document
 
+    def warm_up(self) -> None:
+        """Compile every template and write a small PDF in every face of the stylesheet's fonts.
+
+        Afterwards the first briefing costs what the next ones do: no template compiles, no
+        font loading, no first import of the PDF writer's font subsetter.
+        """
+        for name in self.env.list_templates(extensions=["html"]):
+            self.env.get_template(name)
+        html = ('<html lang="sv"><body><h1>Å</h1><h2>x</h2><h3>x</h3><p>x <b>x</b> <i>x</i> '
+                '<strong>x</strong></p><ol><li>x</li></ol><table><thead><tr><th>x</th></tr>'
+                '</thead><tbody><tr><td>1</td></tr></tbody></table></body></html>')
+        self._layout(html).write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True, finisher=_finish)
+
     def _attachments(self, meta: PdfMeta) -> list[Attachment]:
         when = dt.datetime.strptime(meta.created, "%Y-%m-%dT%H:%M:%SZ")
         return [Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
                            created=when, modified=when, relationship=a.relationship,
                            url_fetcher=self.fetcher)
                 for a in meta.attachments]
+
+
+_SHARED: dict[Path | None, Renderer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_renderer(templates: Path | None = None) -> Renderer:
+    """This process's renderer for ``templates``: built once, reused by every Briefgen.
+
+    The batch's fork server builds (and warms) the one for the shipped templates before it
+    forks the workers (:mod:`briefgen.warm`), so each worker starts with it ready.
+    """
+    key = Path(templates).resolve() if templates else None
+    with _SHARED_LOCK:
+        renderer = _SHARED.get(key)
+        if renderer is None:
+            renderer = _SHARED[key] = Renderer(templates)
+    return renderer
 
 
 _PDFUA_EXTENSION = """<rdf:Description rdf:about=""
@@ -231,9 +320,30 @@ def _short_before_last(document) -> bool:
 def _finish(document, pdf) -> None:
     _add_table_scopes(pdf)
     tagging.finish(pdf)  # links get the Print flag
+    compress_streams(pdf, PDF_COMPRESSION_LEVEL)  # after every other change to the streams
     # WeasyPrint 70 lists each associated file twice in /AF; once is enough.
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+
+
+def compress_streams(pdf: pydyf.PDF, level: int) -> int:
+    """Deflate every stream that pydyf would compress, at ``level``; return how many.
+
+    pydyf has no option for the level: it deflates at level 9 while writing. Here each stream
+    is deflated once, before writing, and handed over as already filtered data (``compress``
+    off, ``/Filter /FlateDecode`` set), which pydyf writes as it is. The object and
+    cross-reference streams that pydyf builds while writing keep its level 9.
+    """
+    count = 0
+    for obj in pdf.objects:
+        if isinstance(obj, pydyf.Stream) and obj.compress:
+            raw = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)  # pydyf's own join
+            deflate = zlib.compressobj(level=level)
+            obj.stream = [deflate.compress(raw) + deflate.flush()]
+            obj.extra["Filter"] = "/FlateDecode"
+            obj.compress = False
+            count += 1
+    return count
 
 
 def _add_table_scopes(pdf) -> None:

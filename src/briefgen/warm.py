@@ -1,0 +1,28 @@
+"""Start worker processes warm: WeasyPrint, ReportLab, fonts, templates and stylesheet loaded once.
+
+The local batch's fork server imports :mod:`briefgen._preload`, which calls :func:`warm`; every
+worker it forks then starts with all of this in memory (shared with the fork server until
+written to) instead of paying for it on its first briefing. On a Dask cluster the same
+happens in each Dask worker, which renders in children of a fork server of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def warm(templates: Path | None = None) -> float:
+    """Import the renderer's libraries and build and warm the shared renderer; return seconds."""
+    start = time.perf_counter()
+    from . import charts, pipeline  # noqa: F401  (ReportLab, the models, the analysis)
+    from .render import shared_renderer
+
+    shared_renderer(templates).warm_up()
+    seconds = time.perf_counter() - start
+    log.debug("worker warmed up in %.2f s", seconds)
+    return seconds
+
