@@ -137,7 +137,8 @@ def test_fail_fast_stops_before_rendering(tmp_path):
     result = run_batch(FIXTURES / "mixed.csv", Options(out=tmp_path),
                        BatchOptions(fail_fast=True))
     assert result.exit_code == 1
-    assert {i.status for i in result.items} == {"failed", "pending"}
+    assert {i.status for i in result.items} == {"failed", "skipped"}
+    assert all("--fail-fast" in i.error for i in result.items if i.status == "skipped")
     assert not list(tmp_path.glob("*.pdf"))
 
 

@@ -48,6 +48,7 @@ MANIFEST_CSV = "manifest.csv"
 LOCK = ".briefgen-batch.lock"  # held (flock) by the batch writing into a folder; holds its pid
 MANIFEST_EVERY = 1.0          # seconds: the manifest is rewritten at most this often mid-run
 OK, UNCHANGED, FAILED, PENDING = "ok", "unchanged", "failed", "pending"
+SKIPPED = "skipped"   # not run because --fail-fast stopped the batch; the reason says so
 # Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
 RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
 KIT_PACKAGES = ("python-pptx", "openpyxl", "resvg-py", "markdown-it-py")
@@ -82,7 +83,7 @@ class Item:
 
     id: str
     file: str                      # the PDF's name in the output folder
-    status: str                    # ok | unchanged | failed | pending
+    status: str                    # ok | unchanged | failed | skipped (pending while running)
     error: str = ""
     row: int = 0                   # the sheet's row number, or the profile's position
     source: str = ""               # "clients.csv row 5" or the profile's path
@@ -680,9 +681,14 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                     last_write = time.monotonic()
                 if batch.fail_fast and item.status == FAILED:
                     log.info("stopping at the first failure (--fail-fast)")
+                    for other in items:
+                        if other.status == PENDING:
+                            other.status = SKIPPED
+                            other.error = ("not run: the batch stopped at the first failure "
+                                           "(--fail-fast)")
                     break
         finally:
-            outcomes.close()  # stops the pool; what was not run stays pending
+            outcomes.close()  # stops the pool; only a killed batch leaves items pending
             write_manifest(out, items, info)
     result = BatchResult(items, out, time.perf_counter() - start)
     if batch.overview and orgs:
@@ -693,4 +699,4 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
 
 
 __all__ = ["BatchOptions", "BatchResult", "Item", "Progress", "run_batch", "render_task",
-           "harmless", "read_manifest", "OK", "UNCHANGED", "FAILED", "PENDING"]
+           "harmless", "read_manifest", "OK", "UNCHANGED", "FAILED", "PENDING", "SKIPPED"]

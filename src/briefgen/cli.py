@@ -402,7 +402,7 @@ def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmar
     if show:
         click.echo("", err=True)
     click.echo(f"{result.count('ok')} rendered, {result.count('unchanged')} unchanged, "
-               f"{result.count('failed')} failed, {result.count('pending')} not run "
+               f"{result.count('failed')} failed, {result.count('skipped') + result.count('pending')} not run "
                f"in {result.seconds:.1f} s; manifest: {result.out / 'manifest.csv'}")
     if result.overview:
         click.echo(f"overview: {result.overview}")
