@@ -401,8 +401,9 @@ def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmar
     result = run_batch(source, opts, settings, progress=_progress_line if show else None)
     if show:
         click.echo("", err=True)
+    not_run = result.count("skipped") + result.count("pending")
     click.echo(f"{result.count('ok')} rendered, {result.count('unchanged')} unchanged, "
-               f"{result.count('failed')} failed, {result.count('skipped') + result.count('pending')} not run "
+               f"{result.count('failed')} failed, {not_run} not run "
                f"in {result.seconds:.1f} s; manifest: {result.out / 'manifest.csv'}")
     if result.overview:
         click.echo(f"overview: {result.overview}")
