@@ -125,7 +125,9 @@ def test_in_a_batch_a_bad_date_fails_its_row_only(tmp_path, region_x_profile):
     assert status["org-2.yaml"][0] == "failed" and "5,000 digits" in status["org-2.yaml"][1]
 
 
-def test_a_full_disk_names_the_path(tmp_path):
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 64 KiB tmpfs (root only): a disk that fills at the first briefing."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     disk = tmp_path / "disk"
@@ -135,15 +137,20 @@ def test_a_full_disk_names_the_path(tmp_path):
     if mounted.returncode:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:100]}")
     try:
-        with pytest.raises(OutputError, match=r"big\.pdf: cannot write .*disk is full"):
-            write_atomic(disk / "big.pdf", b"x" * 1_000_000)
-        assert os.listdir(disk) == []  # no temporary left behind
-        result = run("make", "--org", "region-x", "--out", str(disk / "out"))
-        assert result.exit_code == 1
-        assert "region-x.pdf: cannot write" in result.output and "disk is full" in result.output
-        assert len(result.output.strip().splitlines()) == 1
+        yield disk
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_a_full_disk_names_the_path(full_disk):
+    disk = full_disk
+    with pytest.raises(OutputError, match=r"big\.pdf: cannot write .*disk is full"):
+        write_atomic(disk / "big.pdf", b"x" * 1_000_000)
+    assert os.listdir(disk) == []  # no temporary left behind
+    result = run("make", "--org", "region-x", "--out", str(disk / "out"))
+    assert result.exit_code == 1
+    assert "region-x.pdf: cannot write" in result.output and "disk is full" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_control_characters_in_messages_are_shown_escaped(tmp_path):
@@ -665,21 +672,11 @@ def test_a_worker_killed_mid_batch_has_its_briefing_retried(tmp_path, region_x_p
         [(i.status, i.error) for i in result.items]
 
 
-def test_a_batch_into_a_full_disk_fails_each_row_with_the_path_and_no_traceback(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
-                             capture_output=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:100]}")
-    try:
-        done = subprocess.run([sys.executable, "-c", "from briefgen.cli import main; main()",
-                               "batch", str(resources.data_dir() / "orgs"), "--out", str(disk),
-                               "--jobs", "1", "--no-progress"], capture_output=True, text=True)
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
+def test_a_batch_into_a_full_disk_fails_each_row_with_the_path_and_no_traceback(full_disk):
+    disk = full_disk
+    done = subprocess.run([sys.executable, "-c", "from briefgen.cli import main; main()",
+                           "batch", str(resources.data_dir() / "orgs"), "--out", str(disk),
+                           "--jobs", "1", "--no-progress"], capture_output=True, text=True)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     failed = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .load import read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -189,16 +190,7 @@ def load_config(path: Path) -> Config:
     """Read and check ``path``; raise :class:`InputError` listing every problem."""
     path = Path(path)
     name = _display(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise InputError(f"{name}: the file is {size:,} bytes; at most "
-                             f"{MAX_CONFIG_BYTES:,} allowed")
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    text = read_text(path, name, MAX_CONFIG_BYTES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -163,21 +163,23 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
-    """Parse a YAML file safely; return the data and its node tree (for line numbers)."""
-    name = _display(path)
+def read_text(path: Path, name: str, limit: int) -> str:
+    """A small UTF-8 text file (a BOM is dropped), its size checked before it is read."""
     try:
         size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
-    if size > MAX_YAML_BYTES:
-        raise InputError(f"{name}: the file is {size:,} bytes; at most {MAX_YAML_BYTES:,} allowed")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
+        if size > limit:
+            raise InputError(f"{name}: the file is {size:,} bytes; at most {limit:,} allowed")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file safely; return the data and its node tree (for line numbers)."""
+    name = _display(path)
+    text = read_text(path, name, MAX_YAML_BYTES)
     try:
         loader = _Loader(text)
         try:
