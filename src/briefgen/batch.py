@@ -655,6 +655,8 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                               time.perf_counter() - start))
 
     stop = batch.fail_fast and any(i.status == FAILED for i in items)
+    if stop:
+        _skip_the_rest(items)
     write_manifest(out, items, info)
     report()
     if tasks and not stop:
@@ -681,11 +683,7 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                     last_write = time.monotonic()
                 if batch.fail_fast and item.status == FAILED:
                     log.info("stopping at the first failure (--fail-fast)")
-                    for other in items:
-                        if other.status == PENDING:
-                            other.status = SKIPPED
-                            other.error = ("not run: the batch stopped at the first failure "
-                                           "(--fail-fast)")
+                    _skip_the_rest(items)
                     break
         finally:
             outcomes.close()  # stops the pool; only a killed batch leaves items pending
@@ -696,6 +694,14 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
 
         result.overview = write_overview(orgs, out / overview_name(options.lang), options)
     return result
+
+
+def _skip_the_rest(items: list[Item]) -> None:
+    """Mark what --fail-fast will not run, with the reason, so nothing stays pending."""
+    for item in items:
+        if item.status == PENDING:
+            item.status = SKIPPED
+            item.error = "not run: the batch stopped at the first failure (--fail-fast)"
 
 
 __all__ = ["BatchOptions", "BatchResult", "Item", "Progress", "run_batch", "render_task",
