@@ -17,7 +17,6 @@ from .models import Benchmark, Figure, Framework, Group, Org
 log = logging.getLogger(__name__)
 
 # The four positions, lowest first; texts.yaml has 'position_<name>' for each.
-POSITIONS = ("below_q1", "q1_median", "at_median", "median_q3", "above_q3")
 DEFAULT_MIN_GROUP = 5
 
 

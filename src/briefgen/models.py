@@ -18,7 +18,6 @@ LANGS = ("sv", "en")
 LEVELS = ("state", "regional", "municipal")
 IMPORTANCE_LEVELS = ("most_important", "top3", "important", "not_prioritised")
 IMPACTS = ("optimise_tasks", "change_division_of_work", "change_task_portfolio")
-PHASES = ("mobilised", "embedded", "accelerated", "integrated")
 SCALE_MIN, SCALE_MAX = 1.0, 5.0
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -288,7 +287,6 @@ class Rules(Strict):
 
 # --------------------------------------------------------------------------- organisation profile
 
-Score = Annotated[float, Field(strict=False)]
 
 
 class Profile(Strict):

@@ -17,7 +17,7 @@ import yaml
 from . import __version__
 from .analyse import Analysis, Target, analyse, round1
 from .compare import TargetCheck, briefing_context, target_checks
-from .load import DataBundle, load_benchmark, load_data, load_org, resolve_org
+from .load import DataBundle, load_benchmark, load_data, load_org
 from .logo import logo_data_uri
 from .match import Matches, match
 from .models import Benchmark, Org
@@ -89,7 +89,6 @@ class Result:
     path: Path | None = None
     pages: int | None = None
     bytes: int | None = None
-    extra: dict = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)   # every file written, the PDF first
 
 
@@ -195,15 +194,19 @@ class Briefgen:
         folders = ([source.parent] if source.is_file() else []) + [self.bundle.root]
         return logo_data_uri(org.profile.logo, folders, f"{org.source}: logo")
 
-    def attachments(self, spec: str | Path | Org, analysis: Analysis, matches: Matches,
+    def attachments(self, analysis: Analysis, matches: Matches,
                     lang: str | None = None) -> tuple[AttachedFile, ...]:
-        """The evidence a PDF/A-3 briefing carries: the input profile and the analysis (JSON)."""
+        """The evidence a PDF/A-3 briefing carries: the profile as it was read, and the
+        analysis (JSON). Built from the loaded organisation: a profile file's own bytes, or for
+        a survey or a sheet row, the aggregated profile the briefing was made from."""
         org = analysis.org
-        if isinstance(spec, Org):
+        source = Path(org.source)
+        if (org.respondents is None and source.suffix in (".yaml", ".yml")
+                and source.is_file()):
+            profile = source.read_bytes()
+        else:
             profile = yaml.safe_dump(org.profile.model_dump(mode="json", exclude_none=True),
                                      allow_unicode=True, sort_keys=False).encode()
-        else:
-            profile = resolve_org(str(spec), self.bundle).read_bytes()
         t = self.texts(lang)
         return (
             AttachedFile(f"{org.id}.yaml", profile, t("attachment_profile"), "Source"),
@@ -230,7 +233,7 @@ class Briefgen:
         html = self.html(analysis, matches, lang)
         meta = self.meta(analysis, lang)
         if self.options.pdf_variant == "pdf/a-3b":
-            meta = replace(meta, attachments=self.attachments(org, analysis, matches, lang))
+            meta = replace(meta, attachments=self.attachments(analysis, matches, lang))
         data = self.renderer.pdf(html, meta, self.options.pdf_variant)
         log.info("step 5: rendered %s (%d bytes)", analysis.org.id, len(data))
         return data, Result(analysis.org, analysis, matches, bytes=len(data))
