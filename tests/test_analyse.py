@@ -36,6 +36,16 @@ def test_scores_benchmarks_and_gaps(region_x):
                        "cross_processes": (2.0, 2.9, -0.9)}
 
 
+def test_gaps_are_taken_from_the_rounded_scores(bg, region_x_profile):
+    # 2.25 prints as 2,3; against 3,3 the printed gap must be -1,0 (2,3 - 3,3), not -1,1
+    # (the rounded difference of the unrounded score).
+    data = copy.deepcopy(region_x_profile)
+    data["capabilities"]["competence_diversity"] = 2.25
+    cap = analyse(validate_profile(data, bg.bundle, "x.yaml"), bg.benchmark(),
+                  bg.bundle).capability("competence_diversity")
+    assert (cap.score, cap.benchmark, cap.gap) == (2.3, 3.3, -1.0)
+
+
 def test_urgency_follows_the_documented_rule(region_x):
     # urgency = 2.0 * (5 - score) / 4 + 1.0 * (8 - rank) / 7; the benchmark plays no part.
     expected = {

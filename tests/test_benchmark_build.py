@@ -75,6 +75,9 @@ def test_groups_below_five_are_suppressed(bundle, tmp_path):
     assert bench7.levels == {}
     with pytest.raises(InputError, match="9 organisation\\(s\\); a benchmark needs at least 10"):
         build_benchmark(survey, bundle, "K", min_group_size=10)
+    # The boundary: a group of exactly the minimum is published, one fewer is not.
+    assert set(build_benchmark(survey, bundle, "K", min_group_size=6).levels) == {"municipal"}
+    assert build_benchmark(survey, bundle, "K", min_group_size=6).levels["municipal"].n == 6
 
 
 def test_no_organisation_answers_are_written(bundle, tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import io
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from types import SimpleNamespace
@@ -68,11 +70,27 @@ def test_user_templates_override_one_partial(tmp_path, bg):
 
 
 def test_write_atomic_never_leaves_half_a_file(tmp_path):
+    # A write that fails half-way (here: a file-size limit of 10 kB, set in a child process so
+    # that it binds no one else) must leave the earlier file whole and no temporary behind.
     target = tmp_path / "a.pdf"
     write_atomic(target, b"first")
-
-    with pytest.raises(TypeError):
-        write_atomic(target, object())  # type: ignore[arg-type]
+    script = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from briefgen.errors import OutputError\n"
+        "from briefgen.output import write_atomic\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))\n"
+        "try:\n"
+        "    write_atomic(Path(sys.argv[1]), b'x' * 100_000)\n"
+        "except OutputError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True,
+                          text=True)
+    assert done.returncode == 3, done.stderr[-500:]
+    assert "a.pdf: cannot write" in done.stdout
     assert target.read_bytes() == b"first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
 

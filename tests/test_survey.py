@@ -117,6 +117,18 @@ def test_answers_dated_within_the_window_are_one_assessment(bundle, keys, tmp_pa
     assert org.respondents == 2 and org.previous.respondents == 1
 
 
+@pytest.mark.parametrize("earlier, same_round", [("2026-08-02", True), ("2026-08-01", False)])
+def test_the_round_window_is_sixty_days_inclusive(bundle, keys, tmp_path, earlier, same_round):
+    # 2026-08-02 is exactly 60 days before 2026-10-01: the same assessment; a day more is not.
+    rows = [person(who="a", date="2026-10-01"), person(who="b", date=earlier)]
+    org = survey_org(read_survey(write_csv(tmp_path / "s.csv", keys, rows), bundle), "org-a",
+                     bundle)
+    if same_round:
+        assert org.respondents == 2 and org.previous is None
+    else:
+        assert org.respondents == 1 and org.previous.respondents == 1
+
+
 # --------------------------------------------------------------------------- bad input
 
 
