@@ -15,6 +15,8 @@ from briefgen.load import load_benchmark, load_data, load_org
 from briefgen.models import Benchmark, Figure, Group
 from briefgen.pipeline import Briefgen, Options
 
+RULES = load_data(None).rules.surveys   # the shipped rules: a group needs 5 organisations
+
 ORGS = Path(__file__).parents[1] / "data" / "orgs"
 
 
@@ -60,25 +62,25 @@ def test_quartile_positions():
 
 def test_peer_group_is_the_level_when_published():
     bench = built({"regional": 6, "municipal": 7})
-    peers = peer_group(bench, "regional")
+    peers = peer_group(bench, "regional", RULES)
     assert peers.level == "regional" and peers.n == 6
     assert peers.group.capabilities["partnerships"].median == 4.0
 
 
 def test_peer_group_falls_back_to_everyone_below_the_minimum():
     bench = built({"regional": 4, "municipal": 7})      # the regional group is not published
-    peers = peer_group(bench, "regional")
+    peers = peer_group(bench, "regional", RULES)
     assert peers.level is None and peers.n == 11 and peers.wanted == "regional"
     # A group present in the file but below the benchmark's own minimum is not used either.
     odd = bench.model_copy(update={"levels": {"regional": Group(n=3)}})
-    assert peer_group(odd, "regional").level is None
+    assert peer_group(odd, "regional", RULES).level is None
 
 
 def test_compare_uses_the_analysis_scores(bundle):
     org = load_org("region-x", bundle)
     analysis = analyse(org, load_benchmark(None, bundle), bundle)
     study = load_benchmark(None, bundle)
-    pc = compare(analysis, built({"regional": 6, "municipal": 7}), study)
+    pc = compare(analysis, built({"regional": 6, "municipal": 7}), RULES, study)
     rows = {r.key: r for r in pc.capabilities}
     # region-x: partnerships 4 (the regional median is 4.0 -> at the median), agile_decisions 1.5
     assert rows["partnerships"].score == 4.0 and rows["partnerships"].position == "at_median"

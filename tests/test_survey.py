@@ -79,7 +79,7 @@ def test_aggregation_matches_hand_computed_values(bundle):
     # importance answers top3, most_important, important: the median is top3
     assert org.profile.importance == "top3"
     # the finding: ranges of 2 or more, widest first
-    assert disagreements(org, bundle.framework) == [
+    assert disagreements(org, bundle.framework, bundle.rules.surveys.spread_finding) == [
         "digital_leadership", "data_access_security.collect_store", "effects.citizen_centric"]
 
 
@@ -100,7 +100,7 @@ def test_one_respondent_is_used_with_a_warning(bundle, caplog):
     assert org.spread["partnerships"] == {"mean": 4.0, "min": 4.0, "max": 4.0, "sd": 0.0,
                                           "n": 1.0}
     assert any("kommun-a has one respondent" in w for w in survey.warnings)
-    assert disagreements(org, bundle.framework) == []
+    assert disagreements(org, bundle.framework, bundle.rules.surveys.spread_finding) == []
 
 
 def test_importance_median_prefers_the_more_important_of_two():

@@ -30,7 +30,6 @@ from .texts import Texts
 
 log = logging.getLogger(__name__)
 
-MIN_GROUP_SIZE = 5
 
 
 def slugify(name: str) -> str:
@@ -95,12 +94,14 @@ def _group(table: pd.DataFrame, bundle: DataBundle, source: str) -> dict:
 
 def build_benchmark(survey: Survey, bundle: DataBundle, name: str, bench_id: str | None = None,
                     publisher: str = "briefgen",
-                    min_group_size: int = MIN_GROUP_SIZE) -> Benchmark:
+                    min_group_size: int | None = None) -> Benchmark:
     """Aggregate a survey of many organisations into a :class:`Benchmark` of kind 'built'."""
     bench_id = bench_id or slugify(name)
     if not SLUG_RE.match(bench_id):
         raise InputError(f"--id: '{bench_id}' is not a valid benchmark id (allowed: lower-case "
                          "letters, digits and '-')")
+    if min_group_size is None:
+        min_group_size = bundle.rules.surveys.min_group_size
     if min_group_size < 2:
         raise InputError(f"--min-group-size: {min_group_size} is too small (at least 2)")
     table = org_table(survey, bundle)
@@ -160,7 +161,7 @@ def benchmark_yaml(bench: Benchmark) -> str:
 
 def build_file(survey_path: Path, bundle: DataBundle, name: str, out: Path,
                bench_id: str | None = None, publisher: str = "briefgen",
-               min_group_size: int = MIN_GROUP_SIZE) -> Benchmark:
+               min_group_size: int | None = None) -> Benchmark:
     """Read a survey, build the benchmark and write it atomically to ``out``."""
     out = Path(out)
     if out.suffix not in (".yaml", ".yml"):

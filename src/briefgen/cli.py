@@ -463,7 +463,7 @@ def questionnaire(out: Path, lang: str | None, data: Path | None) -> None:
     from .survey import write_questionnaire
 
     bg = Briefgen(options(data=data, lang=lang))
-    write_questionnaire(out, bg.bundle.framework, bg.texts())
+    write_questionnaire(out, bg.bundle.framework, bg.texts(), bg.bundle.rules.surveys)
     click.echo(str(out))
 
 
@@ -482,13 +482,14 @@ def benchmark() -> None:
 @click.option("--publisher", default=None,
               help="Who published the benchmark.  [default: the workspace's firm.name, "
               "else the --name]")
-@click.option("--min-group-size", type=click.IntRange(min=2), default=5, show_default=True,
-              help="Groups of fewer organisations are not published.")
+@click.option("--min-group-size", type=click.IntRange(min=2), default=None,
+              help="Groups of fewer organisations are not published.  [default: "
+              "surveys.min_group_size in rules.yaml, 5]")
 @data_option
 @config_option
 def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None,
                     publisher: str | None,
-                    min_group_size: int, data: Path | None) -> None:
+                    min_group_size: int | None, data: Path | None) -> None:
     """Build a benchmark from the answers of many organisations.
 
     \b

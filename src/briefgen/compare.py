@@ -12,12 +12,10 @@ import logging
 from dataclasses import dataclass
 
 from .analyse import Analysis, Target, round1
-from .models import Benchmark, Figure, Framework, Group, Org
+from .models import Benchmark, Figure, Framework, Group, Org, SurveyRule
 
 log = logging.getLogger(__name__)
 
-# The four positions, lowest first; texts.yaml has 'position_<name>' for each.
-DEFAULT_MIN_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -27,24 +25,26 @@ class PeerGroup:
     group: Group
     n: int
     wanted: str                # the organisation's level (the group it would be compared with)
+    min_group: int             # the smallest group this benchmark publishes
 
     @property
     def is_level(self) -> bool:
         return self.level is not None
 
 
-def min_group_size(bench: Benchmark) -> int:
-    return bench.min_group_size or DEFAULT_MIN_GROUP
+def peer_group(bench: Benchmark, level: str, rules: SurveyRule) -> PeerGroup:
+    """The organisation's level group where it is published and large enough, else everyone.
 
-
-def peer_group(bench: Benchmark, level: str) -> PeerGroup:
-    """The organisation's level group where it is published and large enough, else everyone."""
+    The minimum is the benchmark's own, else ``surveys.min_group_size`` in data/rules.yaml.
+    """
+    least = bench.min_group_size or rules.min_group_size
     group = bench.levels.get(level)
-    if group is not None and (group.n or 0) >= min_group_size(bench):
-        return PeerGroup(bench, level, group, group.n or 0, level)
+    if group is not None and (group.n or 0) >= least:
+        return PeerGroup(bench, level, group, group.n or 0, level, least)
     log.info("%s: no published %s group; comparing with all %d organisations", bench.id, level,
              bench.overall.n or bench.organisations)
-    return PeerGroup(bench, None, bench.overall, bench.overall.n or bench.organisations, level)
+    return PeerGroup(bench, None, bench.overall, bench.overall.n or bench.organisations, level,
+                     least)
 
 
 def quartile_position(score: float, figure: Figure) -> str | None:
@@ -87,10 +87,10 @@ class PeerComparison:
         return self.peers.benchmark
 
 
-def compare(analysis: Analysis, bench: Benchmark,
+def compare(analysis: Analysis, bench: Benchmark, rules: SurveyRule,
             reference: Benchmark | None = None) -> PeerComparison:
     """The organisation against its peer group in ``bench``; ``reference`` adds its means."""
-    peers = peer_group(bench, analysis.org.profile.level)
+    peers = peer_group(bench, analysis.org.profile.level, rules)
 
     def row(key: str, score: float, figures: dict[str, Figure], ref: Figure | None) -> PeerRow:
         figure = figures.get(key, Figure())
@@ -175,7 +175,7 @@ def group_label(peers: PeerGroup, t) -> str:
 
 
 def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framework,
-                     t) -> tuple[dict, dict]:
+                     rules: SurveyRule, t) -> tuple[dict, dict]:
     """What the survey, progress and peer partials need, and their charts, by name.
 
     ``benchmarks`` are all the benchmarks given, the primary first. Every built one gets a
@@ -187,19 +187,21 @@ def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
     context: dict = {"survey": None, "progress": None, "peers": []}
     drawn = {}
     if org.respondents:
-        from .survey import SPREAD_FINDING, answer_columns  # pandas: only for survey profiles
+        from .survey import answer_columns  # pandas: only for survey profiles
+
+        threshold = rules.spread_finding
 
         pairs = [(c, (c.heading(t.lang), org.spread[c.key])) for c in answer_columns(fw)
                  if c.key in org.spread]
         rows = [row for _, row in pairs]
         wide = [(label, s) for label, s in rows
-                if s["n"] >= 2 and s["max"] - s["min"] >= SPREAD_FINDING - 1e-9]
+                if s["n"] >= 2 and s["max"] - s["min"] >= threshold - 1e-9]
         wide.sort(key=lambda item: -(item[1]["max"] - item[1]["min"]))
         context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
-                             "single": org.respondents == 1, "threshold": SPREAD_FINDING}
+                             "single": org.respondents == 1, "threshold": threshold}
         cap_rows = [row for c, row in pairs if c.kind != "impact"]
         drawn["spread"] = charts.spread(cap_rows, t, t("spread_title", n=org.respondents),
-                                        SPREAD_FINDING)
+                                        threshold)
     prog = progress(org, fw)
     if prog is not None:
         context["progress"] = prog
@@ -212,7 +214,7 @@ def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
         if bench.kind != "built" or bench.id in seen:
             continue
         seen.add(bench.id)
-        pc = compare(analysis, bench, reference)
+        pc = compare(analysis, bench, rules, reference)
         context["peers"].append(pc)
         title = t("peers_title", benchmark=bench.title(t.lang), group=group_label(pc.peers, t),
                   n=pc.peers.n)

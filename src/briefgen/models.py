@@ -278,9 +278,18 @@ class MatchRule(Strict):
     min_score: float             # a recommendation is chosen only above this relevance
 
 
+class SurveyRule(Strict):
+    """How survey answers are grouped and published: see docs/survey.md."""
+
+    round_days: int = Field(ge=0)       # one assessment spans at most this many days
+    spread_finding: float = Field(gt=0)  # a range of answers this wide is called out
+    min_group_size: int = Field(ge=2)   # no built benchmark publishes a smaller group
+
+
 class Rules(Strict):
     priorities: PriorityRule
     targets: TargetRule
+    surveys: SurveyRule
     phase: PhaseRule
     matching: MatchRule
 

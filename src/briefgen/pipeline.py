@@ -157,7 +157,8 @@ class Briefgen:
         with colours(self.options.primary, self.options.accent):
             charts = draw_all(analysis, t)
             extra, extra_charts = briefing_context(
-                analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework, t)
+                analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework,
+                self.bundle.rules.surveys, t)
         charts.update(extra_charts)
         log.info("step 4: drew %d charts", len(charts))
         return charts, extra

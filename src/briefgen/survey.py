@@ -25,7 +25,7 @@ import pandas as pd
 from . import resources
 from .errors import InputError
 from .load import DataBundle, _display, did_you_mean, validate_profile
-from .models import IMPACTS, IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Framework, Org, Text
+from .models import IMPACTS, IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Framework, Org, SurveyRule, Text
 from .tabular import check_xlsx
 from .texts import _strings
 
@@ -34,10 +34,8 @@ log = logging.getLogger(__name__)
 META = ("org_id", "org_name", "level", "respondent", "date", "importance")
 MAX_SURVEY_BYTES = 50_000_000
 MAX_SURVEY_UNPACKED = 100_000_000   # an XLSX survey's unpacked size, against zip bombs
-ROUND_DAYS = 60          # answers this many days or less before an assessment's latest belong to it
 ANSWER_SHEET = {"sv": "Svar", "en": "Answers"}
 INSTRUCTION_SHEET = {"sv": "Instruktioner", "en": "Instructions"}
-SPREAD_FINDING = 2.0     # a range (max - min) of this much or more is called out
 
 
 @dataclass(frozen=True)
@@ -75,14 +73,14 @@ def meta_headings(t) -> dict[str, str]:
     return {k: t(f"survey_col_{k}") for k in META}
 
 
-def write_questionnaire(path: Path, fw: Framework, t) -> None:
+def write_questionnaire(path: Path, fw: Framework, t, rules: SurveyRule) -> None:
     """Write a blank questionnaire (``.xlsx`` or ``.csv`` by the suffix), atomically."""
     from .output import write_atomic
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        data = _questionnaire_xlsx(fw, t)
+        data = _questionnaire_xlsx(fw, t, rules)
     elif suffix == ".csv":
         data = _questionnaire_csv(fw, t)
     else:
@@ -101,7 +99,7 @@ def _questionnaire_csv(fw: Framework, t) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def _questionnaire_xlsx(fw: Framework, t) -> bytes:
+def _questionnaire_xlsx(fw: Framework, t, rules: SurveyRule) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -115,7 +113,7 @@ def _questionnaire_xlsx(fw: Framework, t) -> bytes:
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     info.append([t("survey_title")])
     info["A1"].font = Font(bold=True, size=14)
-    for line in t("survey_instructions").split("\n"):
+    for line in t("survey_instructions", days=rules.round_days).split("\n"):
         info.append([line])
     info.append([])
     info.append([t("survey_scale")])
@@ -363,7 +361,7 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     if frame.empty:
         raise InputError(f"{name}: no row has an answer")
     _check_consistency(frame, name, problems)
-    frame["assessed"] = _assessment_dates(frame)
+    frame["assessed"] = _assessment_dates(frame, bundle.rules.surveys.round_days)
     _check_duplicates(frame, name, problems)
     if problems:
         raise InputError(problems)
@@ -388,15 +386,16 @@ def _check_consistency(frame: pd.DataFrame, name: str, problems: list[str]) -> N
                             f"{first_row} for {org_id} (one organisation, one {key})")
 
 
-def _assessment_dates(frame: pd.DataFrame) -> pd.Series:
+def _assessment_dates(frame: pd.DataFrame, round_days: int) -> pd.Series:
     """The date of the assessment each row belongs to.
 
     An organisation's latest date opens its current assessment; every answer dated at most
-    ROUND_DAYS before it belongs to it. The next older date opens an earlier assessment, and so on.
+    ``round_days`` before it belongs to it. The next older date opens an earlier assessment,
+    and so on (``surveys.round_days`` in data/rules.yaml).
     """
     pairs = frame[["org_id", "date"]].drop_duplicates().sort_values(
         ["org_id", "date"], ascending=[True, False])
-    window = pd.Timedelta(days=ROUND_DAYS)
+    window = pd.Timedelta(days=round_days)
     opened: dict[tuple[str, pd.Timestamp], pd.Timestamp] = {}
     current_org, opener = None, None
     for org_id, date in zip(pairs["org_id"], pairs["date"], strict=True):
@@ -547,7 +546,7 @@ def survey_org(survey: Survey, org_id: str, bundle: DataBundle) -> Org:
     return org
 
 
-def disagreements(org: Org, fw: Framework, threshold: float = SPREAD_FINDING) -> list[str]:
+def disagreements(org: Org, fw: Framework, threshold: float) -> list[str]:
     """Question keys whose answers range over ``threshold`` points or more, widest first."""
     keys = [c.key for c in answer_columns(fw)]
     wide = [k for k in keys if k in org.spread and org.spread[k]["n"] >= 2
