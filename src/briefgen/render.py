@@ -120,6 +120,7 @@ class Renderer:
     """Templates, stylesheet and fonts, set up once and reused for many briefings."""
 
     def __init__(self, templates: Path | None = None):
+        install_weasyprint_fixes()
         shipped = resources.templates_dir()
         loaders: list[jinja2.BaseLoader] = []
         self.user_templates = Path(templates).resolve() if templates else None
@@ -374,5 +375,13 @@ def _build_box_tree_with_lang(box, parent, pdf, *args):
         yield element
 
 
-weasyprint_tags._build_box_tree = _build_box_tree_with_lang
-tagging.install()  # after the wrapper above: margin boxes become artifacts
+def install_weasyprint_fixes() -> None:
+    """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
+
+    Its tag builder also writes /Lang for passages in another language, and margin boxes
+    (running heads, page numbers) become pagination artifacts (``tagging``). Called by every
+    :class:`Renderer`, so importing this module changes nothing by itself.
+    """
+    if weasyprint_tags._build_box_tree is _build_box_tree:
+        weasyprint_tags._build_box_tree = _build_box_tree_with_lang
+    tagging.install()  # after the wrapper above: margin boxes become artifacts

@@ -195,6 +195,8 @@ def _children_allowed():
 
 
 def _exit_reason(process) -> str:
+    # Its pipe can close a moment before the process is reaped: wait for the exit code.
+    process.join(timeout=2.0)
     code = process.exitcode
     if code is not None and code < 0:
         with contextlib.suppress(ValueError):
