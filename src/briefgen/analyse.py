@@ -16,7 +16,7 @@ from .models import SCALE_MAX, SCALE_MIN, Benchmark, Figure, Org, Rules, round1
 log = logging.getLogger(__name__)
 
 __all__ = ["Analysis", "CapabilityResult", "Comparison", "Maturity", "Target", "analyse",
-           "estimate_phase", "round1", "step_target", "targets_for", "urgency"]
+           "area_target", "estimate_phase", "round1", "step_target", "targets_for", "urgency"]
 
 
 @dataclass(frozen=True)
@@ -142,21 +142,28 @@ def step_target(item: Comparison, rules: Rules) -> Target:
     return Target(item.key, item.score, item.reference, "reference")
 
 
+def area_target(item: Comparison, rules: Rules, next_phase: bool) -> Target | None:
+    """The rule's target for a capability or effect area, or None where the rules set none:
+    below its reference, the reference within the allowed steps; on the way to the next phase,
+    ``next_phase_step`` up (at most the top of the scale)."""
+    if item.below:
+        return step_target(item, rules)
+    if next_phase and item.score < SCALE_MAX:
+        return Target(item.key, item.score,
+                      min(SCALE_MAX, round1(item.score + rules.targets.next_phase_step)),
+                      "next_phase")
+    return None
+
+
 def targets_for(caps: list[CapabilityResult], focus: list[str], own: dict[str, float],
                 rules: Rules) -> list[Target]:
     """The score to reach per capability of the plan (and any the profile sets itself)."""
-    r = rules.targets
     out = []
     for c in caps:
         if c.key in own:
             out.append(Target(c.key, c.score, round1(own[c.key]), "profile"))
-        elif c.key in focus and c.score < SCALE_MAX:
-            if c.below:
-                out.append(step_target(c, rules))
-            else:
-                out.append(Target(c.key, c.score, min(SCALE_MAX, round1(c.score
-                                                                        + r.next_phase_step)),
-                                  "next_phase"))
+        elif c.key in focus and (target := area_target(c, rules, next_phase=True)):
+            out.append(target)
     order = {k: i for i, k in enumerate(focus)}
     return sorted(out, key=lambda t: order.get(t.key, len(order)))
 

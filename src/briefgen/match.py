@@ -13,16 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from .analyse import Analysis, Comparison, Target, step_target
+from .analyse import Analysis, Comparison, Target, area_target
 from .models import (
-    SCALE_MAX,
     Initiative,
     Library,
     Practice,
     Recommendation,
     Rules,
     Text,
-    round1,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +67,6 @@ class Matches:
     capability_practices: dict[str, list[MatchedPractice]]  # focus key -> practices
     effect_practices: dict[str, list[MatchedPractice]]      # weak effect key -> practices
     recommendations: list[MatchedRecommendation]            # most relevant first
-    effect_targets: list[Target]                            # per weak effect area
     plan_targets: list[Target] = field(default_factory=list)  # every target of the plan
     _summary: int = 3
 
@@ -105,11 +102,6 @@ def weak_effects(analysis: Analysis, rules: Rules) -> list[Comparison]:
     return sorted(below, key=lambda e: -e.shortfall)[: rules.matching.weak_effects]
 
 
-def effect_target(effect: Comparison, rules: Rules) -> Target:
-    """Like a capability's: the benchmark, within the allowed steps."""
-    return step_target(effect, rules)
-
-
 def findings(analysis: Analysis, rules: Rules) -> list[Reason]:
     """The focus capabilities and the weak effect areas, most urgent first."""
     m = rules.matching
@@ -141,17 +133,6 @@ def plan(rec: Recommendation, targets: dict[str, Target],
     return sorted(chosen, key=lambda p: HORIZON_ORDER[p.initiative.horizon])
 
 
-def area_target(item: Comparison, rules: Rules, next_phase: bool) -> Target | None:
-    """The rule's target for any capability or effect area, or None where it sets none."""
-    if item.below:
-        return effect_target(item, rules)
-    if next_phase and item.score < SCALE_MAX:
-        return Target(item.key, item.score,
-                      min(SCALE_MAX, round1(item.score + rules.targets.next_phase_step)),
-                      "next_phase")
-    return None
-
-
 def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
     """Choose practices, recommendations and the action plan for ``analysis``.
 
@@ -177,9 +158,8 @@ def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
                      for r in found if r.area == "capability"}
     effect_practices = {r.key: practices_for("effect", r.key, r)
                         for r in found if r.area == "effect"}
-    effect_targets = [effect_target(analysis.effect(r.key), rules)
-                      for r in found if r.area == "effect"]
-    targets = {t.key: t for t in [*analysis.targets, *effect_targets]}
+    # Every area's target: the analysis's (focus and the profile's own), else the rule's.
+    targets = {t.key: t for t in analysis.targets}
     for item in [*analysis.capabilities, *analysis.effects]:
         if item.key not in targets and (extra := area_target(item, rules, analysis.next_phase)):
             targets[item.key] = extra
@@ -210,8 +190,8 @@ def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
     plan_targets = _plan_targets(chosen)
     log.debug("%s: recommendations %s", analysis.org.id, [r.recommendation.id for r in chosen])
     return Matches(capability_practices=cap_practices, effect_practices=effect_practices,
-                   recommendations=chosen, effect_targets=effect_targets,
-                   plan_targets=plan_targets, _summary=m.recommendations_summary)
+                   recommendations=chosen, plan_targets=plan_targets,
+                   _summary=m.recommendations_summary)
 
 
 def _plan_targets(chosen: list[MatchedRecommendation]) -> list[Target]:
