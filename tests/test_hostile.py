@@ -519,7 +519,7 @@ def test_an_xlsx_zip_bomb_is_refused_before_unpacking(tmp_path):
 
 
 def test_a_survey_zip_bomb_or_entity_bomb_is_refused(tmp_path):
-    from briefgen.survey import MAX_SURVEY_UNPACKED
+    from briefgen.tabular import MAX_XLSX_UNPACKED as MAX_SURVEY_UNPACKED
 
     book = zip_bomb(tmp_path / "answers.xlsx", MAX_SURVEY_UNPACKED)
     result = CliRunner().invoke(cli, ["make", "--survey", str(book), "--org", "region-x",

@@ -280,6 +280,10 @@ def test_serve_settings_come_from_the_workspace(tmp_path, monkeypatch):
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     outside.mkdir()
     assert settings.server_settings(None, None, None, outside)[2] == settings.DEFAULT_DATABASE
+    # briefgen.toml may name a plain file (as `briefgen init` suggests): a SQLite file there.
+    (tmp_path / "briefgen.toml").write_text('[serve]\ndatabase = "answers.sqlite"\n')
+    assert settings.server_settings(None, None, None, below)[2] == \
+        f"sqlite:///{tmp_path / 'answers.sqlite'}"
 
 
 # --------------------------------------------------------------------------- validation

@@ -54,17 +54,9 @@ def markdown_html(text: str) -> Markup:
 
 @lru_cache(maxsize=8)
 def _read_note(path: str, mtime: float) -> Markup:
-    file = Path(path)
-    size = file.stat().st_size
-    if size > MAX_NOTE_BYTES:
-        raise InputError(f"{path}: briefing.cover_note is {size:,} bytes; at most "
-                         f"{MAX_NOTE_BYTES:,} allowed")
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: briefing.cover_note is not UTF-8 text (byte {exc.start}); "
-                         "save it as UTF-8") from None
-    return markdown_html(text)
+    from .load import read_text
+
+    return markdown_html(read_text(Path(path), f"{path}: briefing.cover_note", MAX_NOTE_BYTES))
 
 
 def cover_note(options: Options) -> Markup | None:

@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .batch import BATCH_DEFAULTS, BatchOptions
+from .config import FORMATS
 from .errors import BriefgenError, printable
 from .pipeline import DEFAULTS, Briefgen, Options, analysis_json, workspace_options
 
@@ -54,7 +55,7 @@ def config_option(f):
 
 def format_option(f):
     return click.option("--format", "formats", multiple=True,
-                        type=click.Choice(["pdf", "pptx", "xlsx", "charts"]),
+                        type=click.Choice(FORMATS),
                         help="What to write (repeatable): pdf; pptx (a short deck); xlsx "
                         "(every table); charts (OUT/ID-charts/, SVG and PNG).  [default: "
                         "the workspace's formats, else pdf]")(f)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
-from .load import read_text
+from .load import _display, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -132,14 +132,6 @@ class Config:
             "disclaimer": b.disclaimer,
             "config": self.path,
         }
-
-
-def _display(path: Path) -> str:
-    """A path relative to the working directory when it is below it, as messages show it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def find_config(start: Path) -> Path | None:

@@ -163,17 +163,28 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def read_text(path: Path, name: str, limit: int) -> str:
-    """A small UTF-8 text file (a BOM is dropped), its size checked before it is read."""
+def read_bytes(path: Path, name: str, limit: int) -> bytes:
+    """A file's bytes, its size checked first: never more than ``limit`` + 1 bytes are read."""
     try:
         size = path.stat().st_size
         if size > limit:
             raise InputError(f"{name}: the file is {size:,} bytes; at most {limit:,} allowed")
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    if len(data) > limit:  # it grew since it was measured
+        raise InputError(f"{name}: the file is more than {limit:,} bytes; at most {limit:,} "
+                         "allowed")
+    return data
+
+
+def read_text(path: Path, name: str, limit: int) -> str:
+    """A small UTF-8 text file (a BOM is dropped), its size checked before it is read."""
+    try:
+        return read_bytes(path, name, limit).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:

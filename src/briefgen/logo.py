@@ -18,6 +18,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import InputError
+from .load import read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +49,8 @@ def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
 
 
 def read_limited(path: Path, spec: str, where: str, limit: int = MAX_LOGO_BYTES) -> bytes:
-    """The file's bytes, its size checked first: never more than ``limit`` + 1 bytes read."""
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError(f"{where}: {spec} is {size:,} bytes; at most {limit:,} allowed")
-        with path.open("rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InputError(f"{where}: cannot read {spec} ({exc.strerror})") from None
-    if len(data) > limit:  # it grew since it was measured
-        raise InputError(f"{where}: {spec} is more than {limit:,} bytes; at most {limit:,} "
-                         "allowed")
-    return data
+    """The logo's bytes, its size checked first (``load.read_bytes``)."""
+    return read_bytes(path, f"{where}: {spec}", limit)
 
 
 def _resolve(spec: str, folders: list[Path], where: str) -> Path:

@@ -26,14 +26,12 @@ from . import resources
 from .errors import InputError
 from .load import DataBundle, _display, did_you_mean, validate_profile
 from .models import IMPACTS, IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Framework, Org, SurveyRule, Text
-from .tabular import check_xlsx
+from .tabular import check_size, check_xlsx
 from .texts import _strings
 
 log = logging.getLogger(__name__)
 
 META = ("org_id", "org_name", "level", "respondent", "date", "importance")
-MAX_SURVEY_BYTES = 50_000_000
-MAX_SURVEY_UNPACKED = 100_000_000   # an XLSX survey's unpacked size, against zip bombs
 ANSWER_SHEET = {"sv": "Svar", "en": "Answers"}
 INSTRUCTION_SHEET = {"sv": "Instruktioner", "en": "Instructions"}
 
@@ -206,16 +204,9 @@ class Survey:
 def _read_table(path: Path, name: str) -> tuple[pd.DataFrame, int]:
     """The raw table as strings/objects, and the file row number of its first data row."""
     suffix = path.suffix.lower()
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
-    if size > MAX_SURVEY_BYTES:
-        raise InputError(f"{name}: the file is {size:,} bytes; at most {MAX_SURVEY_BYTES:,} "
-                         "allowed")
+    check_size(path, name)  # the same limits as a batch sheet
     if suffix == ".xlsx":
-        # pandas holds the whole sheet in memory: a tighter bound than the streaming batch.
-        check_xlsx(path, name, MAX_SURVEY_UNPACKED)
+        check_xlsx(path, name)
         try:
             sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object,
                                    engine="openpyxl")

@@ -115,10 +115,15 @@ def _yaml_rows(paths: list[Path]) -> Iterator[Row]:
 # --------------------------------------------------------------------------- sheets
 
 
-def _check_size(path: Path) -> None:
-    size = path.stat().st_size
+def check_size(path: Path, name: str | None = None) -> None:
+    """Refuse a sheet (CSV or XLSX, batch or survey) larger than ``MAX_TABLE_BYTES`` on disk."""
+    name = name or _display(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
     if size > MAX_TABLE_BYTES:
-        raise InputError(f"{_display(path)}: the file is {size:,} bytes; at most "
+        raise InputError(f"{name}: the file is {size:,} bytes; at most "
                          f"{MAX_TABLE_BYTES:,} allowed (split it into several files)")
 
 
@@ -252,7 +257,7 @@ class _BoundedLines:
 
 def read_csv(path: Path) -> Iterator[Row]:
     """Read a CSV (UTF-8, optionally with a BOM; delimiter , ; or tab, found from the header)."""
-    _check_size(path)
+    check_size(path)
     name = _display(path)
     with path.open("rb") as fh:
         head = fh.read(65536)
@@ -346,7 +351,7 @@ def check_xlsx(path: Path, name: str, limit: int = MAX_XLSX_UNPACKED) -> None:
 
 def read_xlsx(path: Path) -> Iterator[Row]:
     """Read the first worksheet of an XLSX workbook (cached values of formulas)."""
-    _check_size(path)
+    check_size(path)
     name = _display(path)
     check_xlsx(path, name)
     import openpyxl  # imported here: only sheets need it

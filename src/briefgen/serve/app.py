@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -30,10 +29,11 @@ from starlette.staticfiles import StaticFiles
 from ..errors import BriefgenError
 from ..load import DataBundle, load_data, load_org
 from ..models import IMPORTANCE_LEVELS, LANGS, SLUG_RE
-from ..texts import fill
+from ..output import pdf_name
+from ..texts import _strings, fill
 from .questions import SECTIONS, Posted, all_keys, check_posted, sections, survey_bytes
 from .security import AdminSession, Csrf, SecurityHeaders
-from .store import AnswersLocked, Respondent, Store, token_hash
+from .store import MAX_RESPONDENTS, AnswersLocked, Respondent, Store, token_hash
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ MAX_FORM_BYTES = 64 * 1024
 
 @cache
 def ui_strings() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((HERE / "texts.yaml").read_text("utf-8"))
+    """The serve pages' words, read and checked (sv and en for every key) as texts.yaml is."""
+    return _strings(HERE / "texts.yaml")
 
 
 class UiText:
@@ -271,7 +272,7 @@ def create_app(config: Config) -> Starlette:
             count = 0
         if not SLUG_RE.match(org_id):
             errors.append(("org", f"'{org_id[:40]}': lower-case letters, digits and '-'"))
-        if not 1 <= count <= 500:
+        if not 1 <= count <= MAX_RESPONDENTS:
             errors.append(("count", "1-500"))
         if lang not in LANGS:
             errors.append(("lang", ", ".join(LANGS)))
@@ -334,9 +335,8 @@ def create_app(config: Config) -> Starlette:
         if pdf is None:
             return not_found(request, config.admin_lang)
         how = "inline" if request.query_params.get("preview") == "1" else "attachment"
-        suffix = "" if lang == "sv" else "-en"
         return Response(pdf, media_type="application/pdf", headers={
-            "content-disposition": f'{how}; filename="{org_id}{suffix}.pdf"'})
+            "content-disposition": f'{how}; filename="{pdf_name(org_id, lang)}"'})
 
     # ------------------------------------------------------------------ errors
 
@@ -393,13 +393,14 @@ def _missing(who: Respondent, keys: list[str]) -> list[str]:
 
 def briefing_pdf(people: list[dict], org_id: str, lang: str, config: Config) -> bytes:
     """The briefing of the stored answers, made by ``make --survey``'s own pipeline."""
-    from ..pipeline import Briefgen, Options
+    from ..pipeline import Briefgen, workspace_options
     from .questions import write_survey
 
     with tempfile.TemporaryDirectory(prefix="briefgen-serve-") as tmp:
         path = Path(tmp) / "svar.csv"
         write_survey(path, people, config.bundle.framework)
-        bg = Briefgen(Options(data=config.data, lang=lang, survey=path))
+        # As `make --survey` would: the workspace's firm, colours and defaults apply too.
+        bg = Briefgen(workspace_options(data=config.data, lang=lang, survey=path))
         data, _ = bg.pdf(org_id)
     return data
 

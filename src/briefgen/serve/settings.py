@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..config import CONFIG_NAME
 from ..errors import InputError
 
 DEFAULT_DATABASE = "sqlite:///briefgen.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 ADMIN_SECRET_ENV = "BRIEFGEN_ADMIN_SECRET"
-CONFIG_FILE = "briefgen.toml"
 MIN_SECRET_LENGTH = 12
 
 
@@ -36,7 +36,7 @@ def admin_secret(cwd: Path | None = None) -> str | None:
     if secret and len(secret) < MIN_SECRET_LENGTH:
         raise InputError(f"the admin secret is {len(secret)} characters long; use at least "
                          f"{MIN_SECRET_LENGTH} (set {ADMIN_SECRET_ENV} or [serve] admin_secret "
-                         f"in {CONFIG_FILE})")
+                         f"in {CONFIG_NAME})")
     return secret or None
 
 
@@ -52,6 +52,8 @@ def server_settings(host: str | None, port: int | None, database: str | None,
     if database is None:
         database = (serve.database if serve else None) or (
             f"sqlite:///{config.root / 'briefgen.db'}" if config else DEFAULT_DATABASE)
+        if config and "://" not in database:  # a path in briefgen.toml: a SQLite file there
+            database = f"sqlite:///{config.root / database}"
     return host, port, database
 
 
