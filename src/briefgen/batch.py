@@ -34,7 +34,7 @@ from typing import Any
 from . import __version__, resources
 from .errors import BriefgenError, InputError
 from .load import DataBundle, benchmark_path, load_benchmark, load_data, load_org, validate_profile
-from .logo import MAX_LOGO_BYTES
+from .logo import logo_bytes, logo_folders
 from .models import Org
 from .output import pdf_name, source_date_epoch, write_atomic
 from .pipeline import Options
@@ -267,12 +267,8 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
     for root in {resources.data_dir(), bundle.root}:
         _hash_files(h, [root / n for n in ("framework.yaml", "recommendations.yaml",
                                            "rules.yaml", "texts.yaml")], root)
-    h.update(benchmark_file.read_bytes())
-    for name in RENDER_PACKAGES:
-        try:
-            h.update(f"{name}={version(name)}\0".encode())
-        except PackageNotFoundError:
-            pass
+    h.update(file_sha256(benchmark_file).encode())
+    _hash_packages(h, RENDER_PACKAGES)
     settings = [__version__, options.lang, options.pdf_variant, options.author or "",
                 os.environ.get("SOURCE_DATE_EPOCH", "")]
     h.update("\0".join(settings).encode())
@@ -291,19 +287,23 @@ def brand_hash(options: Options) -> str:
     brand = [options.contact, options.firm_logo, options.primary, options.accent,
              options.cover_note, options.disclaimer, *sorted(options.formats)]
     h.update("\0".join(v or "" for v in brand).encode())
-    for name in KIT_PACKAGES:     # what decides the bytes of the deck, workbook and charts
-        try:
-            h.update(f"{name}={version(name)}\0".encode())
-        except PackageNotFoundError:
-            pass
+    _hash_packages(h, KIT_PACKAGES)   # what decides the bytes of the deck, workbook and charts
     root = workspace_root(options)
     files = [Path(options.config)] if options.config else []
     files += [root / name for name in (options.firm_logo, options.cover_note) if name]
     if options.config and (root / "theme").is_dir():
         files += (root / "theme").rglob("*")
     for path in sorted({f.resolve() for f in files if f.is_file()}):
-        h.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        h.update(path.name.encode() + b"\0" + file_sha256(path).encode())
     return h.hexdigest()
+
+
+def _hash_packages(h, names) -> None:
+    for name in names:
+        try:
+            h.update(f"{name}={version(name)}\0".encode())
+        except PackageNotFoundError:
+            pass
 
 
 def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False) -> str:
@@ -316,21 +316,11 @@ def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False
     profile = org.model_dump(mode="json", exclude=exclude)
     text = json.dumps(profile, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     h = hashlib.sha256(f"{assets}\0{text}".encode())
-    if org.profile.logo:  # the image's bytes, found where the pipeline looks for them
-        for folder in (Path(org.source).parent, data_root):
-            candidate = folder / org.profile.logo
-            try:
-                info = candidate.stat()
-            except (OSError, ValueError):
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                continue
-            if info.st_size > MAX_LOGO_BYTES:  # refused when rendered: never read it whole
-                h.update(f"too large {info.st_size} {info.st_mtime_ns}".encode())
-            else:
-                with candidate.open("rb") as fh:
-                    h.update(fh.read(MAX_LOGO_BYTES + 1))
-            break
+    if org.profile.logo:  # the image's bytes, found and capped as the rendering finds them
+        try:
+            h.update(logo_bytes(org.profile.logo, logo_folders(org.source, data_root), "logo"))
+        except InputError as exc:  # refused when rendered too: hash why (never a huge read)
+            h.update(str(exc).encode())
     return h.hexdigest()
 
 

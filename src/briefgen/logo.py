@@ -31,6 +31,17 @@ _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 ALLOWED = "a .png, .jpg or .svg file in the profile's folder or the data folder"
 
 
+def logo_folders(source: str, data_root: Path) -> list[Path]:
+    """Where a profile's logo is looked for: beside the profile file, then the data folder."""
+    path = Path(source)
+    return ([path.parent] if path.is_file() else []) + [data_root]
+
+
+def logo_bytes(spec: str, folders: list[Path], where: str) -> bytes:
+    """The logo file's bytes, found and size-checked as a rendering finds them (not decoded)."""
+    return read_limited(_resolve(spec, folders, where), spec, where)
+
+
 def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
     """Return the logo named by ``spec`` as a ``data:`` URI; raise :class:`InputError` if unsafe.
 

@@ -18,7 +18,7 @@ from . import __version__
 from .analyse import Analysis, Target, analyse, round1
 from .compare import TargetCheck, briefing_context, target_checks
 from .load import DataBundle, load_benchmark, load_data, load_org
-from .logo import logo_data_uri
+from .logo import logo_data_uri, logo_folders
 from .match import Matches, match
 from .models import Benchmark, Org
 from .output import (
@@ -191,9 +191,8 @@ class Briefgen:
         """The profile's logo as a ``data:`` URI, found only in its folder or the data folder."""
         if not org.profile.logo:
             return None
-        source = Path(org.source)
-        folders = ([source.parent] if source.is_file() else []) + [self.bundle.root]
-        return logo_data_uri(org.profile.logo, folders, f"{org.source}: logo")
+        return logo_data_uri(org.profile.logo, logo_folders(org.source, self.bundle.root),
+                             f"{org.source}: logo")
 
     def attachments(self, analysis: Analysis, matches: Matches,
                     lang: str | None = None) -> tuple[AttachedFile, ...]:
