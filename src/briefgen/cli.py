@@ -16,6 +16,8 @@ from . import __version__
 from .batch import BATCH_DEFAULTS, BatchOptions
 from .config import FORMATS
 from .errors import BriefgenError, printable
+from .models import LANGS
+from .output import PDF_VARIANTS
 from .pipeline import DEFAULTS, Briefgen, Options, analysis_json, workspace_options
 
 log = logging.getLogger("briefgen")
@@ -35,7 +37,7 @@ def org_option(f):
 
 
 def lang_option(f):
-    return click.option("--lang", type=click.Choice(["sv", "en"]), default=None,
+    return click.option("--lang", type=click.Choice(LANGS), default=None,
                         help="Language of the briefing.  [default: the workspace's, else "
                         f"{DEFAULTS.lang}]")(f)
 
@@ -113,7 +115,7 @@ def render_options(f):
     f = click.option("--author", default=None,
                      help="The firm named on the cover, in the footer and as the PDF's "
                      "author.  [default: the workspace's firm.name, else none]")(f)
-    f = click.option("--pdf-variant", type=click.Choice(["pdf/ua-1", "pdf/a-3b"]),
+    f = click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS),
                      default=None,
                      help="pdf/ua-1: tagged and accessible; pdf/a-3b: also archivable.  "
                      f"[default: the workspace's, else {DEFAULTS.pdf_variant}]")(f)

@@ -39,6 +39,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from . import __version__, resources, tagging  # noqa: E402
 from .errors import RenderError  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
+    PDF_VARIANTS,
     AttachedFile,
     PdfMeta,
     creation_date,
@@ -49,7 +50,6 @@ from .tagging import pagination_artifacts  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 # zlib level for the PDF's streams. pydyf 0.13 always uses 9; 6 is about as small (the
 # briefing grows ~1 %) and faster (about 3 % of a warm render, by bench/compare.py).
 PDF_COMPRESSION_LEVEL = 6

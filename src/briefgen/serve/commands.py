@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..models import LANGS
 from .settings import (
     DEFAULT_DATABASE,
     DEFAULT_HOST,
@@ -59,7 +60,7 @@ def _base_url(host: str, port: int, base_url: str | None) -> str:
               "level go with the answers.")
 @click.option("--respondents", type=click.IntRange(1, 500), required=True,
               help="How many personal links to make.")
-@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+@click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the form these respondents see.")
 @address_options
 @click.option("--base-url", default=None, metavar="URL",
@@ -97,7 +98,7 @@ def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url
 @address_options
 @database_option
 @data_option
-@click.option("--lang", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+@click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the admin pages (each respondent sees the form in the "
               "language of the invitation).")
 @click.option("--base-url", default=None, metavar="URL",
