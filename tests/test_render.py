@@ -176,3 +176,25 @@ def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, w
         t=lambda key, **_: key, a=SimpleNamespace(capabilities=[]),
         m=SimpleNamespace(effect_practices={}))
     assert 'href="#summary"' in toc
+
+
+def test_fallback_fonts_are_named_only_for_text_the_primary_font_lacks(bg):
+    from briefgen.fonts import needs_fallback
+
+    assert not needs_fallback("Region X")
+    assert not needs_fallback("Östra Göinge kommun – ”digital” · 2,5 %")  # Lato has these
+    assert needs_fallback("Region ✓")
+    assert not needs_fallback("Region\u200b X\u00ad")  # invisible characters need no glyph
+    # The stylesheet's fallback list reaches the layout only when asked for: a check mark in
+    # the name makes the briefing embed Noto Sans Symbols 2; without it only Lato is embedded.
+    plain, _ = bg.pdf("region-x")
+    fonts = {name.split("+")[-1] for name in pdf_font_names(plain)}
+    assert fonts and all(name.startswith("Lato") for name in fonts), fonts
+
+
+def pdf_font_names(pdf: bytes) -> set[str]:
+    """The BaseFont of every font object in ``pdf``."""
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return {str(obj.BaseFont) for obj in doc.objects
+                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"
+                and "/BaseFont" in obj}
