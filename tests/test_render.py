@@ -200,3 +200,40 @@ def pdf_font_names(pdf: bytes) -> set[str]:
         return {str(obj.BaseFont) for obj in doc.objects
                 if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"
                 and "/BaseFont" in obj}
+
+
+def _text_runs(pdf: bytes) -> int:
+    """How many text-showing operators the PDF's pages and forms hold."""
+    runs = 0
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") in (None, "/Form") \
+                    and obj.get("/Type") in (None, "/XObject") and "/Length1" not in obj:
+                try:
+                    ops = pikepdf.parse_content_stream(obj)
+                except pikepdf.PdfError:
+                    continue
+                runs += sum(str(op) in ("Tj", "TJ") for _, op in ops)
+    return runs
+
+
+@pytest.mark.parametrize(("attributes", "extra"), [("", 0), ('dx="0 1 0 1"', 3)])
+def test_chart_labels_are_drawn_as_one_run_unless_letters_are_placed(attributes, extra):
+    """A plain SVG ``<text>`` is laid out and drawn once (svgtext), not letter by letter: a
+    four-letter label costs no more text runs than a one-letter one. Per-letter positions
+    still go through WeasyPrint's own code (a run per letter)."""
+    from urllib.parse import quote
+
+    renderer = Renderer()
+
+    def pdf(label: str) -> bytes:
+        svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='200' height='40'>"
+               f"<text x='10' y='20' {attributes} style='font-family: Lato; font-size: 9px'>"
+               f"{label}</text></svg>")
+        html = (f'<html lang="en"><body><img alt="chart" src="data:image/svg+xml,{quote(svg)}">'
+                "</body></html>")
+        return renderer._layout(html).write_pdf()
+
+    four = pdf("AVAV")
+    assert _text_runs(four) - _text_runs(pdf("A")) == extra
+    assert "AVAV" in pdf_text(four).replace(" ", "")

@@ -36,7 +36,7 @@ from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
 
-from . import __version__, fonts, resources, tagging  # noqa: E402
+from . import __version__, fonts, resources, svgtext, tagging  # noqa: E402
 from .errors import RenderError  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     PDF_VARIANTS,
@@ -389,10 +389,12 @@ def _build_box_tree_with_lang(box, parent, pdf, *args):
 def install_weasyprint_fixes() -> None:
     """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
 
-    Its tag builder also writes /Lang for passages in another language, and margin boxes
-    (running heads, page numbers) become pagination artifacts (``tagging``). Called by every
+    Its tag builder also writes /Lang for passages in another language, margin boxes
+    (running heads, page numbers) become pagination artifacts (``tagging``), and the charts'
+    labels are drawn a string at a time, not a letter at a time (``svgtext``). Called by every
     :class:`Renderer`, so importing this module changes nothing by itself.
     """
+    svgtext.install()
     if weasyprint_tags._build_box_tree is _build_box_tree:
         weasyprint_tags._build_box_tree = _build_box_tree_with_lang
     tagging.install()  # after the wrapper above: margin boxes become artifacts
