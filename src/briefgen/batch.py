@@ -458,6 +458,16 @@ def _mp_context():
     return context
 
 
+def _start_fork_server() -> None:
+    """Start the workers' fork server now, so that it warms up (about a second: WeasyPrint,
+    ReportLab, the templates) while this process reads the input and hashes it."""
+    context = _mp_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class _Runner:
     """Run tasks and hand back outcomes as they finish, keeping a bounded number in flight."""
 
@@ -586,6 +596,8 @@ def run_batch(source: Path | str, options: Options | None = None,
     options = options or Options()
     source = Path(source)
     source_date_epoch()  # refuse a bad SOURCE_DATE_EPOCH once, before anything runs
+    if not batch.scheduler and (batch.force or not (Path(options.out) / MANIFEST_JSON).exists()):
+        _start_fork_server()  # a first run: there will be work; warm up while we read
     bundle = load_data(options.data)
     benchmark = load_benchmark(options.benchmark, bundle)
     bench_file = benchmark_path(options.benchmark, bundle).resolve()
