@@ -130,6 +130,20 @@ def test_no_page_is_nearly_empty(variants, org, lang):
     assert not short, f"{org} ({lang}): {short}"
 
 
+def test_a_long_back_page_does_not_leave_the_appendix_page_nearly_empty(tmp_path):
+    """The back page's content follows the appendix, kept whole; one too tall for the room left
+    would leave the appendix's last page nearly empty, so the renderer lays out again (the
+    back matter tighter, then the back content allowed to break) until no page is."""
+    sentence = ("Rådgivningen bygger på organisationens egen skattning och ska läsas som ett "
+                "underlag för samtal i ledningen. ")
+    pdf = Briefgen(Options(out=tmp_path, disclaimer=sentence * 28)).make("kommun-y").path
+    ends = page_ends(pdf)
+    short = [f"page {i}: {end:.0%}" for i, end in enumerate(ends, 1)
+             if 1 < i < len(ends) and end < 0.40]
+    assert not short
+    assert text_of(pdf).count("underlag för samtal i ledningen") == 28
+
+
 @pytest.mark.parametrize("org, lang", VARIANTS)
 def test_no_line_number_or_tool_name_on_a_page(variants, org, lang):
     text = text_of(variants[(org, lang)])

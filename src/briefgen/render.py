@@ -199,8 +199,9 @@ class Renderer:
 
     def _fitted(self, html: str):
         """Lay out ``html``; if the page before the last would end nearly empty (the back
-        matter spilling over just before the back page), lay it out again with the first
-        remedy of ``FIT_REMEDIES`` that fills it. Costs a second layout only when needed."""
+        content, kept whole, too tall to follow the appendix on its page), lay it out again
+        with the first remedy of ``FIT_REMEDIES`` that fills it. Costs a second layout only
+        then: none of the shipped examples nor of 40 generated profiles needs one."""
         classes = [FALLBACK_FONTS] if fonts.needs_fallback(html) else []
         document = self._layout(_with_classes(html, classes))
         if not _short_before_last(document):
@@ -296,7 +297,9 @@ class _BriefingMetadata(DocumentMetadata):
 
 
 # Classes the stylesheet gives for a second layout (briefing.css, at its end): the back matter
-# a little tighter; then the back page's content following on the last page.
+# a little tighter; then the back page's content allowed to break across pages. The back
+# content follows the appendix kept whole, so a second layout is needed only when it is taller
+# than the room left and the appendix's last page would end nearly empty (a long disclaimer).
 FIT_REMEDIES = ("fit", "fit-flow")
 # The class that names the fallback fonts in the stylesheets (common.css), given only to a
 # document with a character the primary font lacks (fonts.needs_fallback).
