@@ -428,7 +428,8 @@ def load_rows(rows: Iterable[Row], bundle: DataBundle) -> Iterator[tuple[Row, Or
 
 def survey_orgs(source: Path, bundle: DataBundle) -> Iterator[tuple[Row, Org | None, str]]:
     """Each organisation of a survey, aggregated over its respondents."""
-    from .survey import read_survey, survey_org  # pandas: only for surveys
+    from .survey.aggregate import survey_org  # pandas: only for surveys
+    from .survey.read import read_survey
 
     survey = read_survey(source, bundle)
     for org_id in survey.org_ids():

@@ -463,7 +463,7 @@ def questionnaire(out: Path, lang: str | None, data: Path | None) -> None:
       briefgen questionnaire --lang sv --out frågeformulär.xlsx
       briefgen questionnaire --lang en --out questionnaire.csv
     """
-    from .survey import write_questionnaire
+    from .survey.questionnaire import write_questionnaire
 
     bg = Briefgen(options(data=data, lang=lang))
     write_questionnaire(out, bg.bundle.framework, bg.texts(), bg.bundle.rules.surveys)
@@ -500,7 +500,7 @@ def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None,
       briefgen benchmark build answers.xlsx --name "Kunder 2026" \\
           --out benchmarks/kunder-2026.yaml     # in a workspace: then --benchmark kunder-2026
     """
-    from .benchmark_build import build_file
+    from .survey.benchmark import build_file
 
     bg = Briefgen(options(data=data))
     publisher = publisher or bg.options.author or name

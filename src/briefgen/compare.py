@@ -187,7 +187,7 @@ def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
     context: dict = {"survey": None, "progress": None, "peers": []}
     drawn = {}
     if org.respondents:
-        from .survey import answer_columns  # pandas: only for survey profiles
+        from .survey.columns import answer_columns
 
         threshold = rules.spread_finding
 

@@ -123,7 +123,7 @@ class Briefgen:
 
     def survey(self):
         """The survey of ``Options.survey``, read and validated once."""
-        from .survey import read_survey
+        from .survey.read import read_survey
 
         if getattr(self, "_survey", None) is None:
             self._survey = read_survey(self.options.survey, self.bundle)
@@ -131,7 +131,7 @@ class Briefgen:
 
     def survey_org(self, org_id: str) -> Org:
         """One organisation of the survey, its answers aggregated (earlier rounds: previous)."""
-        from .survey import survey_org
+        from .survey.aggregate import survey_org
 
         return survey_org(self.survey(), org_id, self.bundle)
 
