@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import BATCH_DEFAULTS, BatchOptions
+from .batch.run import BATCH_DEFAULTS, BatchOptions
 from .config import FORMATS
 from .errors import BriefgenError, printable
 from .models import LANGS
@@ -393,7 +393,7 @@ def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmar
       briefgen batch clients.xlsx --out deliverables/ --jobs 4 --overview
       briefgen batch clients.csv --scheduler tcp://10.0.0.5:8786
     """
-    from .batch import run_batch
+    from .batch.run import run_batch
 
     opts = options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
                    author=author, pdf_variant=pdf_variant, formats=formats)
@@ -438,7 +438,7 @@ def overview_(source: Path, data: Path | None, lang: str | None, benchmark: str 
       briefgen overview data/orgs/
       briefgen overview output/ --lang en
     """
-    from .overview import overview_from_source
+    from .batch.overview import overview_from_source
 
     opts = options(data=data, lang=lang, benchmark=benchmark, templates=templates,
                    author=author, pdf_variant=pdf_variant)

@@ -18,11 +18,11 @@ from pathlib import Path
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect
 from reportlab.lib.colors import Color, white
 
-from . import __version__
-from . import charts as palette  # ORG and BENCH: the firm's colours inside palette.colours()
-from .analyse import Analysis, analyse
-from .brand import theme_css
-from .charts import (
+from .. import __version__
+from .. import charts as palette  # ORG and BENCH: the firm's colours inside palette.colours()
+from ..analyse import Analysis, analyse
+from ..brand import theme_css
+from ..charts import (
     GRID,
     INK,
     MUTED,
@@ -34,12 +34,14 @@ from .charts import (
     _wrap,
     register_fonts,
 )
-from .errors import InputError
-from .load import load_benchmark, load_data
-from .models import Benchmark, Org
-from .pipeline import Options
-from .render import PdfMeta, Renderer, creation_date, stable_identifier, write_atomic
-from .texts import Texts
+from ..errors import InputError
+from ..load import load_benchmark, load_data
+from ..models import Benchmark, Org
+from ..pipeline import Options
+from ..render import PdfMeta, Renderer, creation_date, stable_identifier, write_atomic
+from ..texts import Texts
+from .manifest import MANIFEST_JSON
+from .sources import source_orgs
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
 def _legend(d: Drawing, x: float, y: float, t: Texts) -> None:
     from reportlab.pdfbase import pdfmetrics
 
-    from .charts import FONT
+    from ..charts import FONT
 
     def step(label: str) -> float:
         return 19 + pdfmetrics.stringWidth(label, FONT, 8) + 16
@@ -214,7 +216,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     source, _, _ = renderer.env.loader.get_source(renderer.env, "overview.css")
     from weasyprint import CSS
 
-    from . import resources
+    from .. import resources
 
     # The overview has its own stylesheet; the renderer does the rest as for a briefing.
     renderer.css = CSS(string=source, base_url=str(resources.templates_dir() / "overview.css"),
@@ -227,7 +229,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     try:
         html = renderer.env.get_template("overview.html").render(**context)
     except Exception as exc:
-        from .errors import RenderError
+        from ..errors import RenderError
 
         raise RenderError(f"template error in overview.html: {exc}") from None
     ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()
@@ -256,8 +258,6 @@ def overview_from_source(source: Path, options: Options,
 
     Returns the PDF's path and the reasons rows were left out (invalid profiles).
     """
-    from .batch import MANIFEST_JSON, source_orgs
-
     source = Path(source)
     default_dir = Path(options.out)
     manifest = source / MANIFEST_JSON
