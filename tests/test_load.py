@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from briefgen.errors import InputError
-from briefgen.load import load_org, read_yaml, resolve_org, validate_profile
+from briefgen.load import load_org, resolve_org, validate_profile
+from briefgen.reading import read_yaml
 
 from .conftest import write_profile
 

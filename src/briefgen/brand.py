@@ -54,7 +54,7 @@ def markdown_html(text: str) -> Markup:
 
 @lru_cache(maxsize=8)
 def _read_note(path: str, mtime: float) -> Markup:
-    from .load import read_text
+    from .reading import read_text
 
     return markdown_html(read_text(Path(path), f"{path}: briefing.cover_note", MAX_NOTE_BYTES))
 

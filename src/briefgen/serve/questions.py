@@ -3,7 +3,7 @@
 The questions, their grouping and their keys come from the framework through
 :func:`briefgen.survey.columns.answer_columns`, so the form asks exactly what the survey sheet
 asks and the export has the columns ``briefgen make --survey`` reads. A posted answer passes the
-same check as a score in a profile (:func:`briefgen.load._score_problem`: a number from 1 to 5).
+same check as a score in a profile (:func:`briefgen.load.score_problem`: a number from 1 to 5).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..load import _score_problem
+from ..load import score_problem
 from ..models import Framework, Text
 from ..output import write_atomic
 from ..survey.columns import META, answer_columns
@@ -121,7 +121,7 @@ def check_posted(form: dict[str, str], allowed: list[str], importance_choices: l
             continue
         if math.isnan(number) or math.isinf(number):
             errors[key], echo[key] = "not_number", text
-        elif _score_problem(number) is not None:   # the profile's own rule: 1 to 5
+        elif score_problem(number) is not None:   # the profile's own rule: 1 to 5
             errors[key], echo[key] = "outside", text
         else:
             values[key] = number

@@ -14,8 +14,9 @@ import logging
 import pandas as pd
 
 from ..errors import InputError
-from ..load import DataBundle, did_you_mean, validate_profile
+from ..load import DataBundle, validate_profile
 from ..models import IMPACTS, IMPORTANCE_LEVELS, Framework, Org
+from ..reading import did_you_mean
 from .columns import answer_columns
 from .read import Survey
 

@@ -17,8 +17,9 @@ import pandas as pd
 
 from .. import resources
 from ..errors import InputError
-from ..load import DataBundle, _display, did_you_mean
+from ..load import DataBundle
 from ..models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE
+from ..reading import did_you_mean, display_path
 from ..tabular import check_size, check_xlsx
 from ..texts import _strings
 from .columns import META, Column, answer_columns
@@ -112,7 +113,7 @@ def _check_columns(header: list[str], cols: list[Column], name: str) -> None:
 def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     """Read and validate a survey; raise :class:`InputError` listing every problem at once."""
     path = Path(path)
-    name = _display(path)
+    name = display_path(path)
     cols = answer_columns(bundle.framework)
     raw, _ = _read_table(path, name)
     _check_columns(list(raw.columns), cols, name)
