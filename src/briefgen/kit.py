@@ -20,14 +20,13 @@ import re
 import zipfile
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import resources
 from .analyse import Analysis
 from .charts import Chart
 from .match import Matches
-from .output import creation_date, pdf_name, write_atomic
+from .output import creation_date, pdf_name
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -509,17 +508,5 @@ def _logo_png(bg: Briefgen) -> bytes | None:
     return raw
 
 
-def write_kit(bg: Briefgen, analysis: Analysis, matches: Matches, out: Path, lang: str,
-              formats: Iterable[str]) -> list[Path]:
-    """Write the kit's files into ``out`` atomically; return their paths."""
-    paths = []
-    for name, data in kit_files(bg, analysis, matches, lang, formats).items():
-        path = Path(out) / name
-        write_atomic(path, data)
-        paths.append(path)
-    log.info("kit: wrote %d files for %s", len(paths), analysis.org.id)
-    return paths
-
-
-__all__ = ["write_kit", "kit_files", "pptx_bytes", "xlsx_bytes", "chart_files", "svg_to_png",
+__all__ = ["kit_files", "pptx_bytes", "xlsx_bytes", "chart_files", "svg_to_png",
            "workbook_tables", "action_plan", "chart_file_name", "stable_zip"]

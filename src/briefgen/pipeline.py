@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,14 +230,40 @@ class Briefgen:
         )
 
     def pdf(self, org: str | Path | Org, lang: str | None = None) -> tuple[bytes, Result]:
+        """The briefing as PDF bytes, and its :class:`Result` (with its page count)."""
         analysis, matches = self.analyse(org)
         html = self.html(analysis, matches, lang)
         meta = self.meta(analysis, lang)
         if self.options.pdf_variant == "pdf/a-3b":
             meta = replace(meta, attachments=self.attachments(analysis, matches, lang))
-        data = self.renderer.pdf(html, meta, self.options.pdf_variant)
-        log.info("step 5: rendered %s (%d bytes)", analysis.org.id, len(data))
-        return data, Result(analysis.org, analysis, matches, bytes=len(data))
+        rendered = self.renderer.pdf(html, meta, self.options.pdf_variant)
+        log.info("step 5: rendered %s (%d pages, %d bytes)", analysis.org.id, rendered.pages,
+                 len(rendered.pdf))
+        return rendered.pdf, Result(analysis.org, analysis, matches, pages=rendered.pages,
+                                    bytes=len(rendered.pdf))
+
+    def build(self, org: str | Path | Org, lang: str | None = None,
+              formats: Iterable[str] | None = None) -> tuple[Result, dict[str, bytes]]:
+        """Every file of one briefing, by name relative to OUT, the PDF first; none written.
+
+        ``formats`` (default ``Options.formats``): pdf, and the kit's pptx, xlsx and charts.
+        """
+        lang = lang or self.options.lang
+        formats = set(formats or self.options.formats or ("pdf",))
+        files: dict[str, bytes] = {}
+        if "pdf" in formats:
+            data, result = self.pdf(org, lang)
+            files[pdf_name(result.org.id, lang)] = data
+        else:
+            analysis, matches = self.analyse(org)
+            result = Result(analysis.org, analysis, matches)
+        if formats - {"pdf"}:
+            from .kit import kit_files
+
+            kit = kit_files(self, result.analysis, result.matches, lang, formats)
+            files.update(kit)
+            log.info("kit: %d files for %s", len(kit), result.org.id)
+        return result, files
 
     def make(self, org: str | Path | Org, out: Path | None = None,
              lang: str | None = None) -> Result:
@@ -247,21 +274,13 @@ class Briefgen:
         """
         lang = lang or self.options.lang
         folder = Path(out or self.options.out)
-        formats = self.options.formats or ("pdf",)
-        if "pdf" in formats:
-            data, result = self.pdf(org, lang)
-            path = folder / pdf_name(result.org.id, lang)
+        result, files = self.build(org, lang)
+        for name, data in files.items():
+            path = folder / name
             write_atomic(path, data)
-            result.path, result.pages = path, self.renderer.last_pages
             result.files.append(path)
-        else:
-            analysis, matches = self.analyse(org)
-            result = Result(analysis.org, analysis, matches)
-        if set(formats) - {"pdf"}:
-            from .kit import write_kit
-
-            result.files += write_kit(self, result.analysis, result.matches, folder, lang,
-                                      formats)
+        if result.pages is not None:
+            result.path = result.files[0]
         return result
 
     def validate(self, org: str | Path) -> Org:

@@ -37,8 +37,9 @@ from ..charts import (
 from ..errors import InputError
 from ..load import load_benchmark, load_data
 from ..models import Benchmark, Org
+from ..output import PdfMeta, creation_date, stable_identifier, write_atomic
 from ..pipeline import Options
-from ..render import PdfMeta, Renderer, creation_date, stable_identifier, write_atomic
+from ..render import Renderer
 from ..texts import Texts
 from .manifest import MANIFEST_JSON
 from .sources import source_orgs
@@ -212,15 +213,8 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
         charts = {"capabilities": spread_chart("capabilities", caps, t),
                   "effects": spread_chart("effects", effects, t),
                   "phases": phase_chart(counts, benchmark, t)}
-    renderer = Renderer(options.templates)
-    source, _, _ = renderer.env.loader.get_source(renderer.env, "overview.css")
-    from weasyprint import CSS
-
-    from .. import resources
-
     # The overview has its own stylesheet; the renderer does the rest as for a briefing.
-    renderer.css = CSS(string=source, base_url=str(resources.templates_dir() / "overview.css"),
-                       font_config=renderer.font_config, url_fetcher=renderer.fetcher)
+    renderer = Renderer(options.templates, stylesheet="overview.css")
     context = dict(t=t, analyses=analyses, caps=caps, effects=effects, counts=counts,
                    charts=charts, fw=fw, bench=benchmark, lang=t.lang, version=__version__,
                    author=options.author or "", theme_css=theme_css(options),
@@ -243,7 +237,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
         identifier=stable_identifier("overview", ids, t.lang, benchmark.id, benchmark.version,
                                      __version__),
     )
-    return renderer.pdf(html, meta, options.pdf_variant)
+    return renderer.pdf(html, meta, options.pdf_variant).pdf
 
 
 def write_overview(orgs: list[Org], path: Path, options: Options) -> Path:

@@ -25,7 +25,7 @@ from typing import Any
 from .. import __version__
 from ..errors import BriefgenError, InputError, one_line
 from ..models import Org
-from ..output import write_atomic
+from ..output import pdf_name, write_atomic
 from ..pipeline import Options
 from ..sandbox import Limits, Pool, bound_forkserver_preload, sensible_jobs
 
@@ -87,11 +87,12 @@ def render_task(task: Task) -> Outcome:
                          f"{task.version}; install the same version everywhere")
         return outcome
     try:
-        bg = _briefgen(task.options)
-        data, result = bg.pdf(task.org, task.options.lang)
-        outcome.pages = bg.renderer.last_pages
+        lang = task.options.lang
+        result, kit = _briefgen(task.options).build(task.org, lang,
+                                                    {"pdf", *task.options.formats})
+        data = kit.pop(pdf_name(result.org.id, lang))  # the rest: the kit's files
+        outcome.pages = result.pages
         outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
-        kit = _kit(bg, result, task)
         if task.path:
             write_atomic(Path(task.path), data)
             for name, content in kit.items():
@@ -106,16 +107,6 @@ def render_task(task: Task) -> Outcome:
         outcome.error = f"unexpected {type(exc).__name__}: {one_line(str(exc))[:300]}"
     outcome.seconds = time.perf_counter() - start
     return outcome
-
-
-def _kit(bg: Any, result: Any, task: Task) -> dict[str, bytes]:
-    """The deck, workbook and chart files ``Options.formats`` asks for beside the PDF."""
-    if not set(task.options.formats) - {"pdf"}:
-        return {}
-    from ..kit import kit_files
-
-    return kit_files(bg, result.analysis, result.matches, task.options.lang,
-                     task.options.formats)
 
 
 def _mp_context():
