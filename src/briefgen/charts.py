@@ -500,3 +500,9 @@ def progress(prog, t: Texts, title: str) -> Chart:
                change=t.signed(c.change)) for label, c in rows]
     return Chart("progress", _svg(d), t("alt_progress", title=title, items="; ".join(parts)),
                  w, h)
+
+
+# --------------------------------------------------------------------------- for other charts
+# What the portfolio overview (briefgen.batch.overview) draws with, so that its charts look like
+# the briefing's: the same labels, line breaks, benchmark marker and SVG.
+text, wrap, diamond, to_svg = _text, _wrap, _diamond, _svg

@@ -17,7 +17,8 @@ import yaml
 
 from . import __version__
 from .analyse import Analysis, Target, analyse, round1
-from .compare import TargetCheck, briefing_context, target_checks
+from .compare import TargetCheck, target_checks
+from .context import briefing_context, partials_context
 from .load import DataBundle, load_benchmark, load_data, load_org
 from .logo import logo_data_uri, logo_folders
 from .match import Matches, match
@@ -157,7 +158,7 @@ class Briefgen:
         t = self.texts(lang).for_benchmark(analysis.benchmark)
         with colours(self.options.primary, self.options.accent):
             charts = draw_all(analysis, t)
-            extra, extra_charts = briefing_context(
+            extra, extra_charts = partials_context(
                 analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework,
                 self.bundle.rules.surveys, t)
         charts.update(extra_charts)
@@ -169,15 +170,9 @@ class Briefgen:
 
         t = self.texts(lang).for_benchmark(analysis.benchmark)
         charts, extra = self.charts(analysis, lang)
-        context = dict(t=t, a=analysis, m=matches, charts=charts, fw=self.bundle.framework,
-                       bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
-                       rules=self.bundle.rules, lang=t.lang, version=__version__,
-                       author=self.options.author, library=self.bundle.library,
-                       logo=self.logo(analysis.org))
-        context.update(extra)
-        context["target_checks"] = self.target_checks(analysis)
-        context.update(brand_context(self.options))
-        return self.renderer.html(context)
+        return self.renderer.html(briefing_context(
+            t, analysis, matches, charts, extra, self.bundle, self.options.author,
+            self.logo(analysis.org), self.target_checks(analysis), brand_context(self.options)))
 
     def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
         """The earlier assessment's targets (by today's rules), met or not by today's scores."""
