@@ -31,7 +31,6 @@ with one_ldconfig():  # WeasyPrint loads Pango & co. on import: one library look
 
 from weasyprint import CSS, HTML, Attachment  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
-from weasyprint.pdf import tags as weasyprint_tags  # noqa: E402
 from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
 from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
@@ -363,27 +362,11 @@ def _add_table_scopes(pdf) -> None:
             obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
 
 
-_build_box_tree = weasyprint_tags._build_box_tree
-
-
-def _build_box_tree_with_lang(box, parent, pdf, *args):
-    """WeasyPrint's tag builder, also writing /Lang for elements marked with lang=."""
-    for element in _build_box_tree(box, parent, pdf, *args):
-        node = getattr(box, "element", None)
-        lang = node.get("lang") if node is not None else None
-        if (lang and getattr(box, "element_tag", None) not in ("html", "body")
-                and not isinstance(box, boxes.PageBox) and "Lang" not in element):
-            element["Lang"] = pydyf.String(lang)
-        yield element
-
-
 def install_weasyprint_fixes() -> None:
     """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
 
     Its tag builder also writes /Lang for passages in another language, and margin boxes
-    (running heads, page numbers) become pagination artifacts (``tagging``). Called by every
-    :class:`Renderer`, so importing this module changes nothing by itself.
+    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`).
+    Called by every :class:`Renderer`, so importing this module changes nothing by itself.
     """
-    if weasyprint_tags._build_box_tree is _build_box_tree:
-        weasyprint_tags._build_box_tree = _build_box_tree_with_lang
-    tagging.install()  # after the wrapper above: margin boxes become artifacts
+    tagging.install()
