@@ -18,17 +18,17 @@ from reportlab.lib.colors import Color, HexColor, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from . import resources
+from . import brand, resources
 from .analyse import Analysis
 from .texts import Texts
 
-INK = HexColor("#1B2A3A")        # text
-MUTED = HexColor("#55606B")      # secondary text, 6.4:1 on white
-ORG = HexColor("#1F4E79")        # the organisation
+INK = HexColor(brand.INK)        # text
+MUTED = HexColor(brand.MUTED)    # secondary text, 6.4:1 on white
+ORG = HexColor(brand.PRIMARY)    # the organisation
 ORG_FILL = Color(0x1F / 255, 0x4E / 255, 0x79 / 255, alpha=0.22)
-BENCH = HexColor("#A8480F")      # the benchmark, 5.6:1 on white
+BENCH = HexColor(brand.ACCENT)   # the benchmark, 5.6:1 on white
 GRID = HexColor("#C9D1D9")
-PALE = HexColor("#EEF2F6")
+PALE = HexColor(brand.PALE)
 FONT, BOLD = "Lato", "Lato-Bold"
 
 

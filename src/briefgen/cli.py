@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .batch.run import BATCH_DEFAULTS, BatchOptions
+from .cli_options import data_option
 from .config import FORMATS
 from .errors import BriefgenError, printable
 from .models import LANGS
@@ -24,12 +25,6 @@ log = logging.getLogger("briefgen")
 
 
 # Options shared by several commands: defined once, defaults from pipeline.DEFAULTS.
-def data_option(f):
-    return click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
-                        default=None, help="A folder laid out like the shipped data/ "
-                        "(profiles in DIR/orgs/ID.yaml). Default: the shipped data.")(f)
-
-
 def org_option(f):
     return click.option("--org", "org", required=True, metavar="ID|FILE",
                         help="An organisation id (in the workspace's orgs/ or DATA/orgs, "

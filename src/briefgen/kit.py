@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import resources
 from .analyse import Analysis
+from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE
 from .charts import Chart
 from .match import Matches
 from .output import creation_date, pdf_name
@@ -69,7 +70,7 @@ def svg_to_png(svg: str, width: int = PNG_WIDTH) -> bytes:
     """Rasterise a chart's SVG with the shipped fonts only (the same pixels on every machine)."""
     import resvg_py
 
-    data = resvg_py.svg_to_bytes(svg_string=svg, width=width, background="#FFFFFF",
+    data = resvg_py.svg_to_bytes(svg_string=svg, width=width, background=WHITE,
                                  skip_system_fonts=True, font_files=list(_font_files()),
                                  font_family="Lato", sans_serif_family="Lato")
     return bytes(data)
@@ -219,7 +220,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def xlsx_bytes(analysis: Analysis, matches: Matches, t: Texts, firm: str | None = None,
-               primary: str = "#1F4E79") -> bytes:
+               primary: str = PRIMARY) -> bytes:
     """The workbook: one sheet per table, a bold header row in the firm's colour."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -227,7 +228,7 @@ def xlsx_bytes(analysis: Analysis, matches: Matches, t: Texts, firm: str | None 
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    header_font = Font(bold=True, color="FFFFFF")
+    header_font = Font(bold=True, color=WHITE.lstrip("#"))
     header_fill = PatternFill("solid", fgColor=primary.lstrip("#"))
     for name, header, rows in workbook_tables(analysis, matches, t, firm):
         ws = wb.create_sheet(_sheet_title(name, used))
@@ -307,7 +308,7 @@ def _rgb(hex_colour: str):
 
 
 def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str, Chart],
-               firm: str | None = None, primary: str = "#1F4E79", accent: str = "#A8480F",
+               firm: str | None = None, primary: str = PRIMARY, accent: str = ACCENT,
                logo_png: bytes | None = None) -> bytes:
     """A short deck: title, summary, one slide per chart, priorities, recommendations, plan."""
     from pptx import Presentation
@@ -317,7 +318,7 @@ def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str,
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
     blank = prs.slide_layouts[6]
-    ink, muted = _rgb("#1B2A3A"), _rgb("#55606B")
+    ink, muted = _rgb(INK), _rgb(MUTED)
 
     def text_box(slide, left, top, width, height, lines, size=18, color=ink, bold=False):
         box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
@@ -349,7 +350,7 @@ def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str,
     band.fill.solid()
     band.fill.fore_color.rgb = _rgb(primary)
     band.line.fill.background()
-    white = _rgb("#FFFFFF")
+    white = _rgb(WHITE)
     text_box(slide, 0.8, 1.2, 11.5, 0.5, [t("cover_kicker").upper()], 14, white, bold=True)
     text_box(slide, 0.8, 1.8, 11.5, 1.2, [t("cover_title")], 44, white)
     text_box(slide, 0.8, 3.0, 11.5, 1.0, [org.name], 32, white, bold=True)

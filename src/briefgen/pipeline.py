@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import __version__
+from . import __version__, brand
 from .analyse import Analysis, Target, analyse, round1
 from .compare import TargetCheck, target_checks
 from .context import briefing_context, partials_context
@@ -56,8 +56,8 @@ class Options:
     formats: tuple[str, ...] = ("pdf",)  # pdf, pptx, xlsx, charts
     contact: str | None = None         # the firm's contact, on the back page
     firm_logo: str | None = None       # relative to the workspace
-    primary: str = "#1F4E79"           # headings, rules, the organisation in every chart
-    accent: str = "#A8480F"            # the benchmark in every chart, priority badges
+    primary: str = brand.PRIMARY       # headings, rules, the organisation in every chart
+    accent: str = brand.ACCENT         # the benchmark in every chart, priority badges
     cover_note: str | None = None      # a Markdown letter from the firm, after the cover
     disclaimer: str | None = None      # on the back page
     config: Path | None = None         # the briefgen.toml these values came from
@@ -166,13 +166,12 @@ class Briefgen:
         return charts, extra
 
     def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
-        from .brand import brand_context
-
         t = self.texts(lang).for_benchmark(analysis.benchmark)
         charts, extra = self.charts(analysis, lang)
         return self.renderer.html(briefing_context(
             t, analysis, matches, charts, extra, self.bundle, self.options.author,
-            self.logo(analysis.org), self.target_checks(analysis), brand_context(self.options)))
+            self.logo(analysis.org), self.target_checks(analysis),
+            brand.brand_context(self.options)))
 
     def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
         """The earlier assessment's targets (by today's rules), met or not by today's scores."""

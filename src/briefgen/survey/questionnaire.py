@@ -7,6 +7,7 @@ import io
 import logging
 from pathlib import Path
 
+from ..brand import MUTED, PALE
 from ..errors import InputError
 from ..models import IMPORTANCE_LEVELS, LEVELS, Framework, SurveyRule
 from ..output import write_atomic
@@ -95,7 +96,8 @@ def _questionnaire_xlsx(fw: Framework, t, rules: SurveyRule) -> bytes:
     keys = [*META, *(c.key for c in cols)]
     sheet.append(keys)
     sheet.append([*meta_headings(t).values(), *(c.heading(lang) for c in cols)])
-    grey, navy = Font(color="55606B", size=8), PatternFill("solid", fgColor="EEF2F6")
+    grey, navy = Font(color=MUTED.lstrip("#"), size=8), PatternFill("solid",
+                                                                    fgColor=PALE.lstrip("#"))
     for cell in sheet[1]:
         cell.font = grey
     for cell in sheet[2]:
