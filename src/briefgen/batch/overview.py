@@ -29,9 +29,11 @@ from ..charts import (
     INK,
     MUTED,
     PALE,
+    SCALE_STEPS,
     Chart,
     diamond,
     register_fonts,
+    scale_x,
     text,
     to_svg,
     wrap,
@@ -90,9 +92,9 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
     d = Drawing(w, h)
 
     def x(v: float) -> float:
-        return x0 + (x1 - x0) * (v - 1) / 4
+        return scale_x(x0, x1, v)
 
-    for v in range(1, 6):
+    for v in SCALE_STEPS:
         d.add(Line(x(v), 18, x(v), h - top + 4, strokeColor=GRID, strokeWidth=0.5))
         d.add(text(x(v), 8, t.num(v, 0), 7, "middle", color=MUTED))
     for i, row in enumerate(rows):
