@@ -176,3 +176,64 @@ def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, w
         t=lambda key, **_: key, a=SimpleNamespace(capabilities=[]),
         m=SimpleNamespace(effect_practices={}))
     assert 'href="#summary"' in toc
+
+
+def test_fallback_fonts_are_named_only_for_text_the_primary_font_lacks(bg):
+    from briefgen.fonts import needs_fallback
+
+    assert not needs_fallback("Region X")
+    assert not needs_fallback("Östra Göinge kommun – ”digital” · 2,5 %")  # Lato has these
+    assert needs_fallback("Region ✓")
+    assert not needs_fallback("Region\u200b X\u00ad")  # invisible characters need no glyph
+    # The shipped texts and templates stay within Lato, so an ordinary briefing takes the
+    # fast path: its HTML needs no fallback, and the PDF embeds Lato alone.
+    for lang in ("sv", "en"):
+        assert not needs_fallback(bg.html(*bg.analyse("region-x"), lang=lang))
+    plain, _ = bg.pdf("region-x")
+    fonts = {name.split("+")[-1] for name in pdf_font_names(plain)}
+    assert fonts and all(name.startswith("Lato") for name in fonts), fonts
+
+
+def pdf_font_names(pdf: bytes) -> set[str]:
+    """The BaseFont of every font object in ``pdf``."""
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        return {str(obj.BaseFont) for obj in doc.objects
+                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Font"
+                and "/BaseFont" in obj}
+
+
+def _text_runs(pdf: bytes) -> int:
+    """How many text-showing operators the PDF's pages and forms hold."""
+    runs = 0
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for obj in doc.objects:
+            if isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") in (None, "/Form") \
+                    and obj.get("/Type") in (None, "/XObject") and "/Length1" not in obj:
+                try:
+                    ops = pikepdf.parse_content_stream(obj)
+                except pikepdf.PdfError:
+                    continue
+                runs += sum(str(op) in ("Tj", "TJ") for _, op in ops)
+    return runs
+
+
+@pytest.mark.parametrize(("attributes", "extra"), [("", 0), ('dx="0 1 0 1"', 3)])
+def test_chart_labels_are_drawn_as_one_run_unless_letters_are_placed(attributes, extra):
+    """A plain SVG ``<text>`` is laid out and drawn once (svgtext), not letter by letter: a
+    four-letter label costs no more text runs than a one-letter one. Per-letter positions
+    still go through WeasyPrint's own code (a run per letter)."""
+    from urllib.parse import quote
+
+    renderer = Renderer()
+
+    def pdf(label: str) -> bytes:
+        svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='200' height='40'>"
+               f"<text x='10' y='20' {attributes} style='font-family: Lato; font-size: 9px'>"
+               f"{label}</text></svg>")
+        html = (f'<html lang="en"><body><img alt="chart" src="data:image/svg+xml,{quote(svg)}">'
+                "</body></html>")
+        return renderer._layout(html).write_pdf()
+
+    four = pdf("AVAV")
+    assert _text_runs(four) - _text_runs(pdf("A")) == extra
+    assert "AVAV" in pdf_text(four).replace(" ", "")

@@ -4,6 +4,10 @@ The briefing's fonts are Lato, then Noto Sans (Greek, Cyrillic, more Latin) and 
 Symbols 2 (``fonts/``). A character none of them has would fall back to whatever the machine
 has installed, or to an empty box; :func:`missing_glyphs` finds such characters so that the
 profile is refused with their names instead.
+
+The fallback fonts cost time in every line the layout breaks (about 3 % of a briefing, by
+``bench/compare.py``), so the stylesheet names them only for a document whose text needs them:
+:func:`needs_fallback` tells the renderer so.
 """
 
 from __future__ import annotations
@@ -19,17 +23,36 @@ _INVISIBLE = {"Zs", "Cc", "Cf", "Zl", "Zp", "Mn"}  # spaces, controls, joiners, 
 
 
 @cache
-def covered() -> frozenset[int]:
-    """Every code point one of the shipped fonts has a glyph for."""
+def _cmap(name: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
-    points: set[int] = set()
-    for name in FONT_FILES:
-        path = resources.fonts_dir() / name
-        if path.is_file():
-            with TTFont(path, lazy=True) as font:
-                points.update(font.getBestCmap() or {})
-    return frozenset(points)
+    path = resources.fonts_dir() / name
+    if not path.is_file():
+        return frozenset()
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap() or {})
+
+
+@cache
+def covered() -> frozenset[int]:
+    """Every code point one of the shipped fonts has a glyph for."""
+    return frozenset().union(*(_cmap(name) for name in FONT_FILES))
+
+
+@cache
+def primary() -> frozenset[int]:
+    """The code points every face of the primary font (Lato, each weight and style) has."""
+    faces = sorted(p.name for p in resources.fonts_dir().glob("Lato-*.ttf"))
+    return frozenset.intersection(*(_cmap(name) for name in faces)) if faces else frozenset()
+
+
+def needs_fallback(text: str) -> bool:
+    """Whether some visible character of ``text`` is missing from a face of the primary font."""
+    if text.isascii():
+        return False
+    have = primary()
+    return any(ord(char) not in have and unicodedata.category(char) not in _INVISIBLE
+               for char in set(text))
 
 
 def missing_glyphs(text: str) -> list[str]:

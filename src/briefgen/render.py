@@ -36,7 +36,7 @@ from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
 
-from . import __version__, resources, tagging  # noqa: E402
+from . import __version__, fonts, resources, svgtext, tagging  # noqa: E402
 from .errors import RenderError  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     PDF_VARIANTS,
@@ -202,13 +202,14 @@ class Renderer:
         """Lay out ``html``; if the page before the last would end nearly empty (the back
         matter spilling over just before the back page), lay it out again with the first
         remedy of ``FIT_REMEDIES`` that fills it. Costs a second layout only when needed."""
-        document = self._layout(html)
+        classes = [FALLBACK_FONTS] if fonts.needs_fallback(html) else []
+        document = self._layout(_with_classes(html, classes))
         if not _short_before_last(document):
             return document
         for remedy in FIT_REMEDIES:
             log.debug("page %d of %d nearly empty: laying out again with %s",
                       len(document.pages) - 1, len(document.pages), remedy)
-            candidate = self._layout(html.replace("<html ", f'<html class="{remedy}" ', 1))
+            candidate = self._layout(_with_classes(html, [*classes, remedy]))
             if not _short_before_last(candidate):
                 return candidate
         return document
@@ -298,6 +299,9 @@ class _BriefingMetadata(DocumentMetadata):
 # Classes the stylesheet gives for a second layout (briefing.css, at its end): the back matter
 # a little tighter; then the back page's content following on the last page.
 FIT_REMEDIES = ("fit", "fit-flow")
+# The class that names the fallback fonts in the stylesheets (common.css), given only to a
+# document with a character the primary font lacks (fonts.needs_fallback).
+FALLBACK_FONTS = "fallback-fonts"
 MIN_FILL = 0.40   # a page whose body ends higher than this share of its height is nearly empty
 
 
@@ -312,6 +316,13 @@ def page_fill(page) -> float:
             bottom = max(bottom, box.position_y + box.height)
         stack.extend(getattr(box, "children", ()))
     return bottom / page.height
+
+
+def _with_classes(html: str, classes: list[str]) -> str:
+    """``html`` with ``classes`` on its root element (the templates' ``<html lang=...>``)."""
+    if not classes:
+        return html
+    return html.replace("<html ", f'<html class="{" ".join(classes)}" ', 1)
 
 
 def _short_before_last(document) -> bool:
@@ -365,8 +376,10 @@ def _add_table_scopes(pdf) -> None:
 def install_weasyprint_fixes() -> None:
     """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
 
-    Its tag builder also writes /Lang for passages in another language, and margin boxes
-    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`).
+    Its tag builder also writes /Lang for passages in another language, margin boxes
+    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`), and
+    the charts' labels are drawn a string at a time, not a letter at a time (``svgtext``).
     Called by every :class:`Renderer`, so importing this module changes nothing by itself.
     """
+    svgtext.install()
     tagging.install()
