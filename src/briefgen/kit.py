@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import resources
 from .analyse import Analysis
-from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE
+from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE, firm_logo
 from .charts import Chart
 from .match import Matches
 from .output import creation_date, pdf_name
@@ -496,8 +496,6 @@ def kit_files(bg: Briefgen, analysis: Analysis, matches: Matches, lang: str,
 def _logo_png(bg: Briefgen) -> bytes | None:
     """The firm's logo as PNG bytes for the deck (an SVG logo is rasterised), or None."""
     import base64
-
-    from .brand import firm_logo
 
     uri = firm_logo(bg.options)
     if not uri:
