@@ -23,9 +23,10 @@ def main() -> None:
 
     def render() -> dict:
         cpu0, wall0 = time.process_time(), time.perf_counter()
-        data, _ = bg.pdf(org, lang)
+        data, result = bg.pdf(org, lang)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        pages = getattr(bg.renderer, "last_pages", None) or len(
+        # Result.pages since the renderer returns its page count; before: renderer.last_pages
+        pages = result.pages or getattr(bg.renderer, "last_pages", None) or len(
             re.findall(rb"/Type\s*/Page\b", data))
         return {"cpu": cpu, "wall": wall, "pages": pages, "bytes": len(data),
                 "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

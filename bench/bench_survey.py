@@ -23,7 +23,7 @@ import pandas as pd
 
 from briefgen.load import load_data
 from briefgen.models import IMPORTANCE_LEVELS, LEVELS
-from briefgen.survey import META, answer_columns
+from briefgen.survey.columns import META, answer_columns
 
 
 def generate(orgs: int, respondents: int, seed: int = 2026) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def main() -> None:
             frame.to_excel(forms[1][1], index=False)
         # The interpreter and imports alone, for reference.
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import briefgen.benchmark_build"], check=True)
+        subprocess.run([sys.executable, "-c", "import briefgen.survey.benchmark"], check=True)
         print(f"python + imports alone: {time.perf_counter() - start:.2f} s")
         for kind, path in forms:
             seconds, peak, output = run_build(path, folder / f"bench-{kind}.yaml")

@@ -23,7 +23,8 @@ import yaml
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from briefgen.batch import BatchOptions, harmless, run_batch
+from briefgen.batch.manifest import harmless
+from briefgen.batch.run import BatchOptions, run_batch
 from briefgen.cli import cli
 from briefgen.pipeline import Options
 

@@ -9,12 +9,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from briefgen.benchmark_build import build_benchmark, org_table, slugify
 from briefgen.cli import cli
 from briefgen.errors import InputError
 from briefgen.load import load_benchmark, load_data
 from briefgen.models import Benchmark
-from briefgen.survey import META, answer_columns, read_survey
+from briefgen.survey.benchmark import build_benchmark, org_table, slugify
+from briefgen.survey.columns import META, answer_columns
+from briefgen.survey.read import read_survey
 
 
 @pytest.fixture(scope="module")

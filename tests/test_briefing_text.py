@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from briefgen.benchmark_build import build_benchmark
 from briefgen.pipeline import Briefgen, Options
-from briefgen.survey import read_survey
+from briefgen.survey.benchmark import build_benchmark
+from briefgen.survey.read import read_survey
 
 from .conftest import EXAMPLES
 

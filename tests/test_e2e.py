@@ -106,7 +106,7 @@ def test_the_public_api_is_importable_from_the_package():
     from briefgen import BatchOptions, Briefgen, BriefgenError, InputError, Options, run_batch
 
     assert Briefgen.__module__ == "briefgen.pipeline" and Options().lang == "sv"
-    assert run_batch.__module__ == "briefgen.batch" and BatchOptions().fail_fast is False
+    assert run_batch.__module__ == "briefgen.batch.run" and BatchOptions().fail_fast is False
     assert issubclass(InputError, BriefgenError)
     assert set(briefgen.__all__) >= {"Briefgen", "Options", "Result", "run_batch"}
 

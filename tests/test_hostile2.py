@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from briefgen import resources
-from briefgen.batch import BatchOptions, run_batch
+from briefgen.batch.run import BatchOptions, run_batch
 from briefgen.cli import cli
 from briefgen.errors import InputError, OutputError, printable
 from briefgen.output import write_atomic
@@ -198,7 +198,7 @@ def test_a_dangling_link_at_the_target_creates_nothing_outside(tmp_path, region_
 
 
 def test_a_second_batch_into_the_same_folder_exits_2_or_waits(tmp_path, region_x_profile):
-    from briefgen.batch import batch_lock
+    from briefgen.batch.run import batch_lock
 
     source = profiles(tmp_path / "orgs", region_x_profile, 1)
     out = tmp_path / "out"
@@ -390,7 +390,7 @@ def test_a_huge_logo_is_refused_before_it_is_read(tmp_path, region_x_profile):
     with (source / "huge.png").open("wb") as fh:
         fh.truncate(1_500_000_000)
     script = ("import resource, sys\n"
-              "from briefgen.batch import run_batch, BatchOptions\n"
+              "from briefgen.batch.run import run_batch, BatchOptions\n"
               "from briefgen.pipeline import Options\n"
               f"r = run_batch({str(source)!r}, Options(out={str(tmp_path / 'out')!r}),"
               " BatchOptions(jobs=1))\n"
@@ -624,7 +624,7 @@ def test_busy_workers_and_the_forkserver_die_with_a_killed_parent(tmp_path):
     """Workers stuck in a task cannot notice a closed pipe: the lifeline must end them."""
     script = ("import sys\n"
               f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
-              "from briefgen.batch import _mp_context\n"
+              "from briefgen.batch.runner import _mp_context\n"
               "from briefgen.sandbox import Limits, Pool\n"
               "from tests.test_hostile2 import sleep_forever\n"
               "with Pool(sleep_forever, 2, Limits(None, None), _mp_context()) as pool:\n"

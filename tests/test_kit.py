@@ -165,7 +165,7 @@ def test_no_plan_no_plan_slide(bg):
 
 def test_batch_lists_every_file_and_rerenders_on_a_brand_change(tmp_path):
     from briefgen import resources
-    from briefgen.batch import BatchOptions, run_batch
+    from briefgen.batch.run import BatchOptions, run_batch
 
     src = tmp_path / "orgs"
     src.mkdir()

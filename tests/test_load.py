@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from briefgen.errors import InputError
-from briefgen.load import load_org, read_yaml, resolve_org, validate_profile
+from briefgen.load import load_org, resolve_org, validate_profile
+from briefgen.reading import read_yaml
 
 from .conftest import write_profile
 
@@ -143,3 +144,32 @@ def test_id_must_match_the_file_name_in_the_orgs_folder(data_dir, region_x_profi
     with pytest.raises(InputError, match=r"region-x.yaml:\d+: id: 'region-y' differs from the "
                                          r"file name"):
         load_org("region-x", load_data(data_dir))
+
+
+def test_the_frameworks_scale_must_be_the_scores_scale(data_dir):
+    """framework.yaml's scale and the 1-5 every score is checked against cannot drift apart."""
+    from briefgen.errors import DataError
+    from briefgen.load import load_data
+
+    path = data_dir / "framework.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("- value: 5", "- value: 6", 1), encoding="utf-8")
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if t.startswith("scale:"))
+    with pytest.raises(DataError) as info:
+        load_data(data_dir)
+    assert str(info.value) == (f"{path}:{line}: scale: Value error, the steps must be "
+                               "1, 2, 3, 4, 5 in this order (every score is checked against "
+                               "1-5), not 1, 2, 3, 4, 6")
+
+
+def test_the_capabilities_ranks_run_from_one_to_their_count(data_dir):
+    """Urgency weighs a rank by the number of capabilities: the ranks must be 1 to that count."""
+    from briefgen.errors import DataError
+    from briefgen.load import load_data
+
+    path = data_dir / "framework.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("rank: 7", "rank: 8", 1),
+                    encoding="utf-8")
+    with pytest.raises(DataError, match=r"capabilities: Value error, the ranks must be 1 to 7, "
+                                        r"each once, not 1, 2, 3, 4, 5, 6, 8$"):
+        load_data(data_dir)

@@ -22,7 +22,8 @@ from briefgen.serve import settings
 from briefgen.serve.app import Config, create_app
 from briefgen.serve.questions import all_keys
 from briefgen.serve.store import open_store, respondents
-from briefgen.survey import read_survey, survey_org
+from briefgen.survey.aggregate import survey_org
+from briefgen.survey.read import read_survey
 
 from .conftest import pdf_text
 

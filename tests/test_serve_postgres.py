@@ -25,7 +25,8 @@ from briefgen.load import load_data
 from briefgen.serve.app import Config, create_app
 from briefgen.serve.questions import all_keys, sections
 from briefgen.serve.store import open_store
-from briefgen.survey import read_survey, survey_org
+from briefgen.survey.aggregate import survey_org
+from briefgen.survey.read import read_survey
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -17,14 +17,9 @@ from briefgen.cli import cli
 from briefgen.errors import InputError
 from briefgen.load import load_data
 from briefgen.pipeline import Briefgen, Options
-from briefgen.survey import (
-    META,
-    answer_columns,
-    disagreements,
-    importance_median,
-    read_survey,
-    survey_org,
-)
+from briefgen.survey.aggregate import disagreements, importance_median, survey_org
+from briefgen.survey.columns import META, answer_columns
+from briefgen.survey.read import read_survey
 
 FIXTURE = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
 

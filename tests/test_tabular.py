@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from briefgen import tabular
-from briefgen.batch import load_rows
+from briefgen.batch.sources import load_rows
 from briefgen.errors import InputError
 from briefgen.tabular import read_rows
 

@@ -27,8 +27,8 @@ PROBE = textwrap.dedent("""
         ready = renderer is not None and "briefing.html" in {
             t.name for t in renderer.env.cache.values()}
         bg = Briefgen(Options())
-        bg.pdf("kommun-y")
-        return ready, bg.renderer is renderer, bg.renderer.last_pages
+        _, result = bg.pdf("kommun-y")
+        return ready, bg.renderer is renderer, result.pages
 
     if __name__ == "__main__":
         context = multiprocessing.get_context("forkserver")

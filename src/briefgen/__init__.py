@@ -20,7 +20,8 @@ from .errors import BriefgenError, DataError, InputError, OutputError, RenderErr
 __version__ = "0.1.0"
 
 _LAZY = {"Briefgen": "pipeline", "Options": "pipeline", "Result": "pipeline",
-         "run_batch": "batch", "BatchOptions": "batch", "BatchResult": "batch"}
+         "run_batch": "batch.run", "BatchOptions": "batch.run", "BatchResult": "batch.run",
+         "BatchProgress": "batch.run"}
 
 
 def __getattr__(name: str) -> Any:
@@ -30,5 +31,5 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["__version__", "Briefgen", "Options", "Result", "run_batch", "BatchOptions",
-           "BatchResult", "BriefgenError", "InputError", "DataError", "RenderError",
-           "OutputError"]
+           "BatchResult", "BatchProgress", "BriefgenError", "InputError", "DataError",
+           "RenderError", "OutputError"]

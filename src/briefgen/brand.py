@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 
 MAX_NOTE_BYTES = 100_000
 
+# The shipped palette (#RRGGBB), as templates/common.css has it: a workspace's theme.primary and
+# theme.accent replace the first two; text, secondary text and the pale ground stay.
+PRIMARY = "#1F4E79"    # headings, rules, the organisation in every chart (--navy)
+ACCENT = "#A8480F"     # the benchmark in every chart, priority badges (--copper), 5.6:1 on white
+INK = "#1B2A3A"        # text (--ink)
+MUTED = "#55606B"      # secondary text (--muted), 6.4:1 on white
+PALE = "#EEF2F6"       # the ground of highlighted rows and boxes (--pale)
+WHITE = "#FFFFFF"
+
 
 def workspace_root(options: Options) -> Path:
     """The folder the workspace's relative paths (logo, cover note) are read from."""
@@ -54,7 +63,7 @@ def markdown_html(text: str) -> Markup:
 
 @lru_cache(maxsize=8)
 def _read_note(path: str, mtime: float) -> Markup:
-    from .load import read_text
+    from .reading import read_text
 
     return markdown_html(read_text(Path(path), f"{path}: briefing.cover_note", MAX_NOTE_BYTES))
 

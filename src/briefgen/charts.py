@@ -18,18 +18,30 @@ from reportlab.lib.colors import Color, HexColor, white
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from . import resources
+from . import brand, resources
 from .analyse import Analysis
+from .models import SCALE_MAX, SCALE_MIN
 from .texts import Texts
 
-INK = HexColor("#1B2A3A")        # text
-MUTED = HexColor("#55606B")      # secondary text, 6.4:1 on white
-ORG = HexColor("#1F4E79")        # the organisation
+INK = HexColor(brand.INK)        # text
+MUTED = HexColor(brand.MUTED)    # secondary text, 6.4:1 on white
+ORG = HexColor(brand.PRIMARY)    # the organisation
 ORG_FILL = Color(0x1F / 255, 0x4E / 255, 0x79 / 255, alpha=0.22)
-BENCH = HexColor("#A8480F")      # the benchmark, 5.6:1 on white
+BENCH = HexColor(brand.ACCENT)   # the benchmark, 5.6:1 on white
 GRID = HexColor("#C9D1D9")
-PALE = HexColor("#EEF2F6")
+PALE = HexColor(brand.PALE)
 FONT, BOLD = "Lato", "Lato-Bold"
+SCALE_STEPS = range(int(SCALE_MIN), int(SCALE_MAX) + 1)   # the ticks: 1, 2, 3, 4, 5
+
+
+def scale_length(length: float, value: float) -> float:
+    """How far along ``length`` a score of ``value`` lies (the bottom of the scale: 0)."""
+    return length * (value - SCALE_MIN) / (SCALE_MAX - SCALE_MIN)
+
+
+def scale_x(x0: float, x1: float, value: float) -> float:
+    """Where a score of ``value`` lies on an axis from ``x0`` (bottom) to ``x1`` (top)."""
+    return x0 + scale_length(x1 - x0, value)
 
 
 @contextmanager
@@ -143,17 +155,17 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
 
     def point(i: int, value: float) -> tuple[float, float]:
         angle = math.pi / 2 - 2 * math.pi * i / n
-        r = radius * (value - 1) / 4 if value > 1 else 0
+        r = scale_length(radius, value) if value > SCALE_MIN else 0
         return cx + r * math.cos(angle), cy + r * math.sin(angle)
 
-    for level in (1, 2, 3, 4, 5):
+    for level in SCALE_STEPS:
         ring = [c for i in range(n) for c in point(i, level)]
-        if level > 1:
+        if level > SCALE_MIN:
             d.add(Polygon(ring, strokeColor=GRID, strokeWidth=0.6, fillColor=None))
         x, y = point(0, level)
         d.add(_text(x + 3, y + 1, t.num(level, 0), 6.5, color=MUTED))
     for i, cap in enumerate(caps):
-        x, y = point(i, 5)
+        x, y = point(i, SCALE_MAX)
         dashed = [3, 3] if not cap.reported else None
         d.add(Line(cx, cy, x, y, strokeColor=MUTED if dashed else GRID, strokeWidth=0.9,
                    strokeDashArray=dashed))
@@ -169,7 +181,7 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
 
     for i, cap in enumerate(caps):
         angle = math.pi / 2 - 2 * math.pi * i / n
-        x, y = point(i, 5)
+        x, y = point(i, SCALE_MAX)
         x += 10 * math.cos(angle)
         y += 10 * math.sin(angle)
         anchor = "middle" if abs(math.cos(angle)) < 0.2 else (
@@ -216,8 +228,8 @@ def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> Non
 
 def _scale_axis(d: Drawing, x0: float, x1: float, y_top: float, y_bottom: float,
                 t: Texts) -> None:
-    for v in range(1, 6):
-        x = x0 + (x1 - x0) * (v - 1) / 4
+    for v in SCALE_STEPS:
+        x = scale_x(x0, x1, v)
         d.add(Line(x, y_bottom, x, y_top, strokeColor=GRID, strokeWidth=0.5))
         d.add(_text(x, y_bottom - 10, t.num(v, 0), 7, "middle", color=MUTED))
 
@@ -235,7 +247,7 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
         y = h - top - row_h * (i + 1) + 10
         for j, line in enumerate(_wrap(t.label(eff.key), label_w, 8.5, bold=True)[:2]):
             d.add(_text(label_w, y + 12 - 10 * j, line, 8.5, "end", bold=True))
-        bar = (x1 - x0) * (eff.score - 1) / 4
+        bar = scale_length(x1 - x0, eff.score)
         d.add(Rect(x0, y, max(bar, 1.5), 14, fillColor=ORG, strokeColor=None))
         if bar > 30:  # inside the bar's end, clear of the benchmark marker
             d.add(_text(x0 + bar - 4, y + 3.5, t.num(eff.score), 8, "end", bold=True,
@@ -243,7 +255,7 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
         else:
             d.add(_text(x0 + max(bar, 1.5) + 4, y + 3.5, t.num(eff.score), 8, bold=True))
         if eff.benchmark is not None:
-            bx = x0 + (x1 - x0) * (eff.benchmark - 1) / 4
+            bx = scale_x(x0, x1, eff.benchmark)
             d.add(Line(bx, y - 4, bx, y + 18, strokeColor=BENCH, strokeWidth=2.2))
             label = f"{t('study_short')} {t.num(eff.benchmark)}"
             width = pdfmetrics.stringWidth(label, FONT, 7)
@@ -271,7 +283,7 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
         y = h - top - row_h * (i + 1) + 8
         for j, line in enumerate(_wrap(choice.label(t.lang), label_w, 8.5, bold=True)[:2]):
             d.add(_text(label_w, y + 10 - 10 * j, line, 8.5, "end", bold=True))
-        bar = (x1 - x0) * (value - 1) / 4
+        bar = scale_length(x1 - x0, value)
         d.add(Rect(x0, y, max(bar, 1.5), 12, fillColor=ORG, strokeColor=None))
         d.add(_text(x0 + max(bar, 1.5) + 4, y + 2.5, t.num(value), 8, bold=True))
     parts = [t("alt_impact_item", label=c.label(t.lang), score=t.num(impacts[c.key]))
@@ -352,16 +364,16 @@ def gauge(key: str, score: float, benchmark: float | None, t: Texts) -> Chart:
     x0, x1, y = 12, w - 12, 22
     d = Drawing(w, h)
     d.add(Rect(x0, y - 3, x1 - x0, 6, fillColor=PALE, strokeColor=None))
-    for v in range(1, 6):
-        x = x0 + (x1 - x0) * (v - 1) / 4
+    for v in SCALE_STEPS:
+        x = scale_x(x0, x1, v)
         d.add(Line(x, y - 5, x, y + 5, strokeColor=GRID, strokeWidth=0.8))
         d.add(_text(x, 4, t.num(v, 0), 7, "middle", color=MUTED))
-    sx = x0 + (x1 - x0) * (score - 1) / 4
+    sx = scale_x(x0, x1, score)
     d.add(Rect(x0, y - 3, sx - x0, 6, fillColor=ORG, strokeColor=None))
     d.add(Circle(sx, y, 5, fillColor=ORG, strokeColor=white, strokeWidth=1))
     d.add(_text(sx, y + 10, t.num(score), 8.5, "middle", bold=True, color=ORG))
     if benchmark is not None:
-        bx = x0 + (x1 - x0) * (benchmark - 1) / 4
+        bx = scale_x(x0, x1, benchmark)
         d.add(_diamond(bx, y, 4.5, fillColor=white, strokeColor=BENCH, strokeWidth=1.6))
         if abs(bx - sx) < 24:
             d.add(_text(bx, y - 17, t.num(benchmark), 8, "middle", color=BENCH))
@@ -390,10 +402,6 @@ def _row_labels(d: Drawing, label: str, x: float, y: float, width: float) -> Non
                     line, 8, "end", bold=True))
 
 
-def _scale_x(x0: float, x1: float, value: float) -> float:
-    return x0 + (x1 - x0) * (value - 1) / 4
-
-
 def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
            threshold: float = 2.0) -> Chart:
     """Per question the range of the respondents' answers (bar) and their mean (dot)."""
@@ -407,11 +415,11 @@ def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
     for i, (label, s) in enumerate(rows):
         y = h - top - row_h * (i + 1) + 8
         _row_labels(d, label, label_w, y, label_w)
-        lo, hi = _scale_x(x0, x1, s["min"]), _scale_x(x0, x1, s["max"])
+        lo, hi = scale_x(x0, x1, s["min"]), scale_x(x0, x1, s["max"])
         wide = s["max"] - s["min"] >= threshold - 1e-9
         d.add(Rect(lo, y, max(hi - lo, 1.5), 8, fillColor=ORG_FILL,
                    strokeColor=BENCH if wide else ORG, strokeWidth=1.4 if wide else 0.8))
-        d.add(Circle(_scale_x(x0, x1, s["mean"]), y + 4, 3.2, fillColor=ORG,
+        d.add(Circle(scale_x(x0, x1, s["mean"]), y + 4, 3.2, fillColor=ORG,
                      strokeColor=white, strokeWidth=0.6))
         d.add(_text(x1 + 8, y + 1, t("spread_chart_range", range=t.num(s["max"] - s["min"]),
                                      n=int(s["n"])), 7.5, bold=wide,
@@ -451,13 +459,13 @@ def peers(comparison, t: Texts, title: str) -> Chart:
     for (_, r), y in zip(rows, baselines, strict=True):
         f = r.figure
         if f.q1 is not None and f.q3 is not None:
-            q1, q3 = _scale_x(x0, x1, f.q1), _scale_x(x0, x1, f.q3)
+            q1, q3 = scale_x(x0, x1, f.q1), scale_x(x0, x1, f.q3)
             d.add(Rect(q1, y, max(q3 - q1, 1.5), 9, fillColor=PALE, strokeColor=BENCH,
                        strokeWidth=0.9))
         if f.median is not None:
-            mx = _scale_x(x0, x1, f.median)
+            mx = scale_x(x0, x1, f.median)
             d.add(Line(mx, y - 2, mx, y + 11, strokeColor=BENCH, strokeWidth=2))
-        d.add(Circle(_scale_x(x0, x1, r.score), y + 4.5, 3.4, fillColor=ORG,
+        d.add(Circle(scale_x(x0, x1, r.score), y + 4.5, 3.4, fillColor=ORG,
                      strokeColor=white, strokeWidth=0.6))
     lx = x0
     d.add(Circle(lx + 4, h - 25, 3.2, fillColor=ORG, strokeColor=white))
@@ -481,7 +489,7 @@ def progress(prog, t: Texts, title: str) -> Chart:
     d, x0, x1, h, baselines = _row_chart(title, rows, len(prog.capabilities), 21, 50, t)
     w = d.width
     for (_, c), y in zip(rows, baselines, strict=True):
-        bx, nx = _scale_x(x0, x1, c.before), _scale_x(x0, x1, c.now)
+        bx, nx = scale_x(x0, x1, c.before), scale_x(x0, x1, c.now)
         d.add(Line(bx, y + 4, nx, y + 4, strokeColor=ORG, strokeWidth=2.2))
         d.add(Circle(bx, y + 4, 3.4, fillColor=white, strokeColor=MUTED, strokeWidth=1.3))
         d.add(Circle(nx, y + 4, 3.6, fillColor=ORG, strokeColor=white, strokeWidth=0.6))
@@ -500,3 +508,9 @@ def progress(prog, t: Texts, title: str) -> Chart:
                change=t.signed(c.change)) for label, c in rows]
     return Chart("progress", _svg(d), t("alt_progress", title=title, items="; ".join(parts)),
                  w, h)
+
+
+# --------------------------------------------------------------------------- for other charts
+# What the portfolio overview (briefgen.batch.overview) draws with, so that its charts look like
+# the briefing's: the same labels, line breaks, benchmark marker and SVG.
+text, wrap, diamond, to_svg = _text, _wrap, _diamond, _svg

@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import BATCH_DEFAULTS, BatchOptions
+from .batch.run import BATCH_DEFAULTS, BatchOptions
+from .cli_options import data_option
 from .config import FORMATS
 from .errors import BriefgenError, printable
 from .models import LANGS
@@ -24,12 +25,6 @@ log = logging.getLogger("briefgen")
 
 
 # Options shared by several commands: defined once, defaults from pipeline.DEFAULTS.
-def data_option(f):
-    return click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
-                        default=None, help="A folder laid out like the shipped data/ "
-                        "(profiles in DIR/orgs/ID.yaml). Default: the shipped data.")(f)
-
-
 def org_option(f):
     return click.option("--org", "org", required=True, metavar="ID|FILE",
                         help="An organisation id (in the workspace's orgs/ or DATA/orgs, "
@@ -393,7 +388,7 @@ def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmar
       briefgen batch clients.xlsx --out deliverables/ --jobs 4 --overview
       briefgen batch clients.csv --scheduler tcp://10.0.0.5:8786
     """
-    from .batch import run_batch
+    from .batch.run import run_batch
 
     opts = options(data=data, out=out, lang=lang, benchmark=benchmark, templates=templates,
                    author=author, pdf_variant=pdf_variant, formats=formats)
@@ -438,7 +433,7 @@ def overview_(source: Path, data: Path | None, lang: str | None, benchmark: str 
       briefgen overview data/orgs/
       briefgen overview output/ --lang en
     """
-    from .overview import overview_from_source
+    from .batch.overview import overview_from_source
 
     opts = options(data=data, lang=lang, benchmark=benchmark, templates=templates,
                    author=author, pdf_variant=pdf_variant)
@@ -463,7 +458,7 @@ def questionnaire(out: Path, lang: str | None, data: Path | None) -> None:
       briefgen questionnaire --lang sv --out frågeformulär.xlsx
       briefgen questionnaire --lang en --out questionnaire.csv
     """
-    from .survey import write_questionnaire
+    from .survey.questionnaire import write_questionnaire
 
     bg = Briefgen(options(data=data, lang=lang))
     write_questionnaire(out, bg.bundle.framework, bg.texts(), bg.bundle.rules.surveys)
@@ -500,7 +495,7 @@ def benchmark_build(survey: Path, name: str, out: Path, bench_id: str | None,
       briefgen benchmark build answers.xlsx --name "Kunder 2026" \\
           --out benchmarks/kunder-2026.yaml     # in a workspace: then --benchmark kunder-2026
     """
-    from .benchmark_build import build_file
+    from .survey.benchmark import build_file
 
     bg = Briefgen(options(data=data))
     publisher = publisher or bg.options.author or name

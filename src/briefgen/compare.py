@@ -1,6 +1,7 @@
 """Compare an organisation with a peer group of a built benchmark, and with its own past.
 
-Pure functions over loaded data. A built benchmark stores only aggregates (mean, median,
+Pure functions over loaded data (what the templates make of it: :mod:`briefgen.context`).
+A built benchmark stores only aggregates (mean, median,
 quartiles, n), so the organisation's position is read from the published quartiles: below the
 first quartile, between the first quartile and the median, between the median and the third
 quartile, or above the third quartile. Nothing here sees another organisation's answers.
@@ -15,7 +16,6 @@ from .analyse import Analysis, Target, round1
 from .models import Benchmark, Figure, Framework, Group, Org, SurveyRule
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,9 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Progress:
+class ProgressReport:
+    """The change per capability and effect area since the earlier assessment."""
+
     previous: Org
     current: Org
     capabilities: list[Change]
@@ -135,7 +137,7 @@ class Progress:
         return [c for c in self.capabilities + self.effects if c.change < 0]
 
 
-def progress(org: Org, fw: Framework) -> Progress | None:
+def progress(org: Org, fw: Framework) -> ProgressReport | None:
     """The change per capability and effect area since the organisation's earlier assessment."""
     before = org.previous
     if before is None:
@@ -144,7 +146,7 @@ def progress(org: Org, fw: Framework) -> Progress | None:
             for k in fw.capability_keys]
     effects = [Change(k, round1(before.profile.effects[k]), round1(org.profile.effects[k]))
                for k in fw.effect_keys]
-    return Progress(before, org, caps, effects)
+    return ProgressReport(before, org, caps, effects)
 
 
 @dataclass(frozen=True)
@@ -165,58 +167,3 @@ def target_checks(earlier: list[Target], current: Analysis) -> list[TargetCheck]
     """Whether each target of the earlier assessment is met by today's (rounded) scores."""
     now = {c.key: c.score for c in [*current.capabilities, *current.effects]}
     return [TargetCheck(t.key, t.score, t.target, now[t.key]) for t in earlier if t.key in now]
-
-
-# --------------------------------------------------------------------------- briefing context
-
-
-def group_label(peers: PeerGroup, t) -> str:
-    return t("peer_group_" + (peers.level or "all"))
-
-
-def briefing_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framework,
-                     rules: SurveyRule, t) -> tuple[dict, dict]:
-    """What the survey, progress and peer partials need, and their charts, by name.
-
-    ``benchmarks`` are all the benchmarks given, the primary first. Every built one gets a
-    peer comparison; the first study among them is shown beside it as a second reference.
-    """
-    from . import charts
-
-    org = analysis.org
-    context: dict = {"survey": None, "progress": None, "peers": []}
-    drawn = {}
-    if org.respondents:
-        from .survey import answer_columns  # pandas: only for survey profiles
-
-        threshold = rules.spread_finding
-
-        pairs = [(c, (c.heading(t.lang), org.spread[c.key])) for c in answer_columns(fw)
-                 if c.key in org.spread]
-        rows = [row for _, row in pairs]
-        wide = [(label, s) for label, s in rows
-                if s["n"] >= 2 and s["max"] - s["min"] >= threshold - 1e-9]
-        wide.sort(key=lambda item: -(item[1]["max"] - item[1]["min"]))
-        context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
-                             "single": org.respondents == 1, "threshold": threshold}
-        cap_rows = [row for c, row in pairs if c.kind != "impact"]
-        drawn["spread"] = charts.spread(cap_rows, t, t("spread_title", n=org.respondents),
-                                        threshold)
-    prog = progress(org, fw)
-    if prog is not None:
-        context["progress"] = prog
-        drawn["progress"] = charts.progress(prog, t, t(
-            "progress_title", name=org.name, before=t.date(prog.previous.profile.assessed),
-            now=t.date(org.profile.assessed)))
-    reference = next((b for b in benchmarks if b.kind == "study"), None)
-    seen = set()
-    for bench in benchmarks:
-        if bench.kind != "built" or bench.id in seen:
-            continue
-        seen.add(bench.id)
-        pc = compare(analysis, bench, rules, reference)
-        context["peers"].append(pc)
-        title = t("peers_title", benchmark=bench.title(t.lang), group=group_label(pc.peers, t),
-                  n=pc.peers.n)
-        drawn[f"peers-{bench.id}"] = charts.peers(pc, t, title)
-    return context, drawn

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
-from .load import _display, read_text
+from .reading import display_path, read_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -181,7 +181,7 @@ def check_colour(value: str, where: str) -> None:
 def load_config(path: Path) -> Config:
     """Read and check ``path``; raise :class:`InputError` listing every problem."""
     path = Path(path)
-    name = _display(path)
+    name = display_path(path)
     text = read_text(path, name, MAX_CONFIG_BYTES)
     try:
         data = tomllib.loads(text)

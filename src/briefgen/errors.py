@@ -49,3 +49,8 @@ _UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e
 def printable(text: str) -> str:
     """``text`` with control characters shown escaped (``\\x1b``), safe to print to a terminal."""
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def one_line(text: str) -> str:
+    """A message of several lines (an :class:`InputError`'s problems) as one line."""
+    return "; ".join(part.strip() for part in text.splitlines() if part.strip())

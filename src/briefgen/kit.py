@@ -20,14 +20,14 @@ import re
 import zipfile
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import resources
 from .analyse import Analysis
+from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE, firm_logo
 from .charts import Chart
 from .match import Matches
-from .output import creation_date, pdf_name, write_atomic
+from .output import creation_date, pdf_name
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def svg_to_png(svg: str, width: int = PNG_WIDTH) -> bytes:
     """Rasterise a chart's SVG with the shipped fonts only (the same pixels on every machine)."""
     import resvg_py
 
-    data = resvg_py.svg_to_bytes(svg_string=svg, width=width, background="#FFFFFF",
+    data = resvg_py.svg_to_bytes(svg_string=svg, width=width, background=WHITE,
                                  skip_system_fonts=True, font_files=list(_font_files()),
                                  font_family="Lato", sans_serif_family="Lato")
     return bytes(data)
@@ -220,7 +220,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def xlsx_bytes(analysis: Analysis, matches: Matches, t: Texts, firm: str | None = None,
-               primary: str = "#1F4E79") -> bytes:
+               primary: str = PRIMARY) -> bytes:
     """The workbook: one sheet per table, a bold header row in the firm's colour."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
@@ -228,7 +228,7 @@ def xlsx_bytes(analysis: Analysis, matches: Matches, t: Texts, firm: str | None 
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
-    header_font = Font(bold=True, color="FFFFFF")
+    header_font = Font(bold=True, color=WHITE.lstrip("#"))
     header_fill = PatternFill("solid", fgColor=primary.lstrip("#"))
     for name, header, rows in workbook_tables(analysis, matches, t, firm):
         ws = wb.create_sheet(_sheet_title(name, used))
@@ -308,7 +308,7 @@ def _rgb(hex_colour: str):
 
 
 def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str, Chart],
-               firm: str | None = None, primary: str = "#1F4E79", accent: str = "#A8480F",
+               firm: str | None = None, primary: str = PRIMARY, accent: str = ACCENT,
                logo_png: bytes | None = None) -> bytes:
     """A short deck: title, summary, one slide per chart, priorities, recommendations, plan."""
     from pptx import Presentation
@@ -318,7 +318,7 @@ def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str,
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
     blank = prs.slide_layouts[6]
-    ink, muted = _rgb("#1B2A3A"), _rgb("#55606B")
+    ink, muted = _rgb(INK), _rgb(MUTED)
 
     def text_box(slide, left, top, width, height, lines, size=18, color=ink, bold=False):
         box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
@@ -350,7 +350,7 @@ def pptx_bytes(analysis: Analysis, matches: Matches, t: Texts, charts: dict[str,
     band.fill.solid()
     band.fill.fore_color.rgb = _rgb(primary)
     band.line.fill.background()
-    white = _rgb("#FFFFFF")
+    white = _rgb(WHITE)
     text_box(slide, 0.8, 1.2, 11.5, 0.5, [t("cover_kicker").upper()], 14, white, bold=True)
     text_box(slide, 0.8, 1.8, 11.5, 1.2, [t("cover_title")], 44, white)
     text_box(slide, 0.8, 3.0, 11.5, 1.0, [org.name], 32, white, bold=True)
@@ -497,8 +497,6 @@ def _logo_png(bg: Briefgen) -> bytes | None:
     """The firm's logo as PNG bytes for the deck (an SVG logo is rasterised), or None."""
     import base64
 
-    from .brand import firm_logo
-
     uri = firm_logo(bg.options)
     if not uri:
         return None
@@ -509,17 +507,5 @@ def _logo_png(bg: Briefgen) -> bytes | None:
     return raw
 
 
-def write_kit(bg: Briefgen, analysis: Analysis, matches: Matches, out: Path, lang: str,
-              formats: Iterable[str]) -> list[Path]:
-    """Write the kit's files into ``out`` atomically; return their paths."""
-    paths = []
-    for name, data in kit_files(bg, analysis, matches, lang, formats).items():
-        path = Path(out) / name
-        write_atomic(path, data)
-        paths.append(path)
-    log.info("kit: wrote %d files for %s", len(paths), analysis.org.id)
-    return paths
-
-
-__all__ = ["write_kit", "kit_files", "pptx_bytes", "xlsx_bytes", "chart_files", "svg_to_png",
+__all__ = ["kit_files", "pptx_bytes", "xlsx_bytes", "chart_files", "svg_to_png",
            "workbook_tables", "action_plan", "chart_file_name", "stable_zip"]

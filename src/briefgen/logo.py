@@ -18,7 +18,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .errors import InputError
-from .load import read_bytes
+from .reading import read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
 
 
 def read_limited(path: Path, spec: str, where: str, limit: int = MAX_LOGO_BYTES) -> bytes:
-    """The logo's bytes, its size checked first (``load.read_bytes``)."""
+    """The logo's bytes, its size checked first (``reading.read_bytes``)."""
     return read_bytes(path, f"{where}: {spec}", limit)
 
 

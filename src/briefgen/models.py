@@ -18,7 +18,7 @@ LANGS = ("sv", "en")
 LEVELS = ("state", "regional", "municipal")
 IMPORTANCE_LEVELS = ("most_important", "top3", "important", "not_prioritised")
 IMPACTS = ("optimise_tasks", "change_division_of_work", "change_task_portfolio")
-SCALE_MIN, SCALE_MAX = 1.0, 5.0
+SCALE_MIN, SCALE_MAX = 1.0, 5.0   # every score's bounds; framework.yaml's scale must agree
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern)]
@@ -62,7 +62,7 @@ class Question(Strict):
 
 class Capability(Strict):
     key: str
-    rank: int = Field(ge=1, le=7)  # the study's order of importance, 1 = most important
+    rank: int = Field(ge=1)       # the study's order of importance, 1 = most important
     rank_source: str
     label: Text
     description: Text
@@ -110,6 +110,28 @@ class Framework(Strict):
     importance_levels: list[Choice]
     impacts: list[Choice]
     phases: list[Choice]
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_of_the_scores(cls, scale: list[ScaleStep]) -> list[ScaleStep]:
+        """The scale's steps are the whole numbers the scores are checked against (1-5)."""
+        steps = [s.value for s in scale]
+        wanted = list(range(int(SCALE_MIN), int(SCALE_MAX) + 1))
+        if steps != wanted:
+            raise ValueError(f"the steps must be {', '.join(map(str, wanted))} in this order "
+                             f"(every score is checked against {SCALE_MIN:g}-{SCALE_MAX:g}), "
+                             f"not {', '.join(map(str, steps))}")
+        return scale
+
+    @field_validator("capabilities")
+    @classmethod
+    def _ranks_in_order(cls, capabilities: list[Capability]) -> list[Capability]:
+        """The study's ranks are 1 to the number of capabilities, each once."""
+        ranks = sorted(c.rank for c in capabilities)
+        if ranks != list(range(1, len(capabilities) + 1)):
+            raise ValueError(f"the ranks must be 1 to {len(capabilities)}, each once, not "
+                             f"{', '.join(map(str, ranks))}")
+        return capabilities
 
     def capability(self, key: str) -> Capability:
         return next(c for c in self.capabilities if c.key == key)

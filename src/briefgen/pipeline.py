@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import __version__
+from . import __version__, brand
 from .analyse import Analysis, Target, analyse, round1
-from .compare import TargetCheck, briefing_context, target_checks
+from .compare import TargetCheck, target_checks
+from .context import briefing_context, partials_context
 from .load import DataBundle, load_benchmark, load_data, load_org
 from .logo import logo_data_uri, logo_folders
 from .match import Matches, match
@@ -54,8 +56,8 @@ class Options:
     formats: tuple[str, ...] = ("pdf",)  # pdf, pptx, xlsx, charts
     contact: str | None = None         # the firm's contact, on the back page
     firm_logo: str | None = None       # relative to the workspace
-    primary: str = "#1F4E79"           # headings, rules, the organisation in every chart
-    accent: str = "#A8480F"            # the benchmark in every chart, priority badges
+    primary: str = brand.PRIMARY       # headings, rules, the organisation in every chart
+    accent: str = brand.ACCENT         # the benchmark in every chart, priority badges
     cover_note: str | None = None      # a Markdown letter from the firm, after the cover
     disclaimer: str | None = None      # on the back page
     config: Path | None = None         # the briefgen.toml these values came from
@@ -123,7 +125,7 @@ class Briefgen:
 
     def survey(self):
         """The survey of ``Options.survey``, read and validated once."""
-        from .survey import read_survey
+        from .survey.read import read_survey
 
         if getattr(self, "_survey", None) is None:
             self._survey = read_survey(self.options.survey, self.bundle)
@@ -131,7 +133,7 @@ class Briefgen:
 
     def survey_org(self, org_id: str) -> Org:
         """One organisation of the survey, its answers aggregated (earlier rounds: previous)."""
-        from .survey import survey_org
+        from .survey.aggregate import survey_org
 
         return survey_org(self.survey(), org_id, self.bundle)
 
@@ -156,7 +158,7 @@ class Briefgen:
         t = self.texts(lang).for_benchmark(analysis.benchmark)
         with colours(self.options.primary, self.options.accent):
             charts = draw_all(analysis, t)
-            extra, extra_charts = briefing_context(
+            extra, extra_charts = partials_context(
                 analysis, [analysis.benchmark, *self.benchmarks()[1:]], self.bundle.framework,
                 self.bundle.rules.surveys, t)
         charts.update(extra_charts)
@@ -164,19 +166,12 @@ class Briefgen:
         return charts, extra
 
     def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
-        from .brand import brand_context
-
         t = self.texts(lang).for_benchmark(analysis.benchmark)
         charts, extra = self.charts(analysis, lang)
-        context = dict(t=t, a=analysis, m=matches, charts=charts, fw=self.bundle.framework,
-                       bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
-                       rules=self.bundle.rules, lang=t.lang, version=__version__,
-                       author=self.options.author, library=self.bundle.library,
-                       logo=self.logo(analysis.org))
-        context.update(extra)
-        context["target_checks"] = self.target_checks(analysis)
-        context.update(brand_context(self.options))
-        return self.renderer.html(context)
+        return self.renderer.html(briefing_context(
+            t, analysis, matches, charts, extra, self.bundle, self.options.author,
+            self.logo(analysis.org), self.target_checks(analysis),
+            brand.brand_context(self.options)))
 
     def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
         """The earlier assessment's targets (by today's rules), met or not by today's scores."""
@@ -229,14 +224,40 @@ class Briefgen:
         )
 
     def pdf(self, org: str | Path | Org, lang: str | None = None) -> tuple[bytes, Result]:
+        """The briefing as PDF bytes, and its :class:`Result` (with its page count)."""
         analysis, matches = self.analyse(org)
         html = self.html(analysis, matches, lang)
         meta = self.meta(analysis, lang)
         if self.options.pdf_variant == "pdf/a-3b":
             meta = replace(meta, attachments=self.attachments(analysis, matches, lang))
-        data = self.renderer.pdf(html, meta, self.options.pdf_variant)
-        log.info("step 5: rendered %s (%d bytes)", analysis.org.id, len(data))
-        return data, Result(analysis.org, analysis, matches, bytes=len(data))
+        rendered = self.renderer.pdf(html, meta, self.options.pdf_variant)
+        log.info("step 5: rendered %s (%d pages, %d bytes)", analysis.org.id, rendered.pages,
+                 len(rendered.pdf))
+        return rendered.pdf, Result(analysis.org, analysis, matches, pages=rendered.pages,
+                                    bytes=len(rendered.pdf))
+
+    def build(self, org: str | Path | Org, lang: str | None = None,
+              formats: Iterable[str] | None = None) -> tuple[Result, dict[str, bytes]]:
+        """Every file of one briefing, by name relative to OUT, the PDF first; none written.
+
+        ``formats`` (default ``Options.formats``): pdf, and the kit's pptx, xlsx and charts.
+        """
+        lang = lang or self.options.lang
+        formats = set(formats or self.options.formats or ("pdf",))
+        files: dict[str, bytes] = {}
+        if "pdf" in formats:
+            data, result = self.pdf(org, lang)
+            files[pdf_name(result.org.id, lang)] = data
+        else:
+            analysis, matches = self.analyse(org)
+            result = Result(analysis.org, analysis, matches)
+        if formats - {"pdf"}:
+            from .kit import kit_files
+
+            kit = kit_files(self, result.analysis, result.matches, lang, formats)
+            files.update(kit)
+            log.info("kit: %d files for %s", len(kit), result.org.id)
+        return result, files
 
     def make(self, org: str | Path | Org, out: Path | None = None,
              lang: str | None = None) -> Result:
@@ -247,21 +268,13 @@ class Briefgen:
         """
         lang = lang or self.options.lang
         folder = Path(out or self.options.out)
-        formats = self.options.formats or ("pdf",)
-        if "pdf" in formats:
-            data, result = self.pdf(org, lang)
-            path = folder / pdf_name(result.org.id, lang)
+        result, files = self.build(org, lang)
+        for name, data in files.items():
+            path = folder / name
             write_atomic(path, data)
-            result.path, result.pages = path, self.renderer.last_pages
             result.files.append(path)
-        else:
-            analysis, matches = self.analyse(org)
-            result = Result(analysis.org, analysis, matches)
-        if set(formats) - {"pdf"}:
-            from .kit import write_kit
-
-            result.files += write_kit(self, result.analysis, result.matches, folder, lang,
-                                      formats)
+        if result.pages is not None:
+            result.path = result.files[0]
         return result
 
     def validate(self, org: str | Path) -> Org:

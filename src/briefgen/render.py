@@ -15,6 +15,7 @@ import os
 import threading
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
@@ -30,7 +31,6 @@ with one_ldconfig():  # WeasyPrint loads Pango & co. on import: one library look
 
 from weasyprint import CSS, HTML, Attachment  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
-from weasyprint.pdf import tags as weasyprint_tags  # noqa: E402
 from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
 from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
@@ -112,14 +112,25 @@ def template_cache() -> jinja2.BytecodeCache | None:
     return _TolerantBytecodeCache(str(folder))
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered PDF: its bytes and its number of pages."""
+
+    pdf: bytes
+    pages: int
+
+
 def _upfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 class Renderer:
-    """Templates, stylesheet and fonts, set up once and reused for many briefings."""
+    """Templates, stylesheet and fonts, set up once and reused for many briefings.
 
-    def __init__(self, templates: Path | None = None):
+    ``stylesheet``: the template folder's stylesheet the PDFs are laid out with.
+    """
+
+    def __init__(self, templates: Path | None = None, stylesheet: str = "briefing.css"):
         install_weasyprint_fixes()
         shipped = resources.templates_dir()
         loaders: list[jinja2.BaseLoader] = []
@@ -145,21 +156,11 @@ class Renderer:
             roots.append(self.user_templates)
         self.fetcher = SafeFetcher(roots)
         self.font_config = FontConfiguration()
-        css_source, css_path, _ = self.env.loader.get_source(self.env, "briefing.css")
+        css_source, css_path, _ = self.env.loader.get_source(self.env, stylesheet)
         # Relative URLs in the stylesheet (the fonts) resolve against the shipped templates.
-        self.css = CSS(string=css_source, base_url=str(shipped / "briefing.css"),
+        self.css = CSS(string=css_source, base_url=str(shipped / stylesheet),
                        font_config=self.font_config, url_fetcher=self.fetcher)
         self.base_url = str(shipped) + "/"
-        self._local = threading.local()  # per thread: one renderer may serve several
-
-    @property
-    def last_pages(self) -> int | None:
-        """Page count of the last PDF this thread rendered (batch manifests)."""
-        return getattr(self._local, "pages", None)
-
-    @last_pages.setter
-    def last_pages(self, pages: int | None) -> None:
-        self._local.pages = pages
 
     def html(self, context: dict) -> str:
         try:
@@ -167,14 +168,13 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise RenderError(f"template error: {exc}") from None
 
-    def pdf(self, html: str, meta: PdfMeta, variant: str = "pdf/ua-1") -> bytes:
-        """Lay out ``html`` and return the PDF's bytes."""
+    def pdf(self, html: str, meta: PdfMeta, variant: str = "pdf/ua-1") -> Rendered:
+        """Lay out ``html`` and return the PDF's bytes with its page count."""
         if variant not in PDF_VARIANTS:
             raise RenderError(f"--pdf-variant: '{variant}' is not supported "
                               f"(allowed: {', '.join(PDF_VARIANTS)})")
         try:
             document = self._fitted(html)
-            self.last_pages = len(document.pages)
             md = document.metadata
             md.title, md.authors, md.description = meta.title, [meta.author], meta.subject
             md.keywords, md.lang = list(meta.keywords), meta.lang
@@ -183,9 +183,10 @@ class Renderer:
             md.attachments = []  # never files named by <link rel=attachment> in the HTML
             md.__class__ = _BriefingMetadata  # adds dc:language (and PDF/UA id to PDF/A)
             with pagination_artifacts(document):  # running heads and page numbers
-                return document.write_pdf(
+                data = document.write_pdf(
                     pdf_variant=variant, pdf_tags=True, pdf_identifier=meta.identifier,
                     attachments=self._attachments(meta) or None, finisher=_finish)
+            return Rendered(data, len(document.pages))
         except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint
             raise RenderError(f"the renderer could not fetch an asset: {exc}") from None
         except (RecursionError, MemoryError) as exc:
@@ -375,29 +376,13 @@ def _add_table_scopes(pdf) -> None:
             obj.setdefault("A", pydyf.Dictionary({"O": "/Table"}))["Scope"] = scope
 
 
-_build_box_tree = weasyprint_tags._build_box_tree
-
-
-def _build_box_tree_with_lang(box, parent, pdf, *args):
-    """WeasyPrint's tag builder, also writing /Lang for elements marked with lang=."""
-    for element in _build_box_tree(box, parent, pdf, *args):
-        node = getattr(box, "element", None)
-        lang = node.get("lang") if node is not None else None
-        if (lang and getattr(box, "element_tag", None) not in ("html", "body")
-                and not isinstance(box, boxes.PageBox) and "Lang" not in element):
-            element["Lang"] = pydyf.String(lang)
-        yield element
-
-
 def install_weasyprint_fixes() -> None:
     """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
 
     Its tag builder also writes /Lang for passages in another language, margin boxes
-    (running heads, page numbers) become pagination artifacts (``tagging``), and the charts'
-    labels are drawn a string at a time, not a letter at a time (``svgtext``). Called by every
-    :class:`Renderer`, so importing this module changes nothing by itself.
+    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`), and
+    the charts' labels are drawn a string at a time, not a letter at a time (``svgtext``).
+    Called by every :class:`Renderer`, so importing this module changes nothing by itself.
     """
     svgtext.install()
-    if weasyprint_tags._build_box_tree is _build_box_tree:
-        weasyprint_tags._build_box_tree = _build_box_tree_with_lang
-    tagging.install()  # after the wrapper above: margin boxes become artifacts
+    tagging.install()

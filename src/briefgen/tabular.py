@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .load import _display, read_yaml
+from .reading import display_path, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -91,16 +91,16 @@ def read_folder(folder: Path) -> Iterator[Row]:
                    if p.suffix.lower() in YAML_SUFFIXES and p.is_file()
                    and not p.name.startswith("."))
     if not paths:
-        raise InputError(f"{_display(folder)}: no .yaml profiles in this folder")
+        raise InputError(f"{display_path(folder)}: no .yaml profiles in this folder")
     if len(paths) > MAX_PROFILES:
-        raise InputError(f"{_display(folder)}: {len(paths):,} profiles; at most "
+        raise InputError(f"{display_path(folder)}: {len(paths):,} profiles; at most "
                          f"{MAX_PROFILES:,} in one batch (split the folder)")
     yield from _yaml_rows(paths)
 
 
 def _yaml_rows(paths: list[Path]) -> Iterator[Row]:
     for number, path in enumerate(paths, start=1):
-        name = _display(path)
+        name = display_path(path)
         try:
             data, _ = read_yaml(path)
         except InputError as exc:
@@ -117,7 +117,7 @@ def _yaml_rows(paths: list[Path]) -> Iterator[Row]:
 
 def check_size(path: Path, name: str | None = None) -> None:
     """Refuse a sheet (CSV or XLSX, batch or survey) larger than ``MAX_TABLE_BYTES`` on disk."""
-    name = name or _display(path)
+    name = name or display_path(path)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -258,7 +258,7 @@ class _BoundedLines:
 def read_csv(path: Path) -> Iterator[Row]:
     """Read a CSV (UTF-8, optionally with a BOM; delimiter , ; or tab, found from the header)."""
     check_size(path)
-    name = _display(path)
+    name = display_path(path)
     with path.open("rb") as fh:
         head = fh.read(65536)
     if b"\x00" in head:
@@ -304,7 +304,7 @@ def is_survey(path: Path) -> bool:
             header = next(csv.reader([first], delimiter=delimiter), [])
             return "respondent" in [h.strip() for h in header]
         if suffix == ".xlsx":
-            check_xlsx(path, _display(path))
+            check_xlsx(path, display_path(path))
             import openpyxl
 
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -352,7 +352,7 @@ def check_xlsx(path: Path, name: str, limit: int = MAX_XLSX_UNPACKED) -> None:
 def read_xlsx(path: Path) -> Iterator[Row]:
     """Read the first worksheet of an XLSX workbook (cached values of formulas)."""
     check_size(path)
-    name = _display(path)
+    name = display_path(path)
     check_xlsx(path, name)
     import openpyxl  # imported here: only sheets need it
 

@@ -1,4 +1,7 @@
-"""Two PDF/UA details WeasyPrint 70 (pinned) leaves out, added around its tag builder.
+"""Three PDF/UA details WeasyPrint 70 (pinned) leaves out, added around its tag builder.
+
+* A passage in another language than the document's (``lang=`` on an element) gets /Lang in
+  its structure element, so a screen reader switches voice.
 
 * Running heads, footers and page numbers (CSS margin boxes) are pagination artifacts:
   WeasyPrint marks their text as ``/Span`` content with an MCID and builds structure elements
@@ -8,7 +11,7 @@
 * Link annotations get the Print flag (``/F 4``), which PDF/UA (ISO 14289-1, 7.18.1 with
   PDF/A) expects of every annotation that is shown.
 
-:func:`install` applies both once; :func:`pagination_artifacts` marks one document's margin
+:func:`install` applies them once; :func:`pagination_artifacts` marks one document's margin
 boxes while it is written; :func:`finish` sets the flags on the written PDF's objects.
 """
 
@@ -72,22 +75,29 @@ def _marked_or_artifact(self, box, tag):
         pydyf.Stream.end_marked_content(self)
 
 
-def _without_margin_boxes(build):
-    def build_box_tree(box, parent, pdf, *args):
-        if isinstance(box, boxes.MarginBox) and getattr(_state, "artifacts", None):
-            return  # its text is an artifact: no structure element, no MCID
-        yield from build(box, parent, pdf, *args)
+_build_box_tree = weasyprint_tags._build_box_tree  # WeasyPrint's own
 
-    return build_box_tree
+
+def _build_box_tree_tagged(box, parent, pdf, *args):
+    """WeasyPrint's tag builder, leaving out margin boxes (their text is an artifact: no
+    structure element, no MCID) and writing /Lang for elements marked with lang=."""
+    if isinstance(box, boxes.MarginBox) and getattr(_state, "artifacts", None):
+        return
+    for element in _build_box_tree(box, parent, pdf, *args):
+        node = getattr(box, "element", None)
+        lang = node.get("lang") if node is not None else None
+        if (lang and getattr(box, "element_tag", None) not in ("html", "body")
+                and not isinstance(box, boxes.PageBox) and "Lang" not in element):
+            element["Lang"] = pydyf.String(lang)
+        yield element
 
 
 def install() -> None:
-    """Patch WeasyPrint once (idempotent); call after any other wrapper of its tag builder."""
-    if getattr(weasyprint_stream.Stream.marked, "_briefgen", False):
-        return
-    _marked_or_artifact._briefgen = True  # type: ignore[attr-defined]
-    weasyprint_stream.Stream.marked = _marked_or_artifact
-    weasyprint_tags._build_box_tree = _without_margin_boxes(weasyprint_tags._build_box_tree)
+    """Patch WeasyPrint's tag builder and marked content, once (idempotent)."""
+    if weasyprint_tags._build_box_tree is _build_box_tree:
+        weasyprint_tags._build_box_tree = _build_box_tree_tagged
+    if weasyprint_stream.Stream.marked is _marked:
+        weasyprint_stream.Stream.marked = _marked_or_artifact
 
 
 def finish(pdf) -> None:

@@ -12,9 +12,9 @@ from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
 from .errors import DataError
-from .load import read_yaml
 from .match import Reason
 from .models import LANGS, Benchmark, Framework
+from .reading import read_yaml
 
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 _FIELD = re.compile(r"\{(\w+)\}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..cli_options import data_option
 from ..models import LANGS
 from .settings import (
     DEFAULT_DATABASE,
@@ -26,12 +27,6 @@ def database_option(f):
                         "postgresql://USER:PASSWORD@HOST/NAME for a shared server.  [default: "
                         "[serve] database in briefgen.toml, else briefgen.db in the workspace "
                         f"folder, else {DEFAULT_DATABASE}]")(f)
-
-
-def data_option(f):
-    return click.option("--data", "data", type=click.Path(file_okay=False, path_type=Path),
-                        default=None, help="A folder laid out like the shipped data/ "
-                        "(profiles in DIR/orgs/ID.yaml). Default: the shipped data.")(f)
 
 
 def address_options(f):

@@ -1,9 +1,9 @@
 """The questionnaire as web form sections, the checks on what is posted, and the export.
 
 The questions, their grouping and their keys come from the framework through
-:func:`briefgen.survey.answer_columns`, so the form asks exactly what the survey sheet asks and the
-export has the columns ``briefgen make --survey`` reads. A posted answer passes the same check as
-a score in a profile (:func:`briefgen.load._score_problem`: a number from 1 to 5).
+:func:`briefgen.survey.columns.answer_columns`, so the form asks exactly what the survey sheet
+asks and the export has the columns ``briefgen make --survey`` reads. A posted answer passes the
+same check as a score in a profile (:func:`briefgen.load.score_problem`: a number from 1 to 5).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from ..load import _score_problem
+from ..load import score_problem
 from ..models import Framework, Text
 from ..output import write_atomic
-from ..survey import META, answer_columns
+from ..survey.columns import META, answer_columns
 
 SECTIONS = ("importance", "capabilities", "effects", "impact")
 MAX_FIELD = 40          # characters of a posted value shown back
@@ -57,19 +57,19 @@ class Section:
 
 def sections(fw: Framework) -> list[Section]:
     """The form's sections in order; importance is asked separately (a choice, not 1-5)."""
-    columns = {c.key: c for c in answer_columns(fw)}
-    caps = []
-    for cap in fw.capabilities:
-        qs = []
-        for q in cap.questions:
-            key = f"{cap.key}.{q.key}" if cap.composite else cap.key
-            qs.append(Question(key, columns[key].question,
-                               anchors=tuple(sorted(cap.anchors.items()))))
-        caps.append(Group(cap.label, cap.description, tuple(qs)))
+    columns = answer_columns(fw)
+
+    def of(kind: str) -> list:
+        return [c for c in columns if c.kind == kind]
+
+    caps = [Group(cap.label, cap.description, tuple(
+                Question(c.key, c.question, anchors=tuple(sorted(cap.anchors.items())))
+                for c in of("capability") if c.group == cap.key))
+            for cap in fw.capabilities]
     effects = Group(None, None, tuple(
-        Question(f"effects.{e.key}", e.question, e.description) for e in fw.effects))
+        Question(c.key, c.question, fw.effect(c.group).description) for c in of("effect")))
     impacts = Group(None, None, tuple(
-        Question(f"impact.{c.key}", c.label, c.description) for c in fw.impacts))
+        Question(c.key, c.heading, c.question) for c in of("impact")))
     return [Section("capabilities", tuple(caps)), Section("effects", (effects,)),
             Section("impact", (impacts,))]
 
@@ -121,7 +121,7 @@ def check_posted(form: dict[str, str], allowed: list[str], importance_choices: l
             continue
         if math.isnan(number) or math.isinf(number):
             errors[key], echo[key] = "not_number", text
-        elif _score_problem(number) is not None:   # the profile's own rule: 1 to 5
+        elif score_problem(number) is not None:   # the profile's own rule: 1 to 5
             errors[key], echo[key] = "outside", text
         else:
             values[key] = number

@@ -17,29 +17,36 @@ from pathlib import Path
 
 from reportlab.graphics.shapes import Circle, Drawing, Line, Rect
 from reportlab.lib.colors import Color, white
+from reportlab.pdfbase import pdfmetrics
 
-from . import __version__
-from . import charts as palette  # ORG and BENCH: the firm's colours inside palette.colours()
-from .analyse import Analysis, analyse
-from .brand import theme_css
-from .charts import (
+from .. import __version__
+from .. import charts as palette  # ORG and BENCH: the firm's colours inside palette.colours()
+from ..analyse import Analysis, analyse
+from ..brand import theme_css
+from ..charts import (
+    FONT,
     GRID,
     INK,
     MUTED,
     PALE,
+    SCALE_STEPS,
     Chart,
-    _diamond,
-    _svg,
-    _text,
-    _wrap,
+    diamond,
     register_fonts,
+    scale_x,
+    text,
+    to_svg,
+    wrap,
 )
-from .errors import InputError
-from .load import load_benchmark, load_data
-from .models import Benchmark, Org
-from .pipeline import Options
-from .render import PdfMeta, Renderer, creation_date, stable_identifier, write_atomic
-from .texts import Texts
+from ..errors import InputError, RenderError
+from ..load import load_benchmark, load_data
+from ..models import Benchmark, Org
+from ..output import PdfMeta, creation_date, stable_identifier, write_atomic
+from ..pipeline import Options
+from ..render import Renderer
+from ..texts import Texts
+from .manifest import MANIFEST_JSON
+from .sources import source_orgs
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +92,16 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
     d = Drawing(w, h)
 
     def x(v: float) -> float:
-        return x0 + (x1 - x0) * (v - 1) / 4
+        return scale_x(x0, x1, v)
 
-    for v in range(1, 6):
+    for v in SCALE_STEPS:
         d.add(Line(x(v), 18, x(v), h - top + 4, strokeColor=GRID, strokeWidth=0.5))
-        d.add(_text(x(v), 8, t.num(v, 0), 7, "middle", color=MUTED))
+        d.add(text(x(v), 8, t.num(v, 0), 7, "middle", color=MUTED))
     for i, row in enumerate(rows):
         y = h - top - row_h * (i + 1) + row_h / 2
-        lines = _wrap(t.label(row.key), label_w, 8.5, bold=True)[:2]
+        lines = wrap(t.label(row.key), label_w, 8.5, bold=True)[:2]
         for j, line in enumerate(lines):  # centred on the strip
-            d.add(_text(label_w, y - 3 + 5 * (len(lines) - 1) - 10 * j, line, 8.5, "end",
+            d.add(text(label_w, y - 3 + 5 * (len(lines) - 1) - 10 * j, line, 8.5, "end",
                         bold=True))
         d.add(Rect(x(row.q1), y - 9, max(x(row.q3) - x(row.q1), 1.5), 18, fillColor=PALE,
                    strokeColor=palette.ORG, strokeWidth=0.8))
@@ -104,39 +111,35 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
             dy = ((k * 7919) % 13 - 6) * 1.1 if len(row.scores) > 1 else 0
             d.add(Circle(x(score), y + dy, 2.6, fillColor=DOT, strokeColor=None))
         if row.benchmark is not None:
-            d.add(_diamond(x(row.benchmark), y, 4.6, fillColor=white, strokeColor=palette.BENCH,
+            d.add(diamond(x(row.benchmark), y, 4.6, fillColor=white, strokeColor=palette.BENCH,
                            strokeWidth=1.6))
-        d.add(_text(x1 + 10, y + 2, t.num(row.median), 8.5, bold=True, color=palette.ORG))
+        d.add(text(x1 + 10, y + 2, t.num(row.median), 8.5, bold=True, color=palette.ORG))
         below = (t("overview_below_count", n=row.below, total=len(row.scores))
                  if row.benchmark is not None else t("overview_no_benchmark"))
-        d.add(_text(x1 + 10, y - 8, below, 7, color=MUTED))
+        d.add(text(x1 + 10, y - 8, below, 7, color=MUTED))
     _legend(d, x0, h - 14, t)
     items = [t("alt_overview_spread_item", label=t.label(r.key), median=t.num(r.median),
                q1=t.num(r.q1), q3=t.num(r.q3), benchmark=t.num(r.benchmark), below=r.below)
              for r in rows]
     alt = t("alt_overview_spread", n=len(rows[0].scores) if rows else 0, items="; ".join(items))
-    return Chart(name, _svg(d), alt, w, h)
+    return Chart(name, to_svg(d), alt, w, h)
 
 
 def _legend(d: Drawing, x: float, y: float, t: Texts) -> None:
-    from reportlab.pdfbase import pdfmetrics
-
-    from .charts import FONT
-
     def step(label: str) -> float:
         return 19 + pdfmetrics.stringWidth(label, FONT, 8) + 16
 
     label = t("overview_legend_org")
     d.add(Circle(x + 7, y + 1, 2.6, fillColor=DOT, strokeColor=None))
-    d.add(_text(x + 19, y - 2, label, 8))
+    d.add(text(x + 19, y - 2, label, 8))
     x += step(label)
     label = t("overview_legend_box")
     d.add(Rect(x, y - 3, 14, 8, fillColor=PALE, strokeColor=palette.ORG, strokeWidth=0.8))
     d.add(Line(x + 7, y - 4, x + 7, y + 6, strokeColor=palette.ORG, strokeWidth=2))
-    d.add(_text(x + 19, y - 2, label, 8))
+    d.add(text(x + 19, y - 2, label, 8))
     x += step(label)
-    d.add(_diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=palette.BENCH, strokeWidth=1.4))
-    d.add(_text(x + 19, y - 2, t("legend_bench"), 8))
+    d.add(diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=palette.BENCH, strokeWidth=1.4))
+    d.add(text(x + 19, y - 2, t("legend_bench"), 8))
 
 
 def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart:
@@ -163,7 +166,7 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
         height = tallest * share
         d.add(Rect(cx - bw - 2, base, bw, max(height, 0.8), fillColor=palette.ORG,
                    strokeColor=None))
-        d.add(_text(cx - bw / 2 - 2, base + height + 4,
+        d.add(text(cx - bw / 2 - 2, base + height + 4,
                     t("overview_count", count=counts.get(key, 0), share=t.percent(share)),
                     8, "middle", bold=True, color=palette.ORG))
         if study_total and study.get(key) is not None:
@@ -171,19 +174,19 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
             sheight = tallest * sshare
             d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white,
                        strokeColor=palette.BENCH, strokeWidth=1.4))
-            d.add(_text(cx + bw / 2 + 2, base + sheight + 4, t.percent(sshare), 8,
+            d.add(text(cx + bw / 2 + 2, base + sheight + 4, t.percent(sshare), 8,
                         "middle", color=palette.BENCH))
-        for j, line in enumerate(_wrap(t.label(key), slot - 8, 8.5, bold=True)[:2]):
-            d.add(_text(cx, base - 14 - 10 * j, line, 8.5, "middle", bold=True, color=INK))
+        for j, line in enumerate(wrap(t.label(key), slot - 8, 8.5, bold=True)[:2]):
+            d.add(text(cx, base - 14 - 10 * j, line, 8.5, "middle", bold=True, color=INK))
     d.add(Line(10, base, w - 10, base, strokeColor=MUTED, strokeWidth=0.8))
     x, y = 10, h - 14
     d.add(Rect(x, y - 3, 14, 8, fillColor=palette.ORG, strokeColor=None))
-    d.add(_text(x + 19, y - 2, t("overview_legend_share"), 8))
+    d.add(text(x + 19, y - 2, t("overview_legend_share"), 8))
     d.add(Rect(x + 200, y - 3, 14, 8, fillColor=white, strokeColor=palette.BENCH, strokeWidth=1.4))
-    d.add(_text(x + 219, y - 2, t("overview_legend_study_share"), 8))
+    d.add(text(x + 219, y - 2, t("overview_legend_study_share"), 8))
     items = [t("alt_overview_phase_item", label=t.label(k), count=counts.get(k, 0),
                share=t.percent(counts.get(k, 0) / total)) for k in keys]
-    return Chart("phases", _svg(d), t("alt_overview_phases", items="; ".join(items)), w, h)
+    return Chart("phases", to_svg(d), t("alt_overview_phases", items="; ".join(items)), w, h)
 
 
 # --------------------------------------------------------------------------- the PDF
@@ -210,15 +213,8 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
         charts = {"capabilities": spread_chart("capabilities", caps, t),
                   "effects": spread_chart("effects", effects, t),
                   "phases": phase_chart(counts, benchmark, t)}
-    renderer = Renderer(options.templates)
-    source, _, _ = renderer.env.loader.get_source(renderer.env, "overview.css")
-    from weasyprint import CSS
-
-    from . import resources
-
     # The overview has its own stylesheet; the renderer does the rest as for a briefing.
-    renderer.css = CSS(string=source, base_url=str(resources.templates_dir() / "overview.css"),
-                       font_config=renderer.font_config, url_fetcher=renderer.fetcher)
+    renderer = Renderer(options.templates, stylesheet="overview.css")
     context = dict(t=t, analyses=analyses, caps=caps, effects=effects, counts=counts,
                    charts=charts, fw=fw, bench=benchmark, lang=t.lang, version=__version__,
                    author=options.author or "", theme_css=theme_css(options),
@@ -227,8 +223,6 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     try:
         html = renderer.env.get_template("overview.html").render(**context)
     except Exception as exc:
-        from .errors import RenderError
-
         raise RenderError(f"template error in overview.html: {exc}") from None
     ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()
     meta = PdfMeta(
@@ -241,7 +235,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
         identifier=stable_identifier("overview", ids, t.lang, benchmark.id, benchmark.version,
                                      __version__),
     )
-    return renderer.pdf(html, meta, options.pdf_variant)
+    return renderer.pdf(html, meta, options.pdf_variant).pdf
 
 
 def write_overview(orgs: list[Org], path: Path, options: Options) -> Path:
@@ -256,8 +250,6 @@ def overview_from_source(source: Path, options: Options,
 
     Returns the PDF's path and the reasons rows were left out (invalid profiles).
     """
-    from .batch import MANIFEST_JSON, source_orgs
-
     source = Path(source)
     default_dir = Path(options.out)
     manifest = source / MANIFEST_JSON

@@ -20,13 +20,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .analyse import estimate_phase, round1
-from .errors import InputError
-from .load import DataBundle
-from .models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Benchmark
-from .output import write_atomic
-from .survey import Survey, capability_scores, read_survey
-from .texts import Texts
+from ..analyse import estimate_phase, round1
+from ..errors import InputError
+from ..load import DataBundle
+from ..models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Benchmark
+from ..output import write_atomic
+from ..texts import Texts
+from .aggregate import capability_scores
+from .read import Survey, read_survey
 
 log = logging.getLogger(__name__)
 

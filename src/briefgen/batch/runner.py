@@ -1,0 +1,207 @@
+"""Render a batch's briefings in worker processes, or on a Dask cluster.
+
+Each worker process keeps one :class:`~briefgen.pipeline.Briefgen` and renders task after task
+(:func:`render_task`); a failure comes back as an :class:`Outcome`, never raised, so one bad
+briefing cannot stop the others. The workers run under :mod:`briefgen.sandbox`'s limits (time,
+memory); on a Dask cluster each worker thread keeps one such sandboxed child.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..errors import BriefgenError, InputError, one_line
+from ..models import Org
+from ..output import pdf_name, write_atomic
+from ..pipeline import Options
+from ..sandbox import Limits, Pool, bound_forkserver_preload, sensible_jobs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    index: int
+    org: Org
+    path: str                      # where the worker writes the PDF ("" : return the bytes)
+    options: Options
+    version: str = __version__
+
+
+@dataclass
+class Outcome:
+    index: int
+    error: str = ""
+    pages: int | None = None
+    bytes: int | None = None
+    sha256: str = ""
+    seconds: float = 0.0
+    pid: int = 0
+    data: bytes | None = None      # the PDF, when the client writes it (Dask)
+    kit: dict[str, bytes] | None = None  # the kit's files by name, when the client writes them
+    kit_names: list[str] = field(default_factory=list)  # the kit's files, relative to OUT
+
+
+_WORKER_CACHE: dict[Options, Any] = {}
+
+
+def _briefgen(options: Options):
+    """This process's :class:`Briefgen` for ``options``: built once, reused for every task."""
+    bg = _WORKER_CACHE.get(options)
+    if bg is None:
+        from ..pipeline import Briefgen
+
+        bg = _WORKER_CACHE[options] = Briefgen(options)
+        bg.renderer  # noqa: B018 - set up the templates, stylesheet and fonts now
+    return bg
+
+
+def _init_worker(options: Options, level: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(levelname)s %(name)s[%(process)d]: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    _briefgen(options)
+
+
+def render_task(task: Task) -> Outcome:
+    """Render one briefing (in a worker). Failures come back as an :class:`Outcome`, not raised."""
+    start = time.perf_counter()
+    outcome = Outcome(task.index, pid=os.getpid())
+    if task.version != __version__:
+        outcome.error = (f"this worker has briefgen {__version__}, the batch was started with "
+                         f"{task.version}; install the same version everywhere")
+        return outcome
+    try:
+        lang = task.options.lang
+        result, kit = _briefgen(task.options).build(task.org, lang,
+                                                    {"pdf", *task.options.formats})
+        data = kit.pop(pdf_name(result.org.id, lang))  # the rest: the kit's files
+        outcome.pages = result.pages
+        outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        if task.path:
+            write_atomic(Path(task.path), data)
+            for name, content in kit.items():
+                write_atomic(Path(task.path).parent / name, content)
+        else:
+            outcome.data, outcome.kit = data, kit
+        outcome.kit_names = list(kit)
+    except BriefgenError as exc:
+        outcome.error = one_line(str(exc))
+    except Exception as exc:  # isolate the others from one briefing's unexpected failure
+        log.debug("rendering %s failed", task.org.id, exc_info=True)  # -vv shows the traceback
+        outcome.error = f"unexpected {type(exc).__name__}: {one_line(str(exc))[:300]}"
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def _mp_context():
+    """forkserver where there is one (workers start from a process that is warmed up)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if context.get_start_method() == "forkserver":
+        # the lifeline first: the forkserver dies with this process
+        # then warm up once (WeasyPrint, ReportLab, renderer, fonts): workers are forked warm
+        context.set_forkserver_preload([*bound_forkserver_preload(), "briefgen._preload"])
+    return context
+
+
+class Runner:
+    """Run tasks and hand back outcomes as they finish, keeping a bounded number in flight.
+
+    ``jobs``: worker processes (None: one per core), capped by the cores and ``limits``'s
+    memory; ``scheduler``: a Dask scheduler's address instead of local workers;
+    ``max_tasks``: restart a worker after this many tasks (None: never).
+    """
+
+    def __init__(self, options: Options, jobs: int | None, limits: Limits,
+                 scheduler: str | None = None, max_tasks: int | None = None):
+        self.options, self.limits = options, limits
+        self.scheduler, self.max_tasks = scheduler, max_tasks
+        self.jobs = sensible_jobs(jobs, limits.memory_mb)
+
+    def run(self, tasks: list[Task]) -> Iterator[Outcome]:
+        if self.scheduler:
+            yield from self._dask(tasks)
+        else:
+            yield from self._local(tasks)
+
+    def _local(self, tasks: list[Task]) -> Iterator[Outcome]:
+        level = logging.getLogger("briefgen").getEffectiveLevel()
+        with Pool(render_task, self.jobs, self.limits, _mp_context(),
+                  initializer=_init_worker, initargs=(self.options, level),
+                  max_tasks=self.max_tasks) as pool:
+            for task, outcome, error in pool.run(tasks):
+                yield outcome if outcome is not None else Outcome(task.index, error=error)
+
+    def _dask(self, tasks: list[Task]) -> Iterator[Outcome]:
+        try:
+            from distributed import Client, as_completed
+        except ImportError:
+            raise InputError("--scheduler needs dask.distributed: pip install 'briefgen[dask]'")\
+                from None
+        try:
+            client = Client(self.scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler: cannot connect to {self.scheduler} "
+                             f"({exc})") from None
+        try:
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+            window = 4 * workers
+            pending = iter(tasks)
+            by_key = {}
+
+            def submit(task: Task):
+                future = client.submit(render_task_limited, task, self.limits,
+                                       pure=False, retries=1,
+                                       key=f"briefgen-{task.index}-{task.org.id}")
+                by_key[future.key] = task
+                return future
+
+            queue = as_completed([submit(t) for t in itertools.islice(pending, window)])
+            for future in queue:
+                task = by_key.pop(future.key)
+                try:
+                    yield future.result()
+                except Exception as exc:  # KilledWorker, lost connection, ...
+                    yield Outcome(task.index, error=f"on the cluster: {type(exc).__name__}: "
+                                  f"{one_line(str(exc))}")
+                future.release()
+                task = next(pending, None)
+                if task is not None:
+                    queue.add(submit(task))
+        finally:
+            client.close()
+
+
+_SANDBOXES = threading.local()
+
+
+def render_task_limited(task: Task, limits: Limits) -> Outcome:
+    """Render one briefing in a child process under ``limits`` (on a Dask worker).
+
+    Each worker thread keeps one child, reused across tasks; it dies with the Dask worker.
+    """
+    pool = getattr(_SANDBOXES, "pool", None)
+    if pool is None or pool.limits != limits:
+        if pool is not None:
+            pool.close()
+        level = logging.getLogger("briefgen").getEffectiveLevel()
+        pool = _SANDBOXES.pool = Pool(render_task, 1, limits, _mp_context(),
+                                      initializer=_init_worker, initargs=(task.options, level))
+    ((_, outcome, error),) = list(pool.run([task]))
+    return outcome if outcome is not None else Outcome(task.index, error=error)

@@ -1,0 +1,89 @@
+"""What the templates see: the briefing's context, built from the stages' results.
+
+The stages compute (:mod:`~briefgen.analyse`, :mod:`~briefgen.match`, :mod:`~briefgen.compare`);
+this module gathers their results, the charts and the firm's brand into the names the templates
+use (``a``, ``m``, ``charts``, ``survey``, ``progress``, ``peers``, ...). Nothing here reads
+files or renders.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .analyse import Analysis
+from .compare import PeerGroup, TargetCheck, compare, progress
+from .load import DataBundle
+from .match import Matches
+from .models import Benchmark, Framework, SurveyRule
+from .survey.columns import answer_columns
+from .texts import Texts
+
+if TYPE_CHECKING:
+    from .charts import Chart
+
+
+def briefing_context(t: Texts, analysis: Analysis, matches: Matches, charts: dict[str, Chart],
+                     partials: dict, bundle: DataBundle, author: str | None, logo: str | None,
+                     target_checks: list[TargetCheck], brand: dict[str, Any]) -> dict[str, Any]:
+    """The context of ``briefing.html``: the analysis, matches and charts, the data, the
+    survey/progress/peers partials' values (:func:`partials_context`), the earlier targets
+    checked, and the firm's brand (:func:`briefgen.brand.brand_context`)."""
+    context = dict(t=t, a=analysis, m=matches, charts=charts, fw=bundle.framework,
+                   bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
+                   rules=bundle.rules, lang=t.lang, version=__version__, author=author,
+                   library=bundle.library, logo=logo)
+    context.update(partials)
+    context["target_checks"] = target_checks
+    context.update(brand)
+    return context
+
+
+def group_label(peers: PeerGroup, t: Texts) -> str:
+    return t("peer_group_" + (peers.level or "all"))
+
+
+def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framework,
+                     rules: SurveyRule, t: Texts) -> tuple[dict, dict[str, Chart]]:
+    """What the survey, progress and peer partials need, and their charts, by name.
+
+    ``benchmarks`` are all the benchmarks given, the primary first. Every built one gets a
+    peer comparison; the first study among them is shown beside it as a second reference.
+    """
+    from . import charts  # ReportLab loads on first use
+
+    org = analysis.org
+    context: dict = {"survey": None, "progress": None, "peers": []}
+    drawn = {}
+    if org.respondents:
+        threshold = rules.spread_finding
+
+        pairs = [(c, (c.heading(t.lang), org.spread[c.key])) for c in answer_columns(fw)
+                 if c.key in org.spread]
+        rows = [row for _, row in pairs]
+        wide = [(label, s) for label, s in rows
+                if s["n"] >= 2 and s["max"] - s["min"] >= threshold - 1e-9]
+        wide.sort(key=lambda item: -(item[1]["max"] - item[1]["min"]))
+        context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
+                             "single": org.respondents == 1, "threshold": threshold}
+        cap_rows = [row for c, row in pairs if c.kind != "impact"]
+        drawn["spread"] = charts.spread(cap_rows, t, t("spread_title", n=org.respondents),
+                                        threshold)
+    prog = progress(org, fw)
+    if prog is not None:
+        context["progress"] = prog
+        drawn["progress"] = charts.progress(prog, t, t(
+            "progress_title", name=org.name, before=t.date(prog.previous.profile.assessed),
+            now=t.date(org.profile.assessed)))
+    reference = next((b for b in benchmarks if b.kind == "study"), None)
+    seen = set()
+    for bench in benchmarks:
+        if bench.kind != "built" or bench.id in seen:
+            continue
+        seen.add(bench.id)
+        pc = compare(analysis, bench, rules, reference)
+        context["peers"].append(pc)
+        title = t("peers_title", benchmark=bench.title(t.lang), group=group_label(pc.peers, t),
+                  n=pc.peers.n)
+        drawn[f"peers-{bench.id}"] = charts.peers(pc, t, title)
+    return context, drawn

@@ -1,0 +1,220 @@
+"""Read small input files safely: the size checked first, UTF-8, and YAML without surprises.
+
+Every file briefgen reads from a user (profiles, benchmarks, the data files, briefgen.toml, a
+cover note, a logo) goes through here: :func:`read_bytes` and :func:`read_text` never read more
+than their limit, and :func:`read_yaml` is PyYAML's safe loader that also refuses duplicate
+keys, alias bombs and tags, keeps the node tree for line numbers (:func:`line_of`), and turns
+an impossible value (2026-02-30) into an :class:`InvalidScalar` that validation reports with its
+line. Messages name the file as the user gave it (:func:`display_path`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+MAX_YAML_BYTES = 1_000_000
+MAX_ALIASES = 100
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also refuses duplicate keys and alias bombs."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                event = self.peek_event()
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_ALIASES} aliases (&/*): refused", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}'", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    # PyYAML raises a bare ValueError for an impossible date (2026-02-30) and for an integer
+    # longer than Python converts (4,300 digits). Keep the file readable instead, so that
+    # validation names the field and its line like any other bad value.
+    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return InvalidScalar(node.value, "is not a valid date (allowed: a date such as "
+                                 "2026-10-15)")
+
+    def construct_yaml_int(self, node):  # type: ignore[override]
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            return InvalidScalar(node.value, f"is a number of {len(node.value):,} digits, far "
+                                 "too large")
+
+
+class InvalidScalar(str):
+    """A YAML value that parses as no valid value of its type; ``problem`` says why.
+
+    A ``str`` so that every later step can show it, shortened, in a message.
+    """
+
+    def __new__(cls, text: str, problem: str) -> InvalidScalar:
+        shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
+        value = super().__new__(cls, shown)
+        value.problem = f"'{shown}' {problem}"
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
+def invalid_scalars(data: Any, loc: tuple = ()) -> Iterator[tuple[tuple, InvalidScalar]]:
+    """Every :class:`InvalidScalar` in a parsed document, with its key path."""
+    if isinstance(data, InvalidScalar):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from invalid_scalars(value, (*loc, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from invalid_scalars(value, (*loc, i))
+
+
+MAX_EXPANDED_NODES = 100_000
+
+
+def _check_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse a document whose aliases expand to a huge (or endless) tree.
+
+    Few aliases can still nest into a billion values ("billion laughs"); anything that later
+    walks the data would then hang. Count the values as if every alias were copied out.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            kids = ([n for pair in node.value for n in pair]
+                    if isinstance(node, yaml.MappingNode) else
+                    node.value if isinstance(node, yaml.SequenceNode) else [])
+            sizes[key] = 1 + sum(sizes[id(k)] for k in kids)
+            if sizes[key] > MAX_EXPANDED_NODES:
+                raise InputError(f"{name}:{node.start_mark.line + 1}: malformed YAML: aliases "
+                                 f"(&/*) expand to more than {MAX_EXPANDED_NODES:,} values; "
+                                 "refused")
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise InputError(f"{name}:{node.start_mark.line + 1}: malformed YAML: an alias "
+                             "(*) refers to the value that contains it; refused")
+        active.add(key)
+        stack.append((node, True))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((n, False) for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((n, False) for n in node.value)
+
+
+def display_path(path: Path) -> str:
+    """Show a path relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_bytes(path: Path, name: str, limit: int) -> bytes:
+    """A file's bytes, its size checked first: never more than ``limit`` + 1 bytes are read."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(f"{name}: the file is {size:,} bytes; at most {limit:,} allowed")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    if len(data) > limit:  # it grew since it was measured
+        raise InputError(f"{name}: the file is more than {limit:,} bytes; at most {limit:,} "
+                         "allowed")
+    return data
+
+
+def read_text(path: Path, name: str, limit: int) -> str:
+    """A small UTF-8 text file (a BOM is dropped), its size checked before it is read."""
+    try:
+        return read_bytes(path, name, limit).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Parse a YAML file safely; return the data and its node tree (for line numbers)."""
+    name = display_path(path)
+    text = read_text(path, name, MAX_YAML_BYTES)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_expansion(node, name)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{name}:{mark.line + 1}" if mark else name
+        problem = (exc.problem or exc.context or "malformed YAML").strip()
+        if "could not determine a constructor" in problem:
+            problem = f"YAML tags such as {problem.split('tag ')[-1]} are not allowed"
+        raise InputError(f"{where}: malformed YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{name}: malformed YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{name}: malformed YAML: nested too deeply") from None
+    except ValueError as exc:  # any other scalar PyYAML cannot convert
+        raise InputError(f"{name}: malformed YAML: {str(exc)[:160]}") from None
+    return data, node
+
+
+def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
+    """The line (1-based) of the value at ``loc`` in a composed YAML tree, or its nearest parent."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+            key = next((k for k, v in node.value if k.value == str(part)), None)
+            if child is None:
+                return line
+            line, node = key.start_mark.line + 1, child
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and part < len(node.value)):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,43 @@
+"""The answer columns of a survey, in questionnaire order, derived from the framework.
+
+A survey is a table with one row per respondent (see ``docs/survey.md``): who answered
+(:data:`META`: ``org_id``, ``org_name``, ``level``, ``respondent``, ``date``), how important the
+digital agenda is (``importance``), and one column per question of the framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models import Framework, Text
+
+META = ("org_id", "org_name", "level", "respondent", "date", "importance")
+
+
+
+@dataclass(frozen=True)
+class Column:
+    """One answer column of the survey: its key, short heading and question."""
+
+    key: str
+    kind: str            # capability | impact | effect
+    group: str           # the capability, impact or effect key it belongs to
+    heading: Text
+    question: Text
+
+
+def answer_columns(fw: Framework) -> list[Column]:
+    """Every answer column, in questionnaire order: capabilities, effect areas, impact."""
+    cols = []
+    for cap in fw.capabilities:
+        for i, q in enumerate(cap.questions, 1):
+            key = f"{cap.key}.{q.key}" if cap.composite else cap.key
+            heading = cap.label if not cap.composite else Text(
+                sv=f"{cap.label.sv} ({i}/{len(cap.questions)})",
+                en=f"{cap.label.en} ({i}/{len(cap.questions)})")
+            cols.append(Column(key, "capability", cap.key, heading, q.text))
+    for e in fw.effects:
+        cols.append(Column(f"effects.{e.key}", "effect", e.key, e.label, e.question))
+    for c in fw.impacts:
+        cols.append(Column(f"impact.{c.key}", "impact", c.key, c.label, c.description))
+    return cols
