@@ -120,6 +120,8 @@ def test_ids_that_are_not_slugs_are_refused(bundle, spec):
     ("x: !!python/object/apply:os.system ['true']\n", "YAML tags such as"),
     ("a: &a [1,1,1,1,1,1,1,1,1]\n" + "".join(f"b{i}: &b{i} [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
                                             for i in range(12)), "aliases"),
+    ("a: &a 1\nb: [" + ", ".join(["*a"] * 101) + "]\n", "more than 100 aliases"),
+    ("a: &a 1\nb: [" + ", ".join(["*a"] * 100) + "]\nc: [\n", "malformed YAML"),
 ])
 def test_hostile_or_broken_yaml_is_refused(tmp_path, text, expected):
     path = tmp_path / "p.yaml"

@@ -29,6 +29,7 @@ from ..pipeline import Options
 from ..sandbox import Limits
 from .manifest import (
     FAILED,
+    MANIFEST_JSON,
     OK,
     PENDING,
     SKIPPED,
@@ -42,7 +43,7 @@ from .manifest import (
     read_manifest,
     write_manifest,
 )
-from .runner import Outcome, Runner, Task
+from .runner import Outcome, Runner, Task, start_fork_server
 from .sources import source_orgs
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,8 @@ def run_batch(source: Path | str, options: Options | None = None,
     options = options or Options()
     source = Path(source)
     source_date_epoch()  # refuse a bad SOURCE_DATE_EPOCH once, before anything runs
+    if not batch.scheduler and (batch.force or not (Path(options.out) / MANIFEST_JSON).exists()):
+        start_fork_server()  # a first run: there will be work; warm up while we read
     bundle = load_data(options.data)
     benchmark = load_benchmark(options.benchmark, bundle)
     bench_file = benchmark_path(options.benchmark, bundle).resolve()

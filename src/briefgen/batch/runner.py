@@ -120,6 +120,16 @@ def _mp_context():
     return context
 
 
+def start_fork_server() -> None:
+    """Start the workers' fork server now, so that it warms up (about a second: WeasyPrint,
+    ReportLab, the templates) while the batch reads its input and hashes it."""
+    context = _mp_context()
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class Runner:
     """Run tasks and hand back outcomes as they finish, keeping a bounded number in flight.
 
