@@ -290,6 +290,12 @@ def alive(procs: list[psutil.Process]) -> list[str]:
     return left
 
 
+def alive_after(procs: list[psutil.Process], seconds: float = 15.0) -> list[str]:
+    """Those of ``procs`` still running once all have ended or ``seconds`` have passed."""
+    psutil.wait_procs(procs, timeout=seconds)
+    return alive(procs)
+
+
 @pytest.mark.timeout(180)
 def test_after_kill_9_of_the_batch_nothing_of_it_remains(tmp_path, region_x_profile):
     source = profiles(tmp_path / "orgs", region_x_profile, 6)
@@ -307,8 +313,7 @@ def test_after_kill_9_of_the_batch_nothing_of_it_remains(tmp_path, region_x_prof
         parent.send_signal(signal.SIGKILL)  # the parent only, not its process group
         parent.wait()
     assert len(family) >= 4
-    time.sleep(10)
-    assert alive(family) == []
+    assert alive_after(family) == []
 
 
 # --------------------------------------------------------------------------- logos
@@ -641,8 +646,7 @@ def test_busy_workers_and_the_forkserver_die_with_a_killed_parent(tmp_path):
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-    time.sleep(10)
-    assert alive(family) == []
+    assert alive_after(family) == []
 
 
 @pytest.mark.timeout(180)

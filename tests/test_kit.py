@@ -169,9 +169,8 @@ def test_batch_lists_every_file_and_rerenders_on_a_brand_change(tmp_path):
 
     src = tmp_path / "orgs"
     src.mkdir()
-    for org in ("region-x", "kommun-y"):
-        (src / f"{org}.yaml").write_bytes((resources.data_dir() / "orgs" /
-                                           f"{org}.yaml").read_bytes())
+    (src / "kommun-y.yaml").write_bytes((resources.data_dir() / "orgs" /
+                                         "kommun-y.yaml").read_bytes())
     out = tmp_path / "out"
     options = Options(out=out, formats=("pdf", "xlsx", "charts"), author="Nordkonsult AB")
     first = run_batch(src, options, BatchOptions(jobs=1))
@@ -184,6 +183,6 @@ def test_batch_lists_every_file_and_rerenders_on_a_brand_change(tmp_path):
         assert all((out / name).is_file() for name in files)
     assert "files" in (out / "manifest.csv").read_text("utf-8").splitlines()[0]
     again = run_batch(src, options, BatchOptions(jobs=1))
-    assert again.count("unchanged") == 2
+    assert again.count("unchanged") == 1
     rebranded = run_batch(src, replace(options, accent="#8A3A0E"), BatchOptions(jobs=1))
-    assert rebranded.count("ok") == 2
+    assert rebranded.count("ok") == 1
