@@ -21,6 +21,8 @@ def warm(templates: Path | None = None) -> float:
     from . import charts, pipeline  # noqa: F401  (ReportLab, the models, the analysis)
     from .render import shared_renderer
 
+    charts.register_fonts()  # ReportLab reads the fonts' metrics once, for every worker
+
     shared_renderer(templates).warm_up()
     seconds = time.perf_counter() - start
     log.debug("worker warmed up in %.2f s", seconds)
