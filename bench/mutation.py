@@ -1,0 +1,180 @@
+"""Mutation testing of the pure stages with mutmut: run it, then count per module.
+
+    python bench/mutation.py            # run mutmut (one process), then print the figures
+    python bench/mutation.py --report   # only print the figures of the last run
+
+The scope is the functions below; mutmut's own settings (which files it copies and mutates,
+which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Module -> mutmut name patterns of the functions in scope ("x_" a function, "xǁClassǁ" a method).
+SURVEY_AGGREGATION = ("question_stats", "capability_scores", "importance_median", "_round",
+                      "profile_dict", "spread_dict", "survey_org", "disagreements",
+                      "_assessment_dates", "_missing_answers")
+COMPARE = ("peer_group", "quartile_position", "compare", "progress", "target_checks")
+VALIDATION = ("validate_profile", "_score_problem", "_line_of", "did_you_mean",
+              "_invalid_scalars")
+SCOPE: dict[str, list[str]] = {
+    "analyse": ["briefgen.analyse.*"],
+    "match": ["briefgen.match.*"],
+    # briefing_context and group_label build the template context: out of scope (they move
+    # to their own module).
+    "compare": [f"briefgen.compare.x_{f}__mutmut_*" for f in COMPARE]
+    + ["briefgen.compare.xǁ*"],
+    "survey aggregation": [f"briefgen.survey.x_{f}__mutmut_*" for f in SURVEY_AGGREGATION],
+    "benchmark build": ["briefgen.benchmark_build.*"],
+    "profile validation": [f"briefgen.load.x_{f}__mutmut_*" for f in VALIDATION],
+}
+
+# Survivors judged equivalent: the mutant cannot change what the code does, and why. The
+# names are mutmut's and change when a function does; docs/mutation.md shows each change.
+_EPSILON = ("the two sides are one-decimal scores, never exactly 1e-9 from each other, so "
+            "'<' and '<=' (or '>' and '>=') agree")
+_ZIP = "the zipped columns come from one frame and have one length: strict never fires"
+EQUIVALENT: dict[str, str] = {
+    "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
+    "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
+    "briefgen.analyse.x_step_target__mutmut_20": _EPSILON,
+    "briefgen.match.x_match__mutmut_11": "each area is a finding once and a practice addresses "
+    "one area, so `used` never holds a practice a later call could choose",
+    "briefgen.match.x_match__mutmut_103": "the sort key (.., rec.number) is unique, so the "
+    "whole tuples order as their keys do",
+    "briefgen.match.x_match__mutmut_105": "the sort key (.., rec.number) is unique, so the "
+    "whole tuples order as their keys do",
+    "briefgen.compare.x_peer_group__mutmut_23": "the branch is taken only when group.n >= the "
+    "minimum (at least 2), so `group.n or 1` is group.n",
+    "briefgen.compare.x_quartile_position__mutmut_12": "a score equal to the median has "
+    "already returned 'at_median'",
+    "briefgen.survey.x__assessment_dates__mutmut_14": "the walk needs each organisation's "
+    "dates together and newest first; the order of the organisations does not matter",
+    "briefgen.survey.x__assessment_dates__mutmut_22": _ZIP,
+    "briefgen.survey.x__assessment_dates__mutmut_25": _ZIP,
+    "briefgen.survey.x__assessment_dates__mutmut_30": _ZIP,
+    "briefgen.survey.x__missing_answers__mutmut_7": _ZIP,
+    "briefgen.survey.x__missing_answers__mutmut_10": _ZIP,
+    "briefgen.survey.x__missing_answers__mutmut_11": _ZIP,
+    "briefgen.survey.x_capability_scores__mutmut_13": "every column is a Series on "
+    "means.index, which the frame takes without being told",
+    "briefgen.survey.x_capability_scores__mutmut_15": "every column is a Series on "
+    "means.index, which the frame takes without being told",
+    "briefgen.survey.x_disagreements__mutmut_16": "a range of answers exactly 1e-9 under the "
+    "threshold needs answers given to nine decimals",
+    "briefgen.survey.x_question_stats__mutmut_11": "sort=True is groupby's default",
+    "briefgen.survey.x_survey_org__mutmut_61": "logging formats a message only when it has "
+    "arguments, so a '%' in it prints the same",
+    "briefgen.benchmark_build.x_benchmark_yaml__mutmut_9": "a Benchmark holds only strings, "
+    "numbers, lists and mappings: python and json dumps are equal",
+    "briefgen.benchmark_build.x_benchmark_yaml__mutmut_11": "a Benchmark holds only strings, "
+    "numbers, lists and mappings: python and json dumps are equal",
+    "briefgen.benchmark_build.x_benchmark_yaml__mutmut_13": "pydantic dumps an unknown mode "
+    "as python, equal to json for a Benchmark",
+    "briefgen.benchmark_build.x_benchmark_yaml__mutmut_14": "pydantic dumps an unknown mode "
+    "as python, equal to json for a Benchmark",
+    "briefgen.benchmark_build.x_benchmark_yaml__mutmut_19": "sort_keys=None is false like "
+    "False",
+    "briefgen.benchmark_build.x_build_benchmark__mutmut_56": "the notes use texts.yaml "
+    "strings only, never the framework's labels",
+    "briefgen.benchmark_build.x_org_table__mutmut_19": "sort=True is groupby's default",
+    "briefgen.benchmark_build.x_org_table__mutmut_34": "the first column assigned, a Series "
+    "on the organisation ids, gives the empty frame its index",
+    "briefgen.benchmark_build.x_org_table__mutmut_56": "0.5 is quantile's default",
+    "briefgen.benchmark_build.x_slugify__mutmut_13": "codec names are case-insensitive",
+    "briefgen.benchmark_build.x_slugify__mutmut_29": "strip('XX-XX') strips '-' and 'X'; the "
+    "slug is lower-case",
+    "briefgen.benchmark_build.x_slugify__mutmut_31": "strip('XX-XX') strips '-' and 'X'; the "
+    "slug is lower-case",
+    "briefgen.load.x__line_of__mutmut_24": "the locations come from the parsed profile, so an "
+    "index only ever meets a sequence node",
+    "briefgen.load.x__line_of__mutmut_25": "the locations come from the parsed profile, so an "
+    "index is always within its sequence",
+    "briefgen.load.x_did_you_mean__mutmut_8": "only the first close match is used",
+    "briefgen.load.x_did_you_mean__mutmut_12": "only the first close match is used",
+    "briefgen.load.x_did_you_mean__mutmut_9": "0.6 is difflib's default cutoff",
+}
+
+KILLED = {1, 3, 37}
+SURVIVED = {0}
+
+
+def module_of(name: str) -> str | None:
+    for module, patterns in SCOPE.items():
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            return module
+    return None
+
+
+def results() -> dict[str, int | None]:
+    codes: dict[str, int | None] = {}
+    for meta in (ROOT / "mutants" / "src").rglob("*.py.meta"):
+        codes.update(json.loads(meta.read_text("utf-8"))["exit_code_by_key"])
+    return codes
+
+
+def report(show: bool) -> int:
+    codes = results()
+    rows: dict[str, Counter] = {m: Counter() for m in SCOPE}
+    survivors: dict[str, list[str]] = {m: [] for m in SCOPE}
+    for name, code in sorted(codes.items()):
+        module = module_of(name)
+        if module is None:
+            continue
+        c = rows[module]
+        c["total"] += 1
+        if code in KILLED:
+            c["killed"] += 1
+        elif code in SURVIVED:
+            c["survived"] += 1
+            c["equivalent"] += name in EQUIVALENT
+            survivors[module].append(name)
+        else:
+            c["other"] += 1  # not checked, no tests, timeout: counted as not killed
+            survivors[module].append(f"{name} (exit code {code})")
+    total = Counter()
+    print(f"{'module':<20} {'mutants':>7} {'killed':>7} {'survived':>8} {'equiv.':>6} "
+          f"{'raw':>7} {'non-eq.':>7}")
+    for module, c in [*rows.items(), ("all", None)]:
+        if c is None:
+            c = total
+        else:
+            total.update(c)
+        raw = c["killed"] / c["total"] if c["total"] else 0
+        real = c["killed"] / (c["total"] - c["equivalent"]) if c["total"] else 0
+        print(f"{module:<20} {c['total']:>7} {c['killed']:>7} {c['survived'] + c['other']:>8} "
+              f"{c['equivalent']:>6} {raw:>7.1%} {real:>7.1%}")
+    if show:
+        for names in survivors.values():
+            for name in names:
+                if name in EQUIVALENT:
+                    print(f"equivalent: {name}: {EQUIVALENT[name]}")
+                else:
+                    print(f"SURVIVED: {name}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report", action="store_true", help="only count the last run")
+    parser.add_argument("--survivors", action="store_true", help="list every survivor")
+    args = parser.parse_args()
+    if not args.report:
+        patterns = [p for ps in SCOPE.values() for p in ps]
+        # One child: the machine is shared; the run takes a few minutes.
+        subprocess.run(["mutmut", "run", "--max-children", "1", *patterns], cwd=ROOT,
+                       check=True)
+    return report(args.survivors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
