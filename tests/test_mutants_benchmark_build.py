@@ -1,6 +1,6 @@
 """Building a benchmark, in detail: the notes and counts it publishes, its limits at their
 boundaries, the file it writes and the id it takes. Written to kill the mutants of
-``briefgen.benchmark_build`` that the other tests let live (docs/mutation.md)."""
+``briefgen.survey.benchmark`` that the other tests let live (docs/mutation.md)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from briefgen.benchmark_build import (
+from briefgen.errors import InputError
+from briefgen.load import load_data
+from briefgen.survey.benchmark import (
     benchmark_yaml,
     build_benchmark,
     build_file,
     org_table,
     slugify,
 )
-from briefgen.errors import InputError
-from briefgen.load import load_data
-from briefgen.survey import read_survey
+from briefgen.survey.read import read_survey
 
 from .test_benchmark_build import ORGS, make_survey
 
@@ -79,7 +79,7 @@ def test_limits_at_their_boundaries(survey, bundle):
 
 
 def test_the_build_is_logged(survey, bundle, caplog):
-    with caplog.at_level(logging.INFO, logger="briefgen.benchmark_build"):
+    with caplog.at_level(logging.INFO, logger="briefgen.survey.benchmark"):
         build_benchmark(survey, bundle, "Kunder", min_group_size=6)
         build_benchmark(survey, bundle, "Kunder", min_group_size=7)
         build_benchmark(survey, bundle, "Kunder", min_group_size=2)

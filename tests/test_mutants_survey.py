@@ -1,6 +1,7 @@
 """Survey aggregation in detail: rounding of the spread, disagreements at their threshold, the
 messages for an organisation that cannot be aggregated, and what is logged. Written to kill the
-mutants of ``briefgen.survey``'s aggregation that the other tests let live (docs/mutation.md)."""
+mutants of the survey's aggregation (``survey.aggregate``, ``survey.read``) that the other
+tests let live (docs/mutation.md)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,9 @@ import pytest
 
 from briefgen.errors import InputError
 from briefgen.load import load_data
-from briefgen.survey import (
-    Survey,
-    _assessment_dates,
-    answer_columns,
-    capability_scores,
-    disagreements,
-    read_survey,
-    spread_dict,
-    survey_org,
-)
+from briefgen.survey.aggregate import capability_scores, disagreements, spread_dict, survey_org
+from briefgen.survey.columns import answer_columns
+from briefgen.survey.read import Survey, _assessment_dates, read_survey
 
 from .test_survey import FIXTURE, person, write_csv
 

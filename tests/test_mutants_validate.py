@@ -9,7 +9,8 @@ import copy
 import pytest
 
 from briefgen.errors import InputError
-from briefgen.load import read_yaml, validate_profile
+from briefgen.load import validate_profile
+from briefgen.reading import read_yaml
 
 BIG = "9" * 5000            # an integer PyYAML cannot convert: an invalid scalar
 SHOWN = "'999999999999...999999' is a number of 5,000 digits, far too large"

@@ -142,16 +142,11 @@ def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
     no finding is the reason for two recommendations.
     """
     m = rules.matching
-    used: set[str] = set()
 
     def practices_for(area: str, key: str, reason: Reason) -> list[MatchedPractice]:
-        chosen = []
-        for practice in library.practices:
-            if (practice.area == area and practice.addresses == key
-                    and practice.id not in used and len(chosen) < m.practices_per_priority):
-                used.add(practice.id)
-                chosen.append(MatchedPractice(practice, reason))
-        return chosen
+        # A finding is one area, and a practice addresses one: no practice is chosen twice.
+        matching = [p for p in library.practices if p.area == area and p.addresses == key]
+        return [MatchedPractice(p, reason) for p in matching[:m.practices_per_priority]]
 
     found = findings(analysis, rules)
     cap_practices = {r.key: practices_for("capability", r.key, r)

@@ -297,7 +297,7 @@ class MatchRule(Strict):
     recommendations_max: int
     recommendations_summary: int
     effect_weight: float         # an effect area's shortfall counts this much in a recommendation
-    min_score: float             # a recommendation is chosen only above this relevance
+    min_score: float             # a recommendation needs at least this relevance
 
 
 class SurveyRule(Strict):
