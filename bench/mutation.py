@@ -51,9 +51,9 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_20": _EPSILON,
-    "briefgen.match.x_match__mutmut_103": "the sort key (.., rec.number) is unique, so the "
+    "briefgen.match.x_match__mutmut_96": "the sort key (.., rec.number) is unique, so the "
     "whole tuples order as their keys do",
-    "briefgen.match.x_match__mutmut_105": "the sort key (.., rec.number) is unique, so the "
+    "briefgen.match.x_match__mutmut_98": "the sort key (.., rec.number) is unique, so the "
     "whole tuples order as their keys do",
     "briefgen.compare.x_peer_group__mutmut_23": "the branch is taken only when group.n >= the "
     "minimum (at least 2), so `group.n or 1` is group.n",

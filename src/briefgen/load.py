@@ -311,9 +311,9 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
     if not isinstance(data, dict):
         raise InputError(f"{name}: a profile must be a mapping of keys (id, name, level, ...), "
                          f"not {type(data).__name__}")
-    _check_scores(data, "capabilities", fw.capability_keys, fw, problem)
-    _check_scores(data, "effects", fw.effect_keys, fw, problem)
-    _check_scores(data, "impact", list(IMPACTS), fw, problem)
+    _check_scores(data, "capabilities", fw.capability_keys, problem, fw)
+    _check_scores(data, "effects", fw.effect_keys, problem)
+    _check_scores(data, "impact", list(IMPACTS), problem)
     _check_ranking(data.get("ranking"), fw.capability_keys, problem)
     _check_targets(data.get("targets"), fw.capability_keys, problem)
     _check_the_rest(data, problem)
@@ -330,9 +330,10 @@ def validate_profile(data: Any, bundle: DataBundle, name: str,
                capability_answers=answers)
 
 
-def _check_scores(data: dict, section: str, allowed: list[str], fw: Framework,
-                  problem: Problem) -> None:
-    """A section of scores (capabilities, effects, impact): every key known and given, 1-5."""
+def _check_scores(data: dict, section: str, allowed: list[str], problem: Problem,
+                  fw: Framework | None = None) -> None:
+    """A section of scores (capabilities, effects, impact): every key known and given, 1-5.
+    The capabilities (``fw`` given) may have sub-questions."""
     given = data.get(section)
     if given is None:
         problem((section,), f"missing (allowed keys: {', '.join(allowed)})")
@@ -344,7 +345,7 @@ def _check_scores(data: dict, section: str, allowed: list[str], fw: Framework,
         if key not in allowed:
             problem((section, key), f"unknown key{did_you_mean(key, allowed)} "
                     f"(allowed: {', '.join(allowed)})")
-        elif section == "capabilities" and isinstance(value, dict):
+        elif fw is not None and isinstance(value, dict):
             _check_sub_questions(fw, key, value, problem)
         elif (msg := score_problem(value)) is not None:
             problem((section, key), msg)
