@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import shutil
 from pathlib import Path
@@ -11,6 +12,7 @@ import yaml
 from pypdf import PdfReader
 
 from briefgen import resources
+from briefgen.output import pdf_name
 from briefgen.pipeline import Briefgen, Options
 
 EXAMPLES = ["region-x", "kommun-y", "myndighet-z"]
@@ -32,10 +34,26 @@ def region_x_profile() -> dict:
 
 
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory, bg) -> dict[tuple[str, str], Path]:
-    """Every example organisation in both languages, rendered once for the whole session."""
-    out = tmp_path_factory.mktemp("briefings")
-    return {(org, lang): bg.make(org, out=out, lang=lang).path
+def rendered(tmp_path_factory, worker_id, bg) -> dict[tuple[str, str], Path]:
+    """Every example organisation in both languages, rendered once for the whole session.
+
+    Under pytest-xdist every worker has its own session: the first to get here renders into a
+    folder all workers share, under a lock; the others wait for it and read the same files.
+    """
+    if worker_id == "master":  # no xdist
+        out = tmp_path_factory.mktemp("briefings")
+        return {(org, lang): bg.make(org, out=out, lang=lang).path
+                for org in EXAMPLES for lang in ("sv", "en")}
+    out = tmp_path_factory.getbasetemp().parent / "briefings"
+    out.mkdir(exist_ok=True)
+    with (out / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not (out / ".done").exists():
+            for org in EXAMPLES:
+                for lang in ("sv", "en"):
+                    bg.make(org, out=out, lang=lang)
+            (out / ".done").touch()
+    return {(org, lang): out / pdf_name(org, lang)
             for org in EXAMPLES for lang in ("sv", "en")}
 
 
