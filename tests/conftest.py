@@ -29,6 +29,14 @@ def bundle(bg):
 
 
 @pytest.fixture(scope="session")
+def keys(bundle) -> list[str]:
+    """The survey's answer columns, in the framework's order."""
+    from briefgen.survey.columns import answer_columns
+
+    return [c.key for c in answer_columns(bundle.framework)]
+
+
+@pytest.fixture(scope="session")
 def region_x_profile() -> dict:
     return yaml.safe_load((resources.data_dir() / "orgs" / "region-x.yaml").read_text("utf-8"))
 

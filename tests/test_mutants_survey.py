@@ -12,22 +12,10 @@ import pandas as pd
 import pytest
 
 from briefgen.errors import InputError
-from briefgen.load import load_data
 from briefgen.survey.aggregate import capability_scores, disagreements, spread_dict, survey_org
-from briefgen.survey.columns import answer_columns
 from briefgen.survey.read import Survey, _assessment_dates, read_survey
 
 from .test_survey import FIXTURE, person, write_csv
-
-
-@pytest.fixture(scope="module")
-def bundle():
-    return load_data()
-
-
-@pytest.fixture(scope="module")
-def keys(bundle):
-    return [c.key for c in answer_columns(bundle.framework)]
 
 
 def test_spread_figures_are_rounded_to_four_decimals(bundle, keys, tmp_path):

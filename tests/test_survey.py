@@ -15,23 +15,12 @@ from pypdf import PdfReader
 
 from briefgen.cli import cli
 from briefgen.errors import InputError
-from briefgen.load import load_data
 from briefgen.pipeline import Briefgen, Options
 from briefgen.survey.aggregate import disagreements, importance_median, survey_org
-from briefgen.survey.columns import META, answer_columns
+from briefgen.survey.columns import META
 from briefgen.survey.read import read_survey
 
 FIXTURE = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
-
-
-@pytest.fixture(scope="module")
-def bundle():
-    return load_data()
-
-
-@pytest.fixture(scope="module")
-def keys(bundle):
-    return [c.key for c in answer_columns(bundle.framework)]
 
 
 def write_csv(path: Path, keys: list[str], rows: list[dict], base: float = 3) -> Path:
