@@ -110,7 +110,11 @@ def _exact_svg_colours(canvas: type) -> None:
 _exact_svg_colours(renderSVG.SVGCanvas)
 
 
-def _svg(drawing: Drawing) -> str:
+# The drawing helpers below are public: the portfolio overview (briefgen.batch.overview) draws
+# with them, so that its charts look like the briefing's.
+
+
+def to_svg(drawing: Drawing) -> str:
     text = renderSVG.drawToString(drawing)
     # ReportLab writes placeholder <title>/<desc>; the alt text lives on the <img> instead.
     text = text.replace("\t<title>...</title>\n", "").replace("\t<desc>...</desc>\n", "")
@@ -118,13 +122,13 @@ def _svg(drawing: Drawing) -> str:
     return text.replace(f"font-family: {BOLD};", f"font-family: {FONT}; font-weight: bold;")
 
 
-def _text(x: float, y: float, text: str, size: float = 8.5, anchor: str = "start",
+def text(x: float, y: float, text: str, size: float = 8.5, anchor: str = "start",
           bold: bool = False, color=INK) -> String:
     return String(x, y, text, fontName=BOLD if bold else FONT, fontSize=size,
                   textAnchor=anchor, fillColor=color)
 
 
-def _wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
+def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     font = BOLD if bold else FONT
     lines, line = [], ""
     for word in text.split():
@@ -137,7 +141,7 @@ def _wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]
     return lines + ([line] if line else [])
 
 
-def _diamond(x: float, y: float, r: float, **kw) -> Polygon:
+def diamond(x: float, y: float, r: float, **kw) -> Polygon:
     return Polygon([x, y + r, x + r, y, x, y - r, x - r, y], **kw)
 
 
@@ -163,7 +167,7 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
         if level > SCALE_MIN:
             d.add(Polygon(ring, strokeColor=GRID, strokeWidth=0.6, fillColor=None))
         x, y = point(0, level)
-        d.add(_text(x + 3, y + 1, t.num(level, 0), 6.5, color=MUTED))
+        d.add(text(x + 3, y + 1, t.num(level, 0), 6.5, color=MUTED))
     for i, cap in enumerate(caps):
         x, y = point(i, SCALE_MAX)
         dashed = [3, 3] if not cap.reported else None
@@ -177,7 +181,7 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
         d.add(Circle(x, y, 2.6, fillColor=ORG, strokeColor=white, strokeWidth=0.5))
         if cap.benchmark is not None:
             bx, by = point(i, cap.benchmark)
-            d.add(_diamond(bx, by, 3.6, fillColor=white, strokeColor=BENCH, strokeWidth=1.4))
+            d.add(diamond(bx, by, 3.6, fillColor=white, strokeColor=BENCH, strokeWidth=1.4))
 
     for i, cap in enumerate(caps):
         angle = math.pi / 2 - 2 * math.pi * i / n
@@ -189,12 +193,12 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
         title = t.label(cap.key)
         value = f"{t.num(cap.score)} / " + (t.num(cap.benchmark) if cap.reported
                                             else t("not_reported_short"))
-        lines = _wrap(title, 120, 8.5, bold=True)
+        lines = wrap(title, 120, 8.5, bold=True)
         if y < cy:
             y -= 9 * len(lines)
         for j, line in enumerate(lines):
-            d.add(_text(x, y + 9 * (len(lines) - j), line, 8.5, anchor, bold=True))
-        d.add(_text(x, y, value, 8, anchor, color=MUTED))
+            d.add(text(x, y + 9 * (len(lines) - j), line, 8.5, anchor, bold=True))
+        d.add(text(x, y, value, 8, anchor, color=MUTED))
 
     _legend(d, 8, h - 14, [("org", t("legend_org")), ("bench", t("legend_bench")),
                            ("missing", t("legend_missing"))])
@@ -202,7 +206,7 @@ def radar(analysis: Analysis, t: Texts) -> Chart:
                benchmark=t.num(c.benchmark) if c.reported else t("not_reported"))
              for c in caps]
     alt = t("alt_radar", items="; ".join(parts))
-    return Chart("radar", _svg(d), alt, w, h)
+    return Chart("radar", to_svg(d), alt, w, h)
 
 
 def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> None:
@@ -212,14 +216,14 @@ def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> Non
         elif kind == "bar":
             d.add(Rect(x, y - 3, 14, 8, fillColor=ORG, strokeColor=None))
         elif kind == "bench":
-            d.add(_diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=BENCH,
+            d.add(diamond(x + 7, y + 1, 3.6, fillColor=white, strokeColor=BENCH,
                            strokeWidth=1.4))
         elif kind == "tick":
             d.add(Line(x + 7, y - 4, x + 7, y + 6, strokeColor=BENCH, strokeWidth=2))
         else:
             d.add(Line(x, y + 1, x + 16, y + 1, strokeColor=MUTED, strokeWidth=0.9,
                        strokeDashArray=[3, 3]))
-        d.add(_text(x + 19, y - 2, label, 8))
+        d.add(text(x + 19, y - 2, label, 8))
         x += 19 + pdfmetrics.stringWidth(label, FONT, 8) + 16
 
 
@@ -231,7 +235,7 @@ def _scale_axis(d: Drawing, x0: float, x1: float, y_top: float, y_bottom: float,
     for v in SCALE_STEPS:
         x = scale_x(x0, x1, v)
         d.add(Line(x, y_bottom, x, y_top, strokeColor=GRID, strokeWidth=0.5))
-        d.add(_text(x, y_bottom - 10, t.num(v, 0), 7, "middle", color=MUTED))
+        d.add(text(x, y_bottom - 10, t.num(v, 0), 7, "middle", color=MUTED))
 
 
 def effects(analysis: Analysis, t: Texts) -> Chart:
@@ -245,15 +249,15 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
     _scale_axis(d, x0, x1, h - top + 6, 18, t)
     for i, eff in enumerate(rows):
         y = h - top - row_h * (i + 1) + 10
-        for j, line in enumerate(_wrap(t.label(eff.key), label_w, 8.5, bold=True)[:2]):
-            d.add(_text(label_w, y + 12 - 10 * j, line, 8.5, "end", bold=True))
+        for j, line in enumerate(wrap(t.label(eff.key), label_w, 8.5, bold=True)[:2]):
+            d.add(text(label_w, y + 12 - 10 * j, line, 8.5, "end", bold=True))
         bar = scale_length(x1 - x0, eff.score)
         d.add(Rect(x0, y, max(bar, 1.5), 14, fillColor=ORG, strokeColor=None))
         if bar > 30:  # inside the bar's end, clear of the benchmark marker
-            d.add(_text(x0 + bar - 4, y + 3.5, t.num(eff.score), 8, "end", bold=True,
+            d.add(text(x0 + bar - 4, y + 3.5, t.num(eff.score), 8, "end", bold=True,
                         color=white))
         else:
-            d.add(_text(x0 + max(bar, 1.5) + 4, y + 3.5, t.num(eff.score), 8, bold=True))
+            d.add(text(x0 + max(bar, 1.5) + 4, y + 3.5, t.num(eff.score), 8, bold=True))
         if eff.benchmark is not None:
             bx = scale_x(x0, x1, eff.benchmark)
             d.add(Line(bx, y - 4, bx, y + 18, strokeColor=BENCH, strokeWidth=2.2))
@@ -262,11 +266,11 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
             # A white ground keeps the label clear of the grid lines it may cross.
             d.add(Rect(bx - width / 2 - 1.5, y - 14, width + 3, 9, fillColor=white,
                        strokeColor=None))
-            d.add(_text(bx, y - 12, label, 7, "middle", color=BENCH))
+            d.add(text(bx, y - 12, label, 7, "middle", color=BENCH))
     _legend(d, x0, h - 12, [("bar", t("legend_org")), ("tick", t("legend_bench"))])
     parts = [t("alt_bar_item", label=t.label(e.key), score=t.num(e.score),
                benchmark=t.num(e.benchmark)) for e in rows]
-    return Chart("effects", _svg(d), t("alt_effects", items="; ".join(parts)), w, h)
+    return Chart("effects", to_svg(d), t("alt_effects", items="; ".join(parts)), w, h)
 
 
 def impact(analysis: Analysis, t: Texts) -> Chart:
@@ -281,14 +285,14 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
     for i, choice in enumerate(t.framework.impacts):
         value = impacts[choice.key]
         y = h - top - row_h * (i + 1) + 8
-        for j, line in enumerate(_wrap(choice.label(t.lang), label_w, 8.5, bold=True)[:2]):
-            d.add(_text(label_w, y + 10 - 10 * j, line, 8.5, "end", bold=True))
+        for j, line in enumerate(wrap(choice.label(t.lang), label_w, 8.5, bold=True)[:2]):
+            d.add(text(label_w, y + 10 - 10 * j, line, 8.5, "end", bold=True))
         bar = scale_length(x1 - x0, value)
         d.add(Rect(x0, y, max(bar, 1.5), 12, fillColor=ORG, strokeColor=None))
-        d.add(_text(x0 + max(bar, 1.5) + 4, y + 2.5, t.num(value), 8, bold=True))
+        d.add(text(x0 + max(bar, 1.5) + 4, y + 2.5, t.num(value), 8, bold=True))
     parts = [t("alt_impact_item", label=c.label(t.lang), score=t.num(impacts[c.key]))
              for c in t.framework.impacts]
-    return Chart("impact", _svg(d), t("alt_impact", items="; ".join(parts)), w, h)
+    return Chart("impact", to_svg(d), t("alt_impact", items="; ".join(parts)), w, h)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -322,20 +326,20 @@ def _columns(name: str, keys: list[str], counts: dict[str, int | None], mine: st
         if is_mine:
             d.add(Rect(10 + slot * i + 3, base - 38, slot - 6, h - base + 38 - 4,
                        fillColor=PALE, strokeColor=ORG, strokeWidth=1.2, strokeDashArray=[3, 2]))
-            d.add(_text(x + bw / 2, h - 14, t(marker), 8, "middle", bold=True,
+            d.add(text(x + bw / 2, h - 14, t(marker), 8, "middle", bold=True,
                         color=ORG))
         d.add(Rect(x, base, bw, max(height, 0.8), fillColor=BENCH if height else MUTED,
                    strokeColor=None))
         label = (t("of_total", count=t.integer(count), total=t.integer(total))
                  if count is not None else t("not_reported"))
-        d.add(_text(x + bw / 2, base + height + 4, label, 8, "middle", color=INK))
-        for j, line in enumerate(_wrap(t.label(key), slot - 8, 8.5, bold=is_mine)[:2]):
-            d.add(_text(x + bw / 2, base - 13 - 10 * j, line, 8.5, "middle", bold=is_mine))
+        d.add(text(x + bw / 2, base + height + 4, label, 8, "middle", color=INK))
+        for j, line in enumerate(wrap(t.label(key), slot - 8, 8.5, bold=is_mine)[:2]):
+            d.add(text(x + bw / 2, base - 13 - 10 * j, line, 8.5, "middle", bold=is_mine))
     d.add(Line(10, base, w - 10, base, strokeColor=MUTED, strokeWidth=0.8))
     parts = [t("alt_count_item", label=t.label(k), count=t.integer(counts.get(k)),
                total=t.integer(total)) for k in keys]
     alt = t(alt_key, items="; ".join(parts), mine=t.label(mine))
-    return Chart(name, _svg(d), alt, w, h)
+    return Chart(name, to_svg(d), alt, w, h)
 
 
 def maturity(analysis: Analysis, t: Texts) -> Chart:
@@ -367,21 +371,21 @@ def gauge(key: str, score: float, benchmark: float | None, t: Texts) -> Chart:
     for v in SCALE_STEPS:
         x = scale_x(x0, x1, v)
         d.add(Line(x, y - 5, x, y + 5, strokeColor=GRID, strokeWidth=0.8))
-        d.add(_text(x, 4, t.num(v, 0), 7, "middle", color=MUTED))
+        d.add(text(x, 4, t.num(v, 0), 7, "middle", color=MUTED))
     sx = scale_x(x0, x1, score)
     d.add(Rect(x0, y - 3, sx - x0, 6, fillColor=ORG, strokeColor=None))
     d.add(Circle(sx, y, 5, fillColor=ORG, strokeColor=white, strokeWidth=1))
-    d.add(_text(sx, y + 10, t.num(score), 8.5, "middle", bold=True, color=ORG))
+    d.add(text(sx, y + 10, t.num(score), 8.5, "middle", bold=True, color=ORG))
     if benchmark is not None:
         bx = scale_x(x0, x1, benchmark)
-        d.add(_diamond(bx, y, 4.5, fillColor=white, strokeColor=BENCH, strokeWidth=1.6))
+        d.add(diamond(bx, y, 4.5, fillColor=white, strokeColor=BENCH, strokeWidth=1.6))
         if abs(bx - sx) < 24:
-            d.add(_text(bx, y - 17, t.num(benchmark), 8, "middle", color=BENCH))
+            d.add(text(bx, y - 17, t.num(benchmark), 8, "middle", color=BENCH))
         else:
-            d.add(_text(bx, y + 10, t.num(benchmark), 8, "middle", color=BENCH))
+            d.add(text(bx, y + 10, t.num(benchmark), 8, "middle", color=BENCH))
     alt = t("alt_gauge", label=t.label(key), score=t.num(score),
             benchmark=t.num(benchmark) if benchmark is not None else t("not_reported"))
-    return Chart(f"gauge-{key}", _svg(d), alt, w, h)
+    return Chart(f"gauge-{key}", to_svg(d), alt, w, h)
 
 
 def draw_all(analysis: Analysis, t: Texts) -> dict[str, Chart]:
@@ -397,8 +401,8 @@ def draw_all(analysis: Analysis, t: Texts) -> dict[str, Chart]:
 
 
 def _row_labels(d: Drawing, label: str, x: float, y: float, width: float) -> None:
-    for j, line in enumerate(_wrap(label, width, 8, bold=True)[:2]):
-        d.add(_text(x, y + 4 - 9 * j + (4 if len(_wrap(label, width, 8, True)) > 1 else 0),
+    for j, line in enumerate(wrap(label, width, 8, bold=True)[:2]):
+        d.add(text(x, y + 4 - 9 * j + (4 if len(wrap(label, width, 8, True)) > 1 else 0),
                     line, 8, "end", bold=True))
 
 
@@ -410,7 +414,7 @@ def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
     h = top + row_h * len(rows) + 24
     x0, x1 = label_w + 10, w - 62
     d = Drawing(w, h)
-    d.add(_text(0, h - 10, title, 8.5, bold=True))
+    d.add(text(0, h - 10, title, 8.5, bold=True))
     _scale_axis(d, x0, x1, h - top + 4, 18, t)
     for i, (label, s) in enumerate(rows):
         y = h - top - row_h * (i + 1) + 8
@@ -421,12 +425,12 @@ def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
                    strokeColor=BENCH if wide else ORG, strokeWidth=1.4 if wide else 0.8))
         d.add(Circle(scale_x(x0, x1, s["mean"]), y + 4, 3.2, fillColor=ORG,
                      strokeColor=white, strokeWidth=0.6))
-        d.add(_text(x1 + 8, y + 1, t("spread_chart_range", range=t.num(s["max"] - s["min"]),
+        d.add(text(x1 + 8, y + 1, t("spread_chart_range", range=t.num(s["max"] - s["min"]),
                                      n=int(s["n"])), 7.5, bold=wide,
                     color=BENCH if wide else MUTED))
     parts = [t("alt_spread_item", label=label, min=t.num(s["min"]), max=t.num(s["max"]),
                mean=t.num(s["mean"]), n=int(s["n"])) for label, s in rows]
-    return Chart("spread", _svg(d), t("alt_spread", title=title, items="; ".join(parts)), w, h)
+    return Chart("spread", to_svg(d), t("alt_spread", title=title, items="; ".join(parts)), w, h)
 
 
 def _row_chart(title: str, rows: list, split: int, row_h: float, right: float, t: Texts):
@@ -438,7 +442,7 @@ def _row_chart(title: str, rows: list, split: int, row_h: float, right: float, t
     h = top + row_h * len(rows) + 24
     x0, x1 = label_w + 10, w - right
     d = Drawing(w, h)
-    d.add(_text(0, h - 10, title, 8.5, bold=True))
+    d.add(text(0, h - 10, title, 8.5, bold=True))
     _scale_axis(d, x0, x1, h - top + 4, 18, t)
     baselines = []
     for i, (label, _) in enumerate(rows):
@@ -469,16 +473,16 @@ def peers(comparison, t: Texts, title: str) -> Chart:
                      strokeColor=white, strokeWidth=0.6))
     lx = x0
     d.add(Circle(lx + 4, h - 25, 3.2, fillColor=ORG, strokeColor=white))
-    d.add(_text(lx + 11, h - 28, t("legend_org"), 7.5))
+    d.add(text(lx + 11, h - 28, t("legend_org"), 7.5))
     lx += 18 + pdfmetrics.stringWidth(t("legend_org"), FONT, 7.5)
     d.add(Rect(lx, h - 29, 14, 8, fillColor=PALE, strokeColor=BENCH, strokeWidth=0.9))
-    d.add(_text(lx + 18, h - 28, t("legend_quartiles"), 7.5))
+    d.add(text(lx + 18, h - 28, t("legend_quartiles"), 7.5))
     lx += 26 + pdfmetrics.stringWidth(t("legend_quartiles"), FONT, 7.5)
     d.add(Line(lx + 4, h - 31, lx + 4, h - 19, strokeColor=BENCH, strokeWidth=2))
-    d.add(_text(lx + 10, h - 28, t("legend_median"), 7.5))
+    d.add(text(lx + 10, h - 28, t("legend_median"), 7.5))
     parts = [t("alt_peers_item", label=label, score=t.num(r.score), median=t.num(r.figure.median),
                q1=t.num(r.figure.q1), q3=t.num(r.figure.q3)) for label, r in rows]
-    return Chart("peers", _svg(d), t("alt_peers", title=title, items="; ".join(parts)),
+    return Chart("peers", to_svg(d), t("alt_peers", title=title, items="; ".join(parts)),
                  d.width, h)
 
 
@@ -494,23 +498,17 @@ def progress(prog, t: Texts, title: str) -> Chart:
         d.add(Circle(bx, y + 4, 3.4, fillColor=white, strokeColor=MUTED, strokeWidth=1.3))
         d.add(Circle(nx, y + 4, 3.6, fillColor=ORG, strokeColor=white, strokeWidth=0.6))
         change = c.change
-        d.add(_text(w - 4, y + 1, t.signed(change), 8.5, "end", bold=True,
+        d.add(text(w - 4, y + 1, t.signed(change), 8.5, "end", bold=True,
                     color=ORG if change > 0 else (BENCH if change < 0 else MUTED)))
     lx = x0
     d.add(Circle(lx + 4, h - 25, 3.2, fillColor=white, strokeColor=MUTED, strokeWidth=1.3))
     label_before = t("legend_before", date=t.date(prog.previous.profile.assessed))
-    d.add(_text(lx + 11, h - 28, label_before, 7.5))
+    d.add(text(lx + 11, h - 28, label_before, 7.5))
     lx += 24 + pdfmetrics.stringWidth(label_before, FONT, 7.5)
     d.add(Circle(lx + 4, h - 25, 3.4, fillColor=ORG, strokeColor=white))
     label_now = t("legend_now", date=t.date(prog.current.profile.assessed))
-    d.add(_text(lx + 11, h - 28, label_now, 7.5))
+    d.add(text(lx + 11, h - 28, label_now, 7.5))
     parts = [t("alt_progress_item", label=label, before=t.num(c.before), now=t.num(c.now),
                change=t.signed(c.change)) for label, c in rows]
-    return Chart("progress", _svg(d), t("alt_progress", title=title, items="; ".join(parts)),
+    return Chart("progress", to_svg(d), t("alt_progress", title=title, items="; ".join(parts)),
                  w, h)
-
-
-# --------------------------------------------------------------------------- for other charts
-# What the portfolio overview (briefgen.batch.overview) draws with, so that its charts look like
-# the briefing's: the same labels, line breaks, benchmark marker and SVG.
-text, wrap, diamond, to_svg = _text, _wrap, _diamond, _svg
