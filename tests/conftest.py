@@ -65,6 +65,19 @@ def rendered(tmp_path_factory, worker_id, bg) -> dict[tuple[str, str], Path]:
             for org in EXAMPLES for lang in ("sv", "en")}
 
 
+def run_cli(*args: str, env: dict[str, str] | None = None):
+    """Run the CLI in-process; check there is no traceback and no escaped exception."""
+    from click.testing import CliRunner
+
+    from briefgen.cli import cli
+
+    result = CliRunner(env=env).invoke(cli, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        repr(result.exception)
+    return result
+
+
 def pdf_text(path_or_bytes) -> str:
     data = path_or_bytes if isinstance(path_or_bytes, bytes) else Path(path_or_bytes).read_bytes()
     reader = PdfReader(io.BytesIO(data))

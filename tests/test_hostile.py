@@ -23,7 +23,7 @@ from briefgen.load import validate_profile
 from briefgen.pipeline import Briefgen, Options
 from briefgen.render import SafeFetcher
 
-from .conftest import pdf_text
+from .conftest import pdf_text, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
 SHIPPED_PROFILE = resources.data_dir() / "orgs" / "region-x.yaml"
@@ -47,12 +47,8 @@ PAYLOADS = [
 
 
 def make(*args: str):
-    """Run ``briefgen make`` in-process; return the result after checking time and traceback."""
-    result = CliRunner().invoke(cli, ["make", *args])
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
-    return result
+    """Run ``briefgen make`` in-process, checked for a traceback."""
+    return run_cli("make", *args)
 
 
 def refused(result, *expected: str) -> str:
@@ -376,11 +372,7 @@ def write_csv(path: Path, rows: list[dict[str, object]], encoding: str = "utf-8"
 
 
 def batch(*args: str):
-    result = CliRunner().invoke(cli, ["batch", *args, "--jobs", "1", "--no-progress"])
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
-    return result
+    return run_cli("batch", *args, "--jobs", "1", "--no-progress")
 
 
 def test_formulas_in_a_csv_are_text_in_the_pdf_and_quoted_in_the_manifest(tmp_path,

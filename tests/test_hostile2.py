@@ -18,27 +18,20 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from briefgen import resources
 from briefgen.batch.run import BatchOptions, run_batch
-from briefgen.cli import cli
 from briefgen.errors import InputError, OutputError, printable
 from briefgen.output import write_atomic
 from briefgen.pipeline import Options
 from briefgen.sandbox import Limits, Pool, sensible_jobs, usable_cores
 
+from .conftest import run_cli
+
+run = run_cli  # the checked in-process CLI, under this module's short name
+
 SHIPPED_PROFILE = resources.data_dir() / "orgs" / "region-x.yaml"
 pytestmark = pytest.mark.timeout(120)
-
-
-def run(*args: str, env: dict[str, str] | None = None):
-    """Run the CLI in-process; check there is no traceback and no escaped exception."""
-    result = CliRunner(env=env).invoke(cli, list(args))
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        repr(result.exception)
-    return result
 
 
 def one_error_line(result, *expected: str) -> str:
