@@ -261,7 +261,7 @@ def analyse(org: str, data: Path | None, lang: str | None, benchmark: tuple[str,
     bg = Briefgen(options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
     lang = bg.options.lang
     analysis, matches = bg.analyse(org)
-    t = bg.texts().for_benchmark(analysis.benchmark)
+    t = bg.texts_for(analysis)
     if fmt == "json":
         click.echo(analysis_json(analysis, matches, t))
         return

@@ -132,11 +132,6 @@ def workbook_tables(analysis: Analysis, matches: Matches, t: Texts,
     org, bench = analysis.org, analysis.benchmark
     lang = t.lang
 
-    def status(c) -> str:
-        if c.status == "priority":
-            return t("status_priority", n=analysis.priorities.index(c.key) + 1)
-        return t(f"status_{c.status}")
-
     about = [[t("cover_title"), t("pdf_title", name=org.name)],
              [t("cover_assessed"), org.profile.assessed.isoformat()],
              [t("cover_level"), t("level_" + org.profile.level)],
@@ -144,8 +139,9 @@ def workbook_tables(analysis: Analysis, matches: Matches, t: Texts,
              [t("kit_phase"), t.label(analysis.maturity.phase)]]
     if firm:
         about.append([t("cover_prepared"), firm])
-    caps = [[c.key, t.label(c.key), c.score, c.benchmark, c.gap, status(c), c.rank,
-             c.urgency, c.figure.source] for c in analysis.capabilities]
+    caps = [[c.key, t.label(c.key), c.score, c.benchmark, c.gap,
+             t.status(c, analysis.priorities), c.rank, c.urgency, c.figure.source]
+            for c in analysis.capabilities]
     effects = [[e.key, t.label(e.key), e.score, e.benchmark, e.gap, e.figure.source]
                for e in analysis.effects]
     impacts = [[c.key, c.label(lang), org.profile.impact[c.key]] for c in t.framework.impacts]
@@ -477,7 +473,7 @@ def kit_files(bg: Briefgen, analysis: Analysis, matches: Matches, lang: str,
               formats: Iterable[str]) -> dict[str, bytes]:
     """The kit's files by name relative to OUT (charts in ``ID-charts/``), not yet written."""
     formats = set(formats)
-    t = bg.texts(lang)
+    t = bg.texts_for(analysis, lang)
     charts, _ = bg.charts(analysis, lang)
     base = base_name(analysis.org.id, lang)
     opts = bg.options

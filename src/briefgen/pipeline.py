@@ -116,6 +116,11 @@ class Briefgen:
     def texts(self, lang: str | None = None) -> Texts:
         return Texts(lang or self.options.lang, self.bundle.root, self.bundle.framework)
 
+    def texts_for(self, analysis: Analysis, lang: str | None = None) -> Texts:
+        """The texts of ``lang`` worded for the analysis's benchmark (a built one is named,
+        never called the study): the one set the PDF, its metadata and the kit all use."""
+        return self.texts(lang).for_benchmark(analysis.benchmark)
+
     # -- stages
 
     def load(self, org: str | Path | Org) -> Org:
@@ -155,7 +160,7 @@ class Briefgen:
         """Every chart of the briefing in the firm's colours, and the partials' extra context."""
         from .charts import colours, draw_all  # ReportLab loads on first use
 
-        t = self.texts(lang).for_benchmark(analysis.benchmark)
+        t = self.texts_for(analysis, lang)
         with colours(self.options.primary, self.options.accent):
             charts = draw_all(analysis, t)
             extra, extra_charts = partials_context(
@@ -166,7 +171,7 @@ class Briefgen:
         return charts, extra
 
     def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
-        t = self.texts(lang).for_benchmark(analysis.benchmark)
+        t = self.texts_for(analysis, lang)
         charts, extra = self.charts(analysis, lang)
         return self.renderer.html(briefing_context(
             t, analysis, matches, charts, extra, self.bundle, self.options.author,
@@ -202,7 +207,7 @@ class Briefgen:
         else:
             profile = yaml.safe_dump(org.profile.model_dump(mode="json", exclude_none=True),
                                      allow_unicode=True, sort_keys=False).encode()
-        t = self.texts(lang)
+        t = self.texts_for(analysis, lang)
         return (
             AttachedFile(f"{org.id}.yaml", profile, t("attachment_profile"), "Source"),
             AttachedFile(f"{org.id}-analysis.json", analysis_json(analysis, matches, t).encode(),
@@ -210,7 +215,7 @@ class Briefgen:
         )
 
     def meta(self, analysis: Analysis, lang: str | None = None) -> PdfMeta:
-        t = self.texts(lang)
+        t = self.texts_for(analysis, lang)
         org = analysis.org
         return PdfMeta(
             title=t("pdf_title", name=org.name),
