@@ -268,13 +268,13 @@ def _set(cell, value: Any) -> None:
 def action_plan(matches: Matches, t: Texts) -> list[dict[str, Any]]:
     """The action plan, one row per initiative: recommendation, horizon, owner, target.
 
-    The initiatives come with the chosen recommendations (``initiatives``); matches without
-    them (an older analysis, a library without initiatives) give an empty plan, and the deck
-    and workbook then have no plan slide or sheet.
+    The initiatives come with the chosen recommendations; a recommendation without any (no
+    recommendation chosen, or none with initiatives) adds no row, and a deck or workbook with
+    no rows has no plan slide or sheet.
     """
     rows = []
     for r in matches.recommendations:
-        for planned in getattr(r, "initiatives", None) or []:
+        for planned in r.initiatives:
             i, target = planned.initiative, planned.target
             rows.append({
                 "number": r.recommendation.number,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .analyse import Analysis, Comparison, Target, area_target
 from .models import (
+    HORIZONS,
     Initiative,
     Library,
     Practice,
@@ -24,6 +25,8 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
+
+HORIZON_ORDER = {horizon: i for i, horizon in enumerate(HORIZONS)}  # the plan's order
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,6 @@ class Matches:
                       key=lambda p: HORIZON_ORDER[p.initiative.horizon])
         return (firsts + rest)[: self._summary]
 
-
-HORIZON_ORDER = {"0-3": 0, "3-12": 1, "12-24": 2}
 
 
 def reason_for(item: Comparison, area: str, weight: float, rank: int | None = None) -> Reason:
