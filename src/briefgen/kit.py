@@ -470,11 +470,15 @@ def _chart_title(name: str, t: Texts) -> str:
 
 
 def kit_files(bg: Briefgen, analysis: Analysis, matches: Matches, lang: str,
-              formats: Iterable[str]) -> dict[str, bytes]:
-    """The kit's files by name relative to OUT (charts in ``ID-charts/``), not yet written."""
+              formats: Iterable[str], charts: dict | None = None) -> dict[str, bytes]:
+    """The kit's files by name relative to OUT (charts in ``ID-charts/``), not yet written.
+
+    ``charts``: the briefing's charts if already drawn (``Briefgen.charts``), else drawn here.
+    """
     formats = set(formats)
     t = bg.texts_for(analysis, lang)
-    charts, _ = bg.charts(analysis, lang)
+    if charts is None:
+        charts, _ = bg.charts(analysis, lang)
     base = base_name(analysis.org.id, lang)
     opts = bg.options
     files: dict[str, bytes] = {}

@@ -170,9 +170,11 @@ class Briefgen:
         log.info("step 4: drew %d charts", len(charts))
         return charts, extra
 
-    def html(self, analysis: Analysis, matches: Matches, lang: str | None = None) -> str:
+    def html(self, analysis: Analysis, matches: Matches, lang: str | None = None,
+             drawn: tuple[dict, dict] | None = None) -> str:
+        """The briefing's HTML; ``drawn``: what :meth:`charts` returned, if already drawn."""
         t = self.texts_for(analysis, lang)
-        charts, extra = self.charts(analysis, lang)
+        charts, extra = drawn or self.charts(analysis, lang)
         return self.renderer.html(briefing_context(
             t, analysis, matches, charts, extra, self.bundle, self.options.author,
             self.logo(analysis.org), self.target_checks(analysis),
@@ -231,7 +233,11 @@ class Briefgen:
     def pdf(self, org: str | Path | Org, lang: str | None = None) -> tuple[bytes, Result]:
         """The briefing as PDF bytes, and its :class:`Result` (with its page count)."""
         analysis, matches = self.analyse(org)
-        html = self.html(analysis, matches, lang)
+        return self._pdf(analysis, matches, lang, self.charts(analysis, lang))
+
+    def _pdf(self, analysis: Analysis, matches: Matches, lang: str | None,
+             drawn: tuple[dict, dict]) -> tuple[bytes, Result]:
+        html = self.html(analysis, matches, lang, drawn)
         meta = self.meta(analysis, lang)
         if self.options.pdf_variant == "pdf/a-3b":
             meta = replace(meta, attachments=self.attachments(analysis, matches, lang))
@@ -250,16 +256,17 @@ class Briefgen:
         lang = lang or self.options.lang
         formats = set(formats or self.options.formats or ("pdf",))
         files: dict[str, bytes] = {}
+        analysis, matches = self.analyse(org)
+        drawn = self.charts(analysis, lang)  # once, for the PDF and the kit alike
         if "pdf" in formats:
-            data, result = self.pdf(org, lang)
+            data, result = self._pdf(analysis, matches, lang, drawn)
             files[pdf_name(result.org.id, lang)] = data
         else:
-            analysis, matches = self.analyse(org)
             result = Result(analysis.org, analysis, matches)
         if formats - {"pdf"}:
             from .kit import kit_files
 
-            kit = kit_files(self, result.analysis, result.matches, lang, formats)
+            kit = kit_files(self, analysis, matches, lang, formats, charts=drawn[0])
             files.update(kit)
             log.info("kit: %d files for %s", len(kit), result.org.id)
         return result, files
