@@ -102,17 +102,6 @@ class Config:
     def root(self) -> Path:
         return self.path.parent
 
-    def theme_files(self) -> list[Path]:
-        """The files the briefing's look depends on: the toml, the logo, the cover note, theme/."""
-        files = [self.path]
-        for name in (self.firm.logo, self.briefing.cover_note):
-            if name and (self.root / name).is_file():
-                files.append(self.root / name)
-        theme = self.root / "theme"
-        if theme.is_dir():
-            files += sorted(p for p in theme.rglob("*") if p.is_file())
-        return sorted(set(files))
-
     def option_values(self) -> dict[str, Any]:
         """The values this file gives :class:`~briefgen.pipeline.Options` (None: not given)."""
         b, f = self.briefing, self.firm

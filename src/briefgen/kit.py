@@ -27,7 +27,7 @@ from .analyse import Analysis
 from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE, firm_logo
 from .charts import Chart
 from .match import Matches
-from .output import creation_date, pdf_name
+from .output import FORMULA_START, creation_date, pdf_name
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ CHART_NAMES = {"radar": "capabilities-radar", "effects": "effect-areas",
                "impact": "expected-impact", "maturity": "maturity-phase",
                "importance": "digital-agenda-importance", "spread": "survey-spread",
                "progress": "progress-over-time"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def base_name(org_id: str, lang: str) -> str:
@@ -258,7 +257,7 @@ def _set(cell, value: Any) -> None:
     text = str(value)
     cell.value = text
     cell.data_type = "s"           # never a formula, whatever the text starts with
-    if text.startswith(_FORMULA_START):
+    if text.startswith(FORMULA_START):
         cell.quotePrefix = True    # and Excel shows it as typed text when edited
 
 

@@ -39,7 +39,6 @@ MAX_LINE_CHARS = MAX_COLUMNS * MAX_CELL_CHARS   # one physical line of a CSV
 MAX_RECORD_LINES = 100              # physical lines of one CSV record (quoted line breaks)
 MAX_PROFILES = MAX_ROWS             # YAML files in a folder
 
-TABLE_SUFFIXES = (".csv", ".xlsx")
 YAML_SUFFIXES = (".yaml", ".yml")
 SCORE_SECTIONS = ("capabilities", "effects", "impact")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")

@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..load import DataBundle
 from ..logo import logo_bytes, logo_folders
 from ..models import Org
-from ..output import write_atomic
+from ..output import FORMULA_START, write_atomic
 
 if TYPE_CHECKING:
     from ..pipeline import Options
@@ -41,7 +41,6 @@ SKIPPED = "skipped"   # not run because --fail-fast stopped the batch; the reaso
 # Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
 RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
 KIT_PACKAGES = ("python-pptx", "openpyxl", "resvg-py", "markdown-it-py")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -164,7 +163,7 @@ def _write_atomic_text(path: Path, text: str) -> None:
 
 def harmless(value: Any) -> Any:
     """A CSV cell a spreadsheet will show, never run: formula-like text gets a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 

@@ -41,7 +41,7 @@ from ..charts import (
 from ..errors import InputError, RenderError
 from ..load import load_benchmark, load_data
 from ..models import Benchmark, Org
-from ..output import PdfMeta, creation_date, stable_identifier, write_atomic
+from ..output import PdfMeta, creation_date, pdf_name, stable_identifier, write_atomic
 from ..pipeline import Options
 from ..render import Renderer
 from ..texts import Texts
@@ -54,7 +54,7 @@ DOT = Color(0x1F / 255, 0x4E / 255, 0x79 / 255, alpha=0.6)
 
 
 def overview_name(lang: str) -> str:
-    return "overview.pdf" if lang == "sv" else f"overview-{lang}.pdf"
+    return pdf_name("overview", lang)
 
 
 @dataclass(frozen=True)

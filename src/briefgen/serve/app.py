@@ -33,7 +33,8 @@ from ..output import pdf_name
 from ..texts import _strings, fill
 from .questions import SECTIONS, Posted, all_keys, check_posted, sections, survey_bytes
 from .security import AdminSession, Csrf, SecurityHeaders
-from .store import MAX_RESPONDENTS, AnswersLocked, Respondent, Store, token_hash
+from .settings import MAX_RESPONDENTS
+from .store import AnswersLocked, Respondent, Store, token_hash
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +274,7 @@ def create_app(config: Config) -> Starlette:
         if not SLUG_RE.match(org_id):
             errors.append(("org", f"'{org_id[:40]}': lower-case letters, digits and '-'"))
         if not 1 <= count <= MAX_RESPONDENTS:
-            errors.append(("count", "1-500"))
+            errors.append(("count", f"1-{MAX_RESPONDENTS}"))
         if lang not in LANGS:
             errors.append(("lang", ", ".join(LANGS)))
         if not errors:

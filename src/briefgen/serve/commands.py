@@ -16,6 +16,7 @@ from .settings import (
     DEFAULT_DATABASE,
     DEFAULT_HOST,
     DEFAULT_PORT,
+    MAX_RESPONDENTS,
     data_folder,
     server_settings,
 )
@@ -53,7 +54,7 @@ def _base_url(host: str, port: int, base_url: str | None) -> str:
 @click.option("--org", "org", required=True, metavar="ID|FILE",
               help="An organisation id in DATA/orgs, or the path of a profile: its name and "
               "level go with the answers.")
-@click.option("--respondents", type=click.IntRange(1, 500), required=True,
+@click.option("--respondents", type=click.IntRange(1, MAX_RESPONDENTS), required=True,
               help="How many personal links to make.")
 @click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the form these respondents see.")

@@ -13,6 +13,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 ADMIN_SECRET_ENV = "BRIEFGEN_ADMIN_SECRET"
 MIN_SECRET_LENGTH = 12
+MAX_RESPONDENTS = 500       # per invitation, against typing 50000 by mistake
 
 
 def _workspace(cwd: Path | None):

@@ -27,12 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import InputError
-from .settings import normalise_database_url
+from .settings import MAX_RESPONDENTS, normalise_database_url
 
 log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 32            # secrets.token_urlsafe(32): 256 bits
-MAX_RESPONDENTS = 500       # per invitation, against typing 50000 by mistake
 STATUSES = ("invited", "started", "submitted")
 
 metadata = sa.MetaData()
@@ -230,9 +229,6 @@ class Store:
         return [RoundSummary(r.id, r.org_id, r.org_name, r.level, r.number, r.opened_at,
                              r.closed_at, by_round.get(r.id, dict.fromkeys(STATUSES, 0)))
                 for r in found]
-
-    def round(self, round_id: int) -> RoundSummary | None:
-        return next((r for r in self.rounds() if r.id == round_id), None)
 
     # -- one respondent
 
