@@ -191,6 +191,18 @@ def test_semicolons_and_decimal_commas(bundle, keys, tmp_path):
     assert org.capability_scores["digital_leadership"] == 2.5
 
 
+
+def test_a_tab_separated_survey_reads_like_the_comma_one(bundle, tmp_path):
+    """The same delimiter rule as a batch sheet (, ; or tab), so that a survey the batch
+    recognises by its header is also read by its columns."""
+    rows = list(csv.reader(FIXTURE.open(encoding="utf-8")))
+    path = tmp_path / "tabs.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, delimiter="\t").writerows(rows)
+    tabs, commas = read_survey(path, bundle), read_survey(FIXTURE, bundle)
+    assert tabs.org_ids() == commas.org_ids()
+    assert tabs.frame.drop(columns="row").equals(commas.frame.drop(columns="row"))
+
 # --------------------------------------------------------------------------- round trip
 
 

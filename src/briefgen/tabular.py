@@ -264,7 +264,7 @@ def read_csv(path: Path) -> Iterator[Row]:
         raise InputError(f"{name}: holds NUL bytes; this is not a text CSV (save it from the "
                          "spreadsheet as 'CSV UTF-8')")
     first = head.split(b"\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=lambda d: first.count(d.encode()))
+    delimiter = csv_delimiter(first)
     with path.open(encoding="utf-8-sig", newline="") as fh:
         lines = _BoundedLines(fh, name)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
@@ -292,6 +292,12 @@ def read_csv(path: Path) -> Iterator[Row]:
             raise InputError(f"{name} line {reader.line_num}: malformed CSV: {exc}") from None
 
 
+def csv_delimiter(first_line: str | bytes) -> str:
+    """A CSV's delimiter, by its first line: the most frequent of , ; and tab (',' on a tie)."""
+    line = first_line if isinstance(first_line, str) else first_line.decode("utf-8", "replace")
+    return max((",", ";", "\t"), key=line.count)
+
+
 def is_survey(path: Path) -> bool:
     """Whether a .csv/.xlsx holds survey answers (a ``respondent`` column), not profiles."""
     suffix = path.suffix.lower()
@@ -299,7 +305,7 @@ def is_survey(path: Path) -> bool:
         if suffix == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as fh:
                 first = fh.readline(65536)
-            delimiter = max((",", ";", "\t"), key=first.count)
+            delimiter = csv_delimiter(first)
             header = next(csv.reader([first], delimiter=delimiter), [])
             return "respondent" in [h.strip() for h in header]
         if suffix == ".xlsx":

@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..load import DataBundle
 from ..models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE
 from ..reading import did_you_mean, display_path
-from ..tabular import check_size, check_xlsx
+from ..tabular import check_size, check_xlsx, csv_delimiter
 from ..texts import _strings
 from .columns import META, Column, answer_columns
 
@@ -44,8 +44,8 @@ class Survey:
         return sorted(self.frame["org_id"].unique())
 
 
-def _read_table(path: Path, name: str) -> tuple[pd.DataFrame, int]:
-    """The raw table as strings/objects, and the file row number of its first data row."""
+def _read_table(path: Path, name: str) -> pd.DataFrame:
+    """The raw table as strings/objects, with each row's number in the file (``row``)."""
     suffix = path.suffix.lower()
     check_size(path, name)  # the same limits as a batch sheet
     if suffix == ".xlsx":
@@ -68,8 +68,7 @@ def _read_table(path: Path, name: str) -> tuple[pd.DataFrame, int]:
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as "
                              "CSV UTF-8") from None
-        first = text.split("\n", 1)[0]
-        sep = ";" if first.count(";") > first.count(",") else ","
+        sep = csv_delimiter(text.split("\n", 1)[0])  # as a batch sheet: , ; or tab
         try:
             raw = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str,
                               keep_default_na=False, skip_blank_lines=False)
@@ -83,7 +82,7 @@ def _read_table(path: Path, name: str) -> tuple[pd.DataFrame, int]:
     raw = raw.iloc[1:].copy()
     raw.columns = header
     raw.insert(0, "row", range(2, len(raw) + 2))
-    return raw, 2
+    return raw
 
 
 def _blank(value: object) -> bool:
@@ -115,7 +114,7 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     path = Path(path)
     name = display_path(path)
     cols = answer_columns(bundle.framework)
-    raw, _ = _read_table(path, name)
+    raw = _read_table(path, name)
     _check_columns(list(raw.columns), cols, name)
     keys = [c.key for c in cols]
 
