@@ -26,7 +26,7 @@ from .texts import Texts
 INK = HexColor(brand.INK)        # text
 MUTED = HexColor(brand.MUTED)    # secondary text, 6.4:1 on white
 ORG = HexColor(brand.PRIMARY)    # the organisation
-ORG_FILL = Color(0x1F / 255, 0x4E / 255, 0x79 / 255, alpha=0.22)
+ORG_FILL = Color(ORG.red, ORG.green, ORG.blue, alpha=0.22)
 BENCH = HexColor(brand.ACCENT)   # the benchmark, 5.6:1 on white
 GRID = HexColor("#C9D1D9")
 PALE = HexColor(brand.PALE)
@@ -401,9 +401,9 @@ def draw_all(analysis: Analysis, t: Texts) -> dict[str, Chart]:
 
 
 def _row_labels(d: Drawing, label: str, x: float, y: float, width: float) -> None:
-    for j, line in enumerate(wrap(label, width, 8, bold=True)[:2]):
-        d.add(text(x, y + 4 - 9 * j + (4 if len(wrap(label, width, 8, True)) > 1 else 0),
-                    line, 8, "end", bold=True))
+    lines = wrap(label, width, 8, bold=True)
+    for j, line in enumerate(lines[:2]):
+        d.add(text(x, y + 4 - 9 * j + (4 if len(lines) > 1 else 0), line, 8, "end", bold=True))
 
 
 def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,

@@ -161,7 +161,7 @@ def create_app(config: Config) -> Starlette:
         if who is None or part not in (*SECTIONS, "submit"):
             return not_found(request)
         if part == "submit":
-            missing = _missing(who, keys)
+            missing = who.missing(keys)
             return page(request, "submit.html", who.lang, link=token_of(request), who=who,
                         missing=missing, base=_base(who, request), parts=parts)
         return part_page(request, who, part, saved=request.query_params.get("saved") == "1")
@@ -385,11 +385,6 @@ def token_of(request: Request) -> str:
 
 def _base(who: Respondent, request: Request) -> str:
     return f"/a/{who.org_id}/{request.path_params['token']}"
-
-
-def _missing(who: Respondent, keys: list[str]) -> list[str]:
-    missing = [k for k in keys if k not in who.answers]
-    return (["importance"] if who.importance is None else []) + missing
 
 
 def briefing_pdf(people: list[dict], org_id: str, lang: str, config: Config) -> bytes:

@@ -112,6 +112,11 @@ class Respondent:
     importance: str | None
     answers: dict[str, float] = field(default_factory=dict)
 
+    def missing(self, keys: list[str]) -> list[str]:
+        """What is still unanswered of ``keys``, the importance question first."""
+        return ((["importance"] if self.importance is None else [])
+                + [k for k in keys if k not in self.answers])
+
 
 @dataclass(frozen=True)
 class RoundSummary:
@@ -289,9 +294,7 @@ class Store:
             who = self.respondent(org_id, token, conn)
             if who is None:
                 raise AnswersLocked()
-            missing = [k for k in required if k not in who.answers]
-            if who.importance is None:
-                missing.insert(0, "importance")
+            missing = who.missing(required)
             if missing:
                 return missing
             stamp = now()
