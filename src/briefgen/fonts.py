@@ -46,25 +46,19 @@ def primary() -> frozenset[int]:
     return frozenset.intersection(*(_cmap(name) for name in faces)) if faces else frozenset()
 
 
+def _uncovered(chars, have: frozenset[int]):
+    """The visible characters of ``chars`` whose code points are not in ``have``."""
+    return (c for c in chars if ord(c) not in have and unicodedata.category(c) not in _INVISIBLE)
+
+
 def needs_fallback(text: str) -> bool:
     """Whether some visible character of ``text`` is missing from a face of the primary font."""
-    if text.isascii():
-        return False
-    have = primary()
-    return any(ord(char) not in have and unicodedata.category(char) not in _INVISIBLE
-               for char in set(text))
+    return not text.isascii() and any(_uncovered(set(text), primary()))
 
 
 def missing_glyphs(text: str) -> list[str]:
     """The distinct characters of ``text`` no shipped font can draw, in order of appearance."""
-    if text.isascii():
-        return []
-    have = covered()
-    missing: dict[str, None] = {}
-    for char in text:
-        if ord(char) not in have and unicodedata.category(char) not in _INVISIBLE:
-            missing[char] = None
-    return list(missing)
+    return [] if text.isascii() else list(dict.fromkeys(_uncovered(text, covered())))
 
 
 def describe(chars: list[str], limit: int = 5) -> str:
