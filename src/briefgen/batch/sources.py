@@ -44,9 +44,10 @@ def survey_orgs(source: Path, bundle: DataBundle) -> Iterator[tuple[Row, Org | N
     from ..survey.read import read_survey
 
     survey = read_survey(source, bundle)
+    first_rows = survey.frame.groupby("org_id")["row"].min()  # once, not a scan per organisation
     for org_id in survey.org_ids():
-        rows = survey.frame.loc[survey.frame["org_id"] == org_id, "row"]
-        row = Row(number=int(rows.min()), name=f"{survey.source} ({org_id})", data={"id": org_id})
+        row = Row(number=int(first_rows[org_id]), name=f"{survey.source} ({org_id})",
+                  data={"id": org_id})
         try:
             yield row, survey_org(survey, org_id, bundle), ""
         except InputError as exc:
