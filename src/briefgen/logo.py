@@ -39,7 +39,7 @@ def logo_folders(source: str, data_root: Path) -> list[Path]:
 
 def logo_bytes(spec: str, folders: list[Path], where: str) -> bytes:
     """The logo file's bytes, found and size-checked as a rendering finds them (not decoded)."""
-    return read_limited(_resolve(spec, folders, where), spec, where)
+    return read_bytes(_resolve(spec, folders, where), f"{where}: {spec}", MAX_LOGO_BYTES)
 
 
 def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
@@ -48,7 +48,7 @@ def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
     ``where`` names the profile field in messages, e.g. ``clients/acme.yaml: logo``.
     """
     path = _resolve(spec, folders, where)
-    data = read_limited(path, spec, where)
+    data = read_bytes(path, f"{where}: {spec}", MAX_LOGO_BYTES)
     suffix = path.suffix.lower()
     if suffix == ".svg":
         data = _check_svg(data, spec, where)
@@ -57,11 +57,6 @@ def logo_data_uri(spec: str, folders: list[Path], where: str) -> str:
         mime = _check_raster(data, suffix, spec, where)
     log.info("logo %s: %d bytes, %s", path, len(data), mime)
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def read_limited(path: Path, spec: str, where: str, limit: int = MAX_LOGO_BYTES) -> bytes:
-    """The logo's bytes, its size checked first (``reading.read_bytes``)."""
-    return read_bytes(path, f"{where}: {spec}", limit)
 
 
 def _resolve(spec: str, folders: list[Path], where: str) -> Path:
