@@ -230,7 +230,7 @@ def _legend(d: Drawing, x: float, y: float, items: list[tuple[str, str]]) -> Non
 # --------------------------------------------------------------------------- bars
 
 
-def _scale_axis(d: Drawing, x0: float, x1: float, y_top: float, y_bottom: float,
+def scale_axis(d: Drawing, x0: float, x1: float, y_top: float, y_bottom: float,
                 t: Texts) -> None:
     for v in SCALE_STEPS:
         x = scale_x(x0, x1, v)
@@ -246,7 +246,7 @@ def effects(analysis: Analysis, t: Texts) -> Chart:
     h = top + row_h * len(rows) + 22
     x0, x1 = label_w + 10, w - 40
     d = Drawing(w, h)
-    _scale_axis(d, x0, x1, h - top + 6, 18, t)
+    scale_axis(d, x0, x1, h - top + 6, 18, t)
     for i, eff in enumerate(rows):
         y = h - top - row_h * (i + 1) + 10
         for j, line in enumerate(wrap(t.label(eff.key), label_w, 8.5, bold=True)[:2]):
@@ -281,7 +281,7 @@ def impact(analysis: Analysis, t: Texts) -> Chart:
     h = top + row_h * len(impacts) + 22
     x0, x1 = label_w + 10, w - 40
     d = Drawing(w, h)
-    _scale_axis(d, x0, x1, h - top, 18, t)
+    scale_axis(d, x0, x1, h - top, 18, t)
     for i, choice in enumerate(t.framework.impacts):
         value = impacts[choice.key]
         y = h - top - row_h * (i + 1) + 8
@@ -415,7 +415,7 @@ def spread(rows: list[tuple[str, dict[str, float]]], t: Texts, title: str,
     x0, x1 = label_w + 10, w - 62
     d = Drawing(w, h)
     d.add(text(0, h - 10, title, 8.5, bold=True))
-    _scale_axis(d, x0, x1, h - top + 4, 18, t)
+    scale_axis(d, x0, x1, h - top + 4, 18, t)
     for i, (label, s) in enumerate(rows):
         y = h - top - row_h * (i + 1) + 8
         _row_labels(d, label, label_w, y, label_w)
@@ -443,7 +443,7 @@ def _row_chart(title: str, rows: list, split: int, row_h: float, right: float, t
     x0, x1 = label_w + 10, w - right
     d = Drawing(w, h)
     d.add(text(0, h - 10, title, 8.5, bold=True))
-    _scale_axis(d, x0, x1, h - top + 4, 18, t)
+    scale_axis(d, x0, x1, h - top + 4, 18, t)
     baselines = []
     for i, (label, _) in enumerate(rows):
         y = h - top - row_h * (i + 1) + 8 - (6 if i >= split else 0)

@@ -29,10 +29,10 @@ from ..charts import (
     INK,
     MUTED,
     PALE,
-    SCALE_STEPS,
     Chart,
     diamond,
     register_fonts,
+    scale_axis,
     scale_x,
     text,
     to_svg,
@@ -94,9 +94,7 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
     def x(v: float) -> float:
         return scale_x(x0, x1, v)
 
-    for v in SCALE_STEPS:
-        d.add(Line(x(v), 18, x(v), h - top + 4, strokeColor=GRID, strokeWidth=0.5))
-        d.add(text(x(v), 8, t.num(v, 0), 7, "middle", color=MUTED))
+    scale_axis(d, x0, x1, h - top + 4, 18, t)
     for i, row in enumerate(rows):
         y = h - top - row_h * (i + 1) + row_h / 2
         lines = wrap(t.label(row.key), label_w, 8.5, bold=True)[:2]
