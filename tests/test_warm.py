@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
@@ -26,9 +27,12 @@ PROBE = textwrap.dedent("""
         renderer = render._SHARED.get(None)
         ready = renderer is not None and "briefing.html" in {
             t.name for t in renderer.env.cache.values()}
+        import gc
+
+        frozen = gc.get_freeze_count() > 10_000  # the fork server froze what it warmed up
         bg = Briefgen(Options())
         _, result = bg.pdf("kommun-y")
-        return ready, bg.renderer is renderer, result.pages
+        return ready, bg.renderer is renderer, frozen, result.pages
 
     if __name__ == "__main__":
         context = multiprocessing.get_context("forkserver")
@@ -46,14 +50,18 @@ def test_forked_workers_start_with_the_warm_renderer(tmp_path, preload):
     result = subprocess.run([sys.executable, str(script), *preload], capture_output=True,
                             text=True, timeout=170)
     assert result.returncode == 0, result.stderr
-    ready, reused, pages = result.stdout.split()
+    ready, reused, frozen, pages = result.stdout.split()
     warmed = bool(preload)
-    assert (ready, reused) == (str(warmed), str(warmed))
+    assert (ready, reused, frozen) == (str(warmed),) * 3
     assert int(pages) > 10
 
 
 def test_warm_builds_the_renderer_every_briefgen_then_uses(tmp_path):
-    warm()
+    try:
+        warm()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()  # this is a test process, not a fork server
     renderer = render.shared_renderer()
     assert "briefing.html" in {t.name for t in renderer.env.cache.values()}
     assert Briefgen(Options()).renderer is renderer

@@ -18,12 +18,15 @@ log = logging.getLogger(__name__)
 def warm(templates: Path | None = None) -> float:
     """Import the renderer's libraries and build and warm the shared renderer; return seconds."""
     start = time.perf_counter()
-    from . import charts, pipeline  # noqa: F401  (ReportLab, the models, the analysis)
+    from . import charts, collector, pipeline  # noqa: F401  (ReportLab, models, analysis)
     from .render import shared_renderer
 
     charts.register_fonts()  # ReportLab reads the fonts' metrics once, for every worker
 
     shared_renderer(templates).warm_up()
+    # What is alive now stays until the process ends: later full collections skip it, and
+    # forked workers do not copy the pages that a collection would otherwise write to.
+    collector.freeze()
     seconds = time.perf_counter() - start
     log.debug("worker warmed up in %.2f s", seconds)
     return seconds
