@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import io
+import re
 import subprocess
 import sys
 import zlib
@@ -15,7 +17,7 @@ import pikepdf
 import pydyf
 import pytest
 
-from briefgen import __version__
+from briefgen import __version__, render
 from briefgen.load import validate_profile
 from briefgen.render import (
     PDF_COMPRESSION_LEVEL,
@@ -237,3 +239,24 @@ def test_chart_labels_are_drawn_as_one_run_unless_letters_are_placed(attributes,
     four = pdf("AVAV")
     assert _text_runs(four) - _text_runs(pdf("A")) == extra
     assert "AVAV" in pdf_text(four).replace(" ", "")
+
+
+def test_inline_images_reach_the_renderer_by_reference_during_the_render_only(bg):
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="2" height="2"/>'
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+    other = "data:image/png;base64," + base64.b64encode(b"\x89PNG").decode()
+    html = f'<img src="{uri}"><img src="{other}"><img src="{uri}"><p>"{uri[:30]}</p>'
+    swapped, images = render._by_reference(html)
+    refs = re.findall(r'src="([^"]*)"', swapped)
+    assert refs[0] == refs[2] != refs[1] and all(r.startswith("briefgen-inline:") for r in refs)
+    assert images == {refs[0]: ("image/svg+xml", svg), refs[1]: ("image/png", b"\x89PNG")}
+    assert swapped.endswith(f'<p>"{uri[:30]}</p>')  # text that is no whole URL stays
+
+    refused = len(bg.renderer.fetcher.refused)
+    data, _ = bg.pdf("region-x")
+    assert bg.renderer.fetcher.refused[refused:] == []
+    text = pdf_text(data)
+    # the charts are drawn (their legend is text on the page), not replaced by their alt text
+    assert "Studiens medel" in text and "Radardiagram" not in text
+    with pytest.raises(ValueError, match="only its own assets"):  # after the render: no more
+        bg.renderer.fetcher.fetch(refs[0])
