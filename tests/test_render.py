@@ -16,11 +16,13 @@ import jinja2
 import pikepdf
 import pydyf
 import pytest
+from pypdf import PdfReader
 
 from briefgen import __version__, render
 from briefgen.load import validate_profile
 from briefgen.render import (
     PDF_COMPRESSION_LEVEL,
+    PdfMeta,
     Renderer,
     SafeFetcher,
     compress_streams,
@@ -260,3 +262,26 @@ def test_inline_images_reach_the_renderer_by_reference_during_the_render_only(bg
     assert "Studiens medel" in text and "Radardiagram" not in text
     with pytest.raises(ValueError, match="only its own assets"):  # after the render: no more
         bg.renderer.fetcher.fetch(refs[0])
+
+
+def test_contents_numbers_written_after_pagination_match_weasyprints_own(bg):
+    """The placeholder filled in by briefgen.pagerefs gives the very PDF that WeasyPrint's
+    target-counter() gives (which lays the contents page out three times)."""
+    analysis, matches = bg.analyse("region-x")
+    html = bg.html(analysis, matches)
+    meta = bg.meta(analysis)
+    own = html.replace("</head>", "<style>.toc a::after { content: "
+                       "target-counter(attr(href), page); }</style></head>", 1)
+    ours = html.replace("</head>", "<style></style></head>", 1)  # the same HTML but for that
+    assert bg.renderer.pdf(ours, meta).pdf == bg.renderer.pdf(own, meta).pdf
+
+
+def test_contents_entry_without_a_target_gets_no_number(bg):
+    html = ('<html lang="en"><body><nav class="toc"><ol><li><a href="#a">Alpha</a></li>'
+            '<li><a href="#nowhere">Beta</a></li></ol></nav>'
+            '<h2 id="a" style="break-before: page">Alpha</h2><p>x</p></body></html>')
+    meta = PdfMeta(title="t", author="a", subject="s", keywords=("k",), lang="en",
+                   created="2024-01-01T00:00:00Z", identifier=b"0" * 16)
+    contents = PdfReader(io.BytesIO(bg.renderer.pdf(html, meta).pdf)).pages[0].extract_text()
+    assert re.search(r"^Alpha 2$", contents, re.M)
+    assert re.search(r"^Beta$", contents, re.M) and "00" not in contents

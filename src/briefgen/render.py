@@ -41,7 +41,7 @@ from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
 
-from . import __version__, fonts, resources, svgtext, tagging  # noqa: E402
+from . import __version__, fonts, pagerefs, resources, svgtext, tagging  # noqa: E402
 from .errors import RenderError  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     PDF_VARIANTS,
@@ -218,6 +218,7 @@ class Renderer:
 
     def _pdf(self, html: str, meta: PdfMeta, variant: str) -> Rendered:
         document = self._fitted(html)
+        pagerefs.fill(document)  # the contents' page numbers
         md = document.metadata
         md.title, md.authors, md.description = meta.title, [meta.author], meta.subject
         md.keywords, md.lang = list(meta.keywords), meta.lang
