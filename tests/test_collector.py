@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import threading
 
 import pytest
 
 from briefgen import collector
 from briefgen.render import PdfMeta, Renderer
+
+from .conftest import run_cli
 
 HTML = ("<html lang='sv'><body><h1>Rubrik</h1>"
         + "".join(f"<p>Stycke {i} med <b>lite</b> text.</p>" for i in range(60))
@@ -74,3 +78,21 @@ def test_paused_turns_the_collector_back_on_after_an_error():
     with pytest.raises(ValueError), collector.paused():
         raise ValueError("x")
     assert gc.isenabled()
+
+
+def test_make_as_its_own_process_collects_nothing_and_in_process_leaves_the_collector_on(
+        tmp_path):
+    script = ("import atexit, gc, sys\n"
+              "atexit.register(lambda: print('enabled', gc.isenabled(), 'frozen',"
+              " gc.get_freeze_count() > 10_000))\n"  # runs after briefgen's own handler
+              "from briefgen.cli import main\n"
+              f"sys.argv = ['briefgen', 'make', '--org', 'kommun-y', '--out', {str(tmp_path)!r}]\n"
+              "main()\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-4:] == ["enabled", "False", "frozen", "True"]
+    assert (tmp_path / "kommun-y.pdf").stat().st_size > 50_000
+
+    run_cli("make", "--org", "kommun-y", "--out", str(tmp_path / "in-process"))
+    assert gc.isenabled()  # the CLI run inside another program (the tests) changes nothing
