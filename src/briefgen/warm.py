@@ -12,22 +12,32 @@ import logging
 import time
 from pathlib import Path
 
+from .models import LANGS
+
 log = logging.getLogger(__name__)
 
 
 def warm(templates: Path | None = None) -> float:
-    """Import the renderer's libraries and build and warm the shared renderer; return seconds."""
+    """Import the renderer's libraries, build and warm the shared renderer, read the shipped
+    data, then freeze it all (:func:`briefgen.collector.freeze`); return seconds."""
     start = time.perf_counter()
-    from . import charts, collector, pipeline  # noqa: F401  (ReportLab, models, analysis)
-    from .render import shared_renderer
+    from . import collector
 
-    charts.register_fonts()  # ReportLab reads the fonts' metrics once, for every worker
+    with collector.paused():  # imports and a first layout: objects to keep, no garbage
+        from . import charts, pipeline
+        from .render import shared_renderer
 
-    shared_renderer(templates).warm_up()
+        charts.register_fonts()  # ReportLab reads the fonts' metrics once, for every worker
+        shared_renderer(templates).warm_up()
+        # The shipped data, texts and benchmark, read once (each is cached by its path): a
+        # worker on the shipped data starts its first briefing without reading a file.
+        briefgen = pipeline.Briefgen(pipeline.Options())
+        for lang in LANGS:
+            briefgen.texts(lang)
+        briefgen.benchmark()
     # What is alive now stays until the process ends: later full collections skip it, and
     # forked workers do not copy the pages that a collection would otherwise write to.
     collector.freeze()
     seconds = time.perf_counter() - start
     log.debug("worker warmed up in %.2f s", seconds)
     return seconds
-
