@@ -34,7 +34,7 @@ from ._libs import one_ldconfig
 with one_ldconfig(), collector.paused():
     import weasyprint.text.ffi  # noqa: F401
 
-from weasyprint import CSS, HTML, Attachment  # noqa: E402
+from weasyprint import CSS, Attachment  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
 from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
@@ -52,6 +52,7 @@ from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     write_atomic,
 )
 from .tagging import pagination_artifacts  # noqa: E402
+from .uasheet import BriefingHTML  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +234,7 @@ class Renderer:
         return Rendered(data, len(document.pages))
 
     def _layout(self, html: str):
-        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+        return BriefingHTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
             font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
 
     def _fitted(self, html: str):
