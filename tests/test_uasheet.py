@@ -47,5 +47,10 @@ def test_a_briefing_laid_out_with_it_is_the_same_pdf_as_with_weasyprints_own(bg,
     analysis, matches = bg.analyse("region-x")
     html, meta = bg.html(analysis, matches), bg.meta(analysis)
     ours = [bg.renderer.pdf(h, meta).pdf for h in (html, LISTS)]
-    monkeypatch.setattr(render, "BriefingHTML", weasyprint.HTML)
+    assert bg.renderer.html_class is uasheet.BriefingHTML
+    monkeypatch.setattr(bg.renderer, "html_class", weasyprint.HTML)
     assert [bg.renderer.pdf(h, meta).pdf for h in (html, LISTS)] == ours
+
+
+def test_a_users_templates_get_weasyprints_whole_sheet(tmp_path):
+    assert render.Renderer(tmp_path).html_class is weasyprint.HTML

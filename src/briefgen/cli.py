@@ -209,7 +209,7 @@ def make(org: str, data: Path | None, out: Path, lang: str | None, benchmark: tu
       briefgen make --survey answers.xlsx --org region-x \\
           --benchmark kunder-2026 --benchmark dt-offentlig-sektor-2018
     """
-    if _OWN_PROCESS:  # one briefing, then the process ends: no garbage collection (~4 %)
+    if _OWN_PROCESS:  # one briefing, then the process ends: no garbage collection (~10 %)
         collector.off_until_exit()
     opts = options(data=data, out=out, lang=lang, templates=templates, author=author,
                    pdf_variant=pdf_variant, survey=survey, formats=formats,

@@ -34,7 +34,7 @@ from ._libs import one_ldconfig
 with one_ldconfig(), collector.paused():
     import weasyprint.text.ffi  # noqa: F401
 
-from weasyprint import CSS, Attachment  # noqa: E402
+from weasyprint import CSS, HTML, Attachment  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
 from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
@@ -196,6 +196,9 @@ class Renderer:
         self.css = CSS(string=css_source, base_url=str(shipped / stylesheet),
                        font_config=self.font_config, url_fetcher=self.fetcher)
         self.base_url = str(shipped) + "/"
+        # The shipped templates use none of the user-agent rules uasheet leaves out; a user's
+        # templates might (footnotes, dir="rtl"), so they get WeasyPrint's whole sheet.
+        self.html_class = HTML if self.user_templates else BriefingHTML
 
     def html(self, context: dict) -> str:
         try:
@@ -234,8 +237,8 @@ class Renderer:
         return Rendered(data, len(document.pages))
 
     def _layout(self, html: str):
-        return BriefingHTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-            font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
+        document = self.html_class(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+        return document.render(font_config=self.font_config, stylesheets=[self.css], pdf_tags=True)
 
     def _fitted(self, html: str):
         """Lay out ``html``; if the page before the last would end nearly empty (the back

@@ -10,8 +10,9 @@ left out and ``::marker`` narrowed to ``li::marker``: about 3.5 % of a warm rend
 ``bench/compare.py``), the same PDF byte for byte (tested). Everything else (display, margins,
 tables, lists, headings, the page's margin boxes, the counter styles) is kept as it is.
 
-:class:`BriefingHTML` is :class:`weasyprint.HTML` with that stylesheet. WeasyPrint is pinned;
-the file is read from the installed WeasyPrint, so an upgrade brings its new rules along.
+:class:`BriefingHTML` is :class:`weasyprint.HTML` with that stylesheet; the renderer uses it
+for the shipped templates only (a user's ``--templates`` might use footnotes or ``dir``). The
+file is read from the installed WeasyPrint (pinned), so an upgrade brings its new rules along.
 """
 
 from __future__ import annotations
