@@ -5,12 +5,12 @@ Laying out and writing one briefing allocates a few hundred thousand short-lived
 thresholds (700, 10, 10) a warm render of region-x ran about 190 young, 17 middle and one or
 two full collections, 10-15 % of its CPU time, and each full one walks every long-lived
 object of the process as well (about 150,000: modules, fonts, templates, the stylesheet).
-Almost none of it is cyclic garbage that could be freed early: reference counting frees the
-rest as it goes.
+Reference counting frees most of a render's objects as it goes; what it cannot free is the
+layout's cyclic structure (about 90,000 objects), which is garbage only once the render ends.
 
-:func:`paused` turns the collector off for a block and back on after it; the render's few
-cycles are then collected by the first young collection after the block, while the
-render's objects are still young. :func:`freeze` moves the objects alive at a point (after a
+:func:`paused` turns the collector off for a block and back on after it; the render's
+cycles are then collected by the first young collection after the block (about 20 ms),
+while they are still young. :func:`freeze` moves the objects alive at a point (after a
 warm-up) to the permanent generation, so that later full collections do not walk them again
 and a fork server's children keep sharing their memory pages (see :func:`gc.freeze`).
 
@@ -56,7 +56,7 @@ def paused() -> Iterator[None]:
 def off_until_exit() -> None:
     """For a process that makes one thing and exits (``briefgen make``): no collection from
     now on, nor the full one at exit (what is alive then is frozen first). What the process
-    allocated goes with it; one briefing's cyclic garbage is a few megabytes."""
+    allocated goes with it (a cold make's peak memory was the same, by bench/compare.py)."""
     gc.disable()
     atexit.register(gc.freeze)
 

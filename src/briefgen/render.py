@@ -63,7 +63,7 @@ PDF_COMPRESSION_LEVEL = 6
 
 # The images a briefing carries as base64 data: URLs (its charts, the logos) are handed to
 # WeasyPrint by short references to the decoded bytes: its HTML parser then reads 50 KB of
-# HTML where it read 120 KB (about 2 % of a warm render, the PDF byte-identical).
+# HTML where it read 120 KB (1-2 % of a warm render, the PDF byte-identical).
 _DATA_IMAGE = re.compile(r'"data:(image/[\w.+-]+);base64,([A-Za-z0-9+/]*={0,2})"')
 INLINE_SCHEME = "briefgen-inline"
 _inline: contextvars.ContextVar[dict[str, tuple[str, bytes]] | None] = contextvars.ContextVar(

@@ -6,9 +6,10 @@ direction-dependent margins (``[dir=rtl i] dd``, ...), the pseudo-elements of fo
 notes (``::footnote-call``, ``::note-marker``, ...) and ``::marker`` on any element. A
 briefing has no ``dir`` attributes (Swedish and English), no footnotes and no form fields, and
 only list items have markers. :func:`stylesheet` is WeasyPrint's own file with those rules
-left out and ``::marker`` narrowed to ``li::marker``: about 3.5 % of a warm render (by
+left out and ``::marker`` narrowed to ``li::marker``: about 3 % of a warm render (by
 ``bench/compare.py``), the same PDF byte for byte (tested). Everything else (display, margins,
-tables, lists, headings, the page's margin boxes, the counter styles) is kept as it is.
+tables, lists, headings, the page's margin boxes) is kept as it is; the counter styles stay
+with WeasyPrint (see :func:`trimmed`).
 
 :class:`BriefingHTML` is :class:`weasyprint.HTML` with that stylesheet; the renderer uses it
 for the shipped templates only (a user's ``--templates`` might use footnotes or ``dir``). The
