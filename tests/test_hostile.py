@@ -21,7 +21,7 @@ from briefgen.cli import cli
 from briefgen.errors import InputError, RenderError
 from briefgen.load import validate_profile
 from briefgen.pipeline import Briefgen, Options
-from briefgen.render import SafeFetcher
+from briefgen.render import Renderer, SafeFetcher
 
 from .conftest import pdf_text, run_cli
 
@@ -195,16 +195,22 @@ class FatalFetcher(SafeFetcher):
             raise FatalURLFetchingError(str(exc)) from None
 
 
+def fatal_fetching(options: Options) -> Briefgen:
+    """A Briefgen with a renderer of its own whose fetcher is fatal: the process's shared
+    renderer, which later tests use, is left as it was."""
+    renderer = Renderer(options.templates)
+    renderer.fetcher = FatalFetcher([resources.templates_dir(), resources.fonts_dir()])
+    return Briefgen(options, renderer=renderer)
+
+
 def test_a_fatal_fetch_error_becomes_a_render_error_not_a_crash():
-    bg = Briefgen(Options(templates=FIXTURES / "templates"))
-    bg.renderer.fetcher = FatalFetcher([resources.templates_dir(), resources.fonts_dir()])
+    bg = fatal_fetching(Options(templates=FIXTURES / "templates"))
     with pytest.raises(RenderError, match="could not fetch an asset"):
         bg.pdf("region-x")
 
 
 def test_the_renderer_survives_a_fatal_fetch_error_for_the_next_briefing():
-    bg = Briefgen(Options())
-    bg.renderer.fetcher = FatalFetcher([resources.templates_dir(), resources.fonts_dir()])
+    bg = fatal_fetching(Options())
     analysis, matches = bg.analyse("region-x")
     html = bg.html(analysis, matches).replace(
         "<main>", '<main><img src="file:///etc/passwd" alt="x">', 1)

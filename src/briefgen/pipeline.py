@@ -97,10 +97,12 @@ class Result:
 class Briefgen:
     """Build briefings. Reuse one instance for many organisations."""
 
-    def __init__(self, options: Options = DEFAULTS):
+    def __init__(self, options: Options = DEFAULTS, renderer: Renderer | None = None):
+        """``renderer``: one of the caller's own; by default the process's shared renderer
+        for ``options.templates``, built on first use (WeasyPrint loads slowly)."""
         self.options = options
         self.bundle: DataBundle = load_data(options.data)
-        self._renderer: Renderer | None = None  # built on first use: WeasyPrint loads slowly
+        self._renderer: Renderer | None = renderer
 
     @property
     def renderer(self) -> Renderer:
