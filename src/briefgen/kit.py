@@ -27,7 +27,8 @@ from .analyse import Analysis
 from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE, firm_logo
 from .charts import Chart
 from .match import Matches
-from .output import FORMULA_START, creation_date, pdf_name
+from .cells import set_xlsx
+from .output import creation_date, pdf_name
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -233,7 +234,7 @@ def xlsx_bytes(analysis: Analysis, matches: Matches, t: Texts, firm: str | None 
         for row in rows:
             ws.append([None] * len(row))
             for cell, value in zip(ws[ws.max_row], row, strict=True):
-                _set(cell, value)
+                set_xlsx(cell, value)
         ws.freeze_panes = "A2"
         for column in ws.columns:
             longest = max(len(str(c.value)) if c.value is not None else 0 for c in column)
@@ -248,17 +249,6 @@ def xlsx_bytes(analysis: Analysis, matches: Matches, t: Texts, firm: str | None 
     wb.save(buffer)
     return stable_zip(buffer.getvalue(), analysis.org.profile.assessed)
 
-
-def _set(cell, value: Any) -> None:
-    """Numbers as numbers; text always as text, even when it starts like a formula."""
-    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
-        cell.value = value
-        return
-    text = str(value)
-    cell.value = text
-    cell.data_type = "s"           # never a formula, whatever the text starts with
-    if text.startswith(FORMULA_START):
-        cell.quotePrefix = True    # and Excel shows it as typed text when edited
 
 
 # --------------------------------------------------------------------------- action plan

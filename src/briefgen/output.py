@@ -18,7 +18,6 @@ from pathlib import Path
 from .errors import InputError, OutputError, printable
 
 # A cell starting with one of these is a formula to a spreadsheet: written as text, never run.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")   # what the renderer writes; the CLI offers these
 
 MAX_SOURCE_DATE_EPOCH = 253_402_300_799   # 9999-12-31T23:59:59Z, the last date a PDF can hold

@@ -3,7 +3,7 @@
 The input hash of an item covers everything that decides its briefing's bytes (the profile, its
 logo, the data files, templates, fonts, the workspace's brand and the versions of the packages
 that draw it), so a re-run renders only what changed. The CSV is written for spreadsheets: a
-cell that looks like a formula is quoted (:func:`harmless`).
+cell that looks like a formula is quoted (:func:`briefgen.cells.to_csv`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from ..errors import InputError
 from ..load import DataBundle
 from ..logo import logo_bytes, logo_folders
 from ..models import Org
-from ..output import FORMULA_START, write_atomic
+from ..cells import to_csv
+from ..output import write_atomic
 
 if TYPE_CHECKING:
     from ..pipeline import Options
@@ -161,13 +162,6 @@ def _write_atomic_text(path: Path, text: str) -> None:
     write_atomic(path, text.encode("utf-8"))
 
 
-def harmless(value: Any) -> Any:
-    """A CSV cell a spreadsheet will show, never run: formula-like text gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def write_manifest(out: Path, items: list[Item], info: dict[str, Any]) -> None:
     """Write manifest.json and manifest.csv atomically (JSON last: re-runs read the JSON)."""
     buffer = io.StringIO()
@@ -175,7 +169,7 @@ def write_manifest(out: Path, items: list[Item], info: dict[str, Any]) -> None:
     writer.writeheader()
     for item in items:
         row = asdict(item)
-        writer.writerow({k: harmless("" if row[k] is None else row[k]) for k in CSV_FIELDS})
+        writer.writerow({k: to_csv("" if row[k] is None else row[k]) for k in CSV_FIELDS})
     _write_atomic_text(out / MANIFEST_CSV, buffer.getvalue())
     document = dict(info, items=[asdict(i) for i in items])
     _write_atomic_text(out / MANIFEST_JSON,
