@@ -40,7 +40,7 @@ def test_analyse_json_has_the_contract_keys(runner):
     statuses = {c["key"]: c["status"] for c in data["capabilities"]}
     assert all(statuses[k] == "priority" for k in data["priorities"])
     rec = data["recommendations"][0]
-    assert set(rec) >= {"id", "title", "capabilities", "reason", "findings"}
+    assert set(rec) >= {"id", "title", "number", "reason", "findings"}
     assert rec["id"] == "rec-3"
     assert rec["reason"] == ("Er 2,5 på mångfald i kompetenser ligger 0,8 under studiens medel "
                              "(3,3) och er 2,5 på större handlingsutrymme för medarbetarna ligger "
@@ -50,7 +50,9 @@ def test_analyse_json_has_the_contract_keys(runner):
     first = plan["initiatives"][0]
     assert set(first) >= {"horizon", "owner", "first_step", "target"}
     assert (first["horizon"], first["owner"]) == ("0-3", "HR-chefen")
-    assert first["target"] == {"key": "competence_diversity", "score": 2.5, "target": 3.3}
+    assert first["target"] == {"key": "competence_diversity", "score": 2.5, "target": 3.3,
+                               "rule": "reference"}
+    assert first["areas"][0] == "competence_diversity" and data["review"] is None
     targets = {x["key"]: x for x in data["targets"]}
     assert targets["agile_decisions"] == {"key": "agile_decisions", "score": 1.5,
                                           "target": 2.5, "rule": "step"}

@@ -211,8 +211,8 @@ def test_a_fatal_fetch_error_becomes_a_render_error_not_a_crash():
 
 def test_the_renderer_survives_a_fatal_fetch_error_for_the_next_briefing():
     bg = fatal_fetching(Options())
-    analysis, matches = bg.analyse("region-x")
-    html = bg.html(analysis, matches).replace(
+    analysis, matches, advice = bg.advised("region-x")
+    html = bg.html(analysis, matches, advice).replace(
         "<main>", '<main><img src="file:///etc/passwd" alt="x">', 1)
     with pytest.raises(RenderError, match="could not fetch an asset"):
         bg.renderer.pdf(html, bg.meta(analysis))

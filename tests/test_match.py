@@ -56,7 +56,8 @@ def test_a_uniformly_weak_organisation_starts_with_digital_leadership(bg, region
     first = m.recommendations[0]
     assert first.recommendation.id == "rec-2"        # "Practise genuine digital leadership"
     assert [x.key for x in first.reasons] == ["digital_leadership"]
-    assert m.first_steps[0].target.key == "digital_leadership"
+    assert first.initiatives[0].initiative.horizon == "0-3"
+    assert first.initiatives[0].target.key == "digital_leadership"
 
 
 def test_every_reason_cites_an_area_its_recommendation_addresses(bg, region_x_profile):
@@ -113,18 +114,20 @@ def test_capability_without_benchmark_names_the_midpoint(bg):
     assert all("under skalans mitt (3,0)" in p and "None" not in p for p in phrased)
 
 
-def test_a_strong_organisation_gets_next_phase_reasons_that_claim_no_gap(bg, region_x_profile):
+def test_a_strong_organisation_gets_strength_reasons_that_claim_no_gap(bg, region_x_profile):
     data = copy.deepcopy(region_x_profile)
     data["capabilities"] = {k: 4.5 for k in bg.bundle.framework.capability_keys}
     data["effects"] = {k: 4.5 for k in data["effects"]}
     analysis, m = _match(bg, validate_profile(data, bg.bundle, "x.yaml"))
-    assert analysis.next_phase and m.recommendations
+    assert analysis.track == "lead" and m.recommendations
     en = bg.texts("en")
     for rec in m.recommendations:
         for reason in rec.reasons:
-            assert reason.kind == "next_phase"
+            assert reason.kind == "strength"
             text = en.reason(reason)
-            assert "below" not in text and "above" in text
+            assert "below" not in text and "above" in text and "strength to build on" in text
+        for p in rec.initiatives:
+            assert p.initiative.track == "lead" and p.target.rule == "hold"
 
 
 @pytest.mark.parametrize("org_id", ["region-x", "kommun-y", "myndighet-z"])
@@ -132,13 +135,15 @@ def test_the_action_plan_has_owned_timed_initiatives_with_targets(bg, org_id):
     analysis, m = _match(bg, load_org(org_id, bg.bundle))
     assert m.recommendations
     for r in m.recommendations:
-        assert 2 <= len(r.initiatives) <= 3
+        assert 1 <= len(r.initiatives) <= 4
         horizons = [p.initiative.horizon for p in r.initiatives]
         assert horizons == sorted(horizons, key=["0-3", "3-12", "12-24"].index)
         for p in r.initiatives:
             assert p.owner.sv and p.owner.en and p.initiative.first_step.sv
             assert p.target.target > p.target.score
-            assert p.target.key in p.initiative.moves
-    assert len(m.first_steps) == 3
-    firsts = m.first_steps[: len(m.recommendations)]
-    assert all(p.initiative.horizon == "0-3" for p in firsts)
+            assert p.target.key == p.initiative.main        # its target is its own main area
+            assert p.target.key in {x.key for x in r.reasons}
+    # Every priority has an initiative that works on it within the first three months.
+    early = {p.initiative.main for r in m.recommendations for p in r.initiatives
+             if p.initiative.horizon == "0-3"}
+    assert set(analysis.priorities) <= early

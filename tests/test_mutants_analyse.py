@@ -92,7 +92,7 @@ def test_effect_and_target_lookups(region_x):
 def test_the_analysis_is_logged_for_debugging(bg, caplog):
     with caplog.at_level(logging.DEBUG, logger="briefgen.analyse"):
         analyse(load_org("region-x", bg.bundle), bg.benchmark(), bg.bundle)
-    assert ("region-x: priorities ['competence_diversity', 'agile_decisions', "
+    assert ("region-x: gaps track, priorities ['competence_diversity', 'agile_decisions', "
             "'data_access_security'], strengths ['partnerships'], phase embedded"
             in caplog.messages)
 
@@ -118,7 +118,9 @@ def test_exactly_the_margin_above_is_a_strength(bg, region_x_profile):
     assert a.capability("competence_diversity").status == "strength"
     b = _analyse(bg, region_x_profile, {"competence_diversity": 3.7})
     assert "competence_diversity" not in b.strengths
-    assert b.capability("competence_diversity").status == "on_par"
+    assert b.capability("competence_diversity").status == "above"   # beyond the tolerance
+    c = _analyse(bg, region_x_profile, {"competence_diversity": 3.6})
+    assert c.capability("competence_diversity").status == "on_par"  # 0,3: the tolerance
 
 
 def test_with_nothing_below_the_focus_skips_strengths_and_full_scores(bg, region_x_profile):
@@ -127,17 +129,19 @@ def test_with_nothing_below_the_focus_skips_strengths_and_full_scores(bg, region
     scores = dict.fromkeys(CAPS, 5.0) | {"competence_diversity": 3.5,
                                          "new_working_methods": 3.2, "partnerships": 4.0}
     a = _analyse(bg, region_x_profile, scores)
-    assert a.priorities == [] and a.next_phase
+    assert a.priorities == [] and a.track == "advance"
     assert a.focus == ["competence_diversity", "new_working_methods"]
 
 
-def test_with_only_strengths_the_focus_is_what_is_below_the_top(bg, region_x_profile):
+def test_with_only_strengths_the_focus_is_the_furthest_above_and_held(bg, region_x_profile):
     scores = dict.fromkeys(CAPS, 5.0) | {"partnerships": 4.0, "agile_decisions": 4.5}
     a = _analyse(bg, region_x_profile, scores)
-    assert a.priorities == [] and set(a.strengths) == set(CAPS)
-    assert a.focus == ["partnerships", "agile_decisions"]   # the lower score first
+    assert a.priorities == [] and set(a.strengths) == set(CAPS) and a.track == "lead"
+    # 2,0 above mid-scale (leadership, rank 1; clarity, rank 5), then 1,9 (new methods).
+    assert a.focus == ["digital_leadership", "organisational_clarity", "new_working_methods"]
     assert [(t.key, t.target, t.rule) for t in a.targets] == [
-        ("partnerships", 4.5, "next_phase"), ("agile_decisions", 5.0, "next_phase")]
+        ("digital_leadership", 5.0, "hold"), ("organisational_clarity", 5.0, "hold"),
+        ("new_working_methods", 5.0, "hold")]
 
 
 def test_a_full_score_on_par_with_a_high_benchmark_is_not_in_focus(bg, region_x_profile):
@@ -146,7 +150,7 @@ def test_a_full_score_on_par_with_a_high_benchmark_is_not_in_focus(bg, region_x_
     scores = dict.fromkeys(CAPS, 5.0) | {"competence_diversity": 4.0}
     a = _analyse(bg, region_x_profile, scores, bench=bench)
     assert a.capability("digital_leadership").status == "on_par"
-    assert a.focus == ["competence_diversity"]
+    assert a.track == "lead" and "digital_leadership" not in a.focus
 
 
 def test_an_effect_area_without_a_benchmark_figure_is_held_to_the_fallback(bg, region_x):
@@ -157,11 +161,15 @@ def test_an_effect_area_without_a_benchmark_figure_is_held_to_the_fallback(bg, r
     assert e.shortfall == 1.0
 
 
-def test_area_target_outside_the_way_to_the_next_phase():
+def test_area_target_by_where_the_area_stands():
     rules = load_data().rules
-    assert area_target(_item(3.5, 3.3), rules, next_phase=False) is None
-    assert area_target(_item(5.0, 3.3), rules, next_phase=True) is None
-    assert area_target(_item(4.8, 3.3), rules, next_phase=True).target == 5.0
+    on_par, top, strong = (area_target(_item(3.5, 3.3), rules), area_target(_item(5.0, 4.8), rules),
+                           area_target(_item(4.0, 3.3), rules))
+    assert (on_par.target, on_par.rule) == (4.0, "next_phase")   # half a step up
+    assert (top.target, top.rule) == (5.0, "hold")               # nothing left to reach
+    assert (strong.target, strong.rule) == (4.0, "hold")         # a strength: hold it
+    assert area_target(_item(4.8, 4.5), rules).target == 5.0     # at most the top
+    assert area_target(_item(2.6, 3.3), rules).rule == "reference"  # below: the reference
 
 
 def _target(score: float, target: float, rule: str) -> Target:

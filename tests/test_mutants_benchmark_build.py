@@ -93,12 +93,15 @@ def test_the_build_is_logged(survey, bundle, caplog):
 def test_the_yaml_file(bench):
     text = benchmark_yaml(bench)
     lines = text.splitlines()
-    assert lines[:3] == [
+    assert lines[:6] == [
         "# Benchmark built by briefgen from survey answers (kind: built): aggregates only.",
         "# 9 organisations, 10 respondents; groups of fewer than 5 organisations are not "
         "published.",
+        "# members: for each organisation (by a fingerprint of its id) the figures of its",
+        "# peers without it, so that its briefing never compares it with itself. Taken",
+        "# together they could tell a member's scores: keep this file with the answers.",
         "# Format: docs/data-format.md and docs/survey.md."]
-    assert lines[3] == "id: kommuner-i-vastra-gotaland"     # in the model's order
+    assert lines[6] == "id: kommuner-i-vastra-gotaland"     # in the model's order
     assert "title:\n  sv: Kommuner i Västra Götaland\n" in text    # letters, not escapes
     assert "version: '2026-10-01'" in text                    # a string, as JSON has it
     assert "null" not in text                                 # absent figures are left out

@@ -5,12 +5,13 @@ let live (docs/mutation.md)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
-from briefgen.analyse import Target, analyse
+from briefgen.analyse import analyse
 from briefgen.compare import compare, peer_group, progress, quartile_position, target_checks
-from briefgen.load import load_benchmark, load_data, load_org
+from briefgen.load import load_benchmark, load_data, load_org, validate_profile
 from briefgen.models import Figure, Group
 
 from .test_compare import RULES, built, write_with_previous
@@ -118,13 +119,21 @@ def test_progress_keeps_both_assessments(bundle, tmp_path):
     assert progress(org.previous, bundle.framework) is None
 
 
-def test_earlier_targets_are_checked_against_todays_scores(region_x):
-    earlier = [Target("competence_diversity", 2.0, 2.5, "step"),     # 2.5 today: met
-               Target("agile_decisions", 1.0, 2.0, "step"),          # 1.5 today: not met
-               Target("cross_processes", 1.5, 2.0, "min_step"),      # an effect area: met
-               Target("retired_key", 1.0, 2.0, "step")]              # no longer assessed
-    checks = target_checks(earlier, region_x)
+def test_earlier_targets_are_checked_against_todays_scores(region_x, bundle):
+    """Only targets the earlier assessment recorded (its profile's ``targets``) are checked,
+    each against today's rounded score; an earlier one that recorded none has none."""
+    before = region_x.org.profile.model_dump(mode="json")
+    before.update(assessed="2025-10-15", targets={"competence_diversity": 2.5,
+                                                   "agile_decisions": 2.0})
+    before["capabilities"].update(competence_diversity=2.0, agile_decisions=1.0)
+    earlier = validate_profile(before, bundle, "earlier.yaml")
+    now = replace(region_x, org=region_x.org.model_copy(update={"previous": earlier}))
+    checks = target_checks(now)
     assert [(c.key, c.before, c.target, c.now, c.met) for c in checks] == [
-        ("competence_diversity", 2.0, 2.5, 2.5, True),
-        ("agile_decisions", 1.0, 2.0, 1.5, False),
-        ("cross_processes", 1.5, 2.0, 2.0, True)]
+        ("competence_diversity", 2.0, 2.5, 2.5, True),      # 2,5 today: met, exactly
+        ("agile_decisions", 1.0, 2.0, 1.5, False)]         # 1,5 today: not met
+    before.pop("targets")
+    none = validate_profile(before, bundle, "earlier.yaml")
+    assert target_checks(replace(region_x, org=region_x.org.model_copy(
+        update={"previous": none}))) == []
+    assert target_checks(region_x) == []                     # no earlier assessment at all

@@ -54,10 +54,10 @@ def test_region_x_recommendations_relevance_and_plan(region_x, bundle):
         ("rec-4", 2.7929, ["agile_decisions", "cross_processes"]),
         ("rec-5", 1.8214, ["data_access_security"])]
     # Every target of the plan once, in the order the plan meets them.
+    # Only findings have targets: an initiative works towards its own main area's.
     assert [(t.key, t.target) for t in m.plan_targets] == [
         ("competence_diversity", 3.3), ("employee_empowerment", 3.0), ("agile_decisions", 2.5),
-        ("new_working_methods", 3.0), ("cross_processes", 2.9), ("data_access_security", 3.5),
-        ("relevant_services", 4.0)]
+        ("cross_processes", 2.9), ("data_access_security", 3.5)]
 
 
 def test_weak_effects_get_their_own_practices(region_x, bundle):
@@ -73,7 +73,8 @@ def test_an_effect_area_at_its_benchmark_is_not_weak(bg, region_x_profile, bundl
     a = _profile(bg, region_x_profile, {}, {"cross_processes": 2.9})
     m = match(a, bundle.library, bundle.rules)
     assert "cross_processes" not in m.effect_practices
-    assert list(m.effect_practices) == ["employee_empowerment", "citizen_centric"]
+    # citizen_centric, 0,3 under 3,3, is within the tolerance: on par, not weak either.
+    assert list(m.effect_practices) == ["employee_empowerment"]
 
 
 def test_no_more_practices_than_the_rule_allows(region_x, bundle):
@@ -114,21 +115,22 @@ def test_relevance_is_rounded_to_four_decimals(region_x, bundle):
 
 def test_a_finding_no_recommendation_passes_does_not_stop_the_choice(bg, region_x_profile,
                                                                       bundle):
-    # With min_score 1.5, agile_decisions (urgency 1.3929, and rec-4 addresses no other open
+    # With min_score 1.7, agile_decisions (urgency 1.6429, and rec-4 addresses no other open
     # finding) gets no recommendation; data_access_security after it still gets rec-5, and
-    # rec-5 (also relevant_services: 3.9214) rather than rec-6 (only itself: 1.3214), both of
+    # rec-5 (also relevant_services: 4.1714) rather than rec-6 (only itself: 1.5714), both of
     # which name it first.
     a = _profile(bg, region_x_profile,
                  {"digital_leadership": 5, "competence_diversity": 2, "partnerships": 5,
-                  "data_access_security": 3.5, "organisational_clarity": 5,
-                  "new_working_methods": 3.5, "agile_decisions": 2.5},
+                  "data_access_security": 3.0, "organisational_clarity": 5,
+                  "new_working_methods": 3.5, "agile_decisions": 2.0},
                  {"relevant_services": 1, "citizen_centric": 3.5, "employee_empowerment": 3.5,
                   "cross_processes": 3})
-    m = match(a, bundle.library, _rules(bundle, min_score=1.5))
+    assert a.priorities == ["competence_diversity", "agile_decisions", "data_access_security"]
+    m = match(a, bundle.library, _rules(bundle, min_score=1.7))
     assert [(r.recommendation.id, r.relevance, [x.key for x in r.reasons])
             for r in m.recommendations] == [
         ("rec-3", 2.3571, ["competence_diversity"]),
-        ("rec-5", 3.9214, ["data_access_security", "relevant_services"])]
+        ("rec-5", 4.1714, ["data_access_security", "relevant_services"])]
     # With the shipped min_score both pass it, and rec-5 is still preferred to rec-6.
     m = match(a, bundle.library, bundle.rules)
     assert [r.recommendation.id for r in m.recommendations] == ["rec-3", "rec-4", "rec-5"]
@@ -136,31 +138,36 @@ def test_a_finding_no_recommendation_passes_does_not_stop_the_choice(bg, region_
 
 def test_an_effect_area_prefers_the_recommendation_that_names_it_first(bg, region_x_profile,
                                                                        bundle):
-    # Every capability at 5: the findings are the two weakest effect areas, cross_processes
-    # first. rec-7 addresses both (more relevant) but names employee_empowerment first; rec-4
-    # names cross_processes first and is chosen.
+    # Only data is below its reference and rec-5 takes it; the open findings are then the two
+    # weakest effect areas, cross_processes first. rec-7 addresses both (more relevant) but
+    # names employee_empowerment first; rec-4 names cross_processes first and is chosen.
     rec4 = next(r for r in bundle.library.recommendations if r.id == "rec-4")
     rec7 = rec4.model_copy(update={"id": "rec-7", "number": 7, "capabilities": ["partnerships"],
                                    "effects": ["employee_empowerment", "cross_processes"]})
     library = bundle.library.model_copy(
         update={"recommendations": [*bundle.library.recommendations, rec7]})
-    a = _profile(bg, region_x_profile, dict.fromkeys(CAPS, 5),
-                 {"cross_processes": 1, "employee_empowerment": 2})
-    assert a.focus == []
+    a = _profile(bg, region_x_profile,
+                 {"digital_leadership": 3.0, "competence_diversity": 3.3, "partnerships": 3.0,
+                  "data_access_security": 2.0, "organisational_clarity": 3.0,
+                  "new_working_methods": 3.1, "agile_decisions": 3.0},
+                 {"cross_processes": 1, "employee_empowerment": 2, "relevant_services": 3.6,
+                  "citizen_centric": 3.3})
+    assert a.priorities == ["data_access_security"]
     m = match(a, library, bundle.rules)
-    assert [r.recommendation.id for r in m.recommendations][0] == "rec-4"
+    assert [r.recommendation.id for r in m.recommendations][:2] == ["rec-5", "rec-4"]
 
 
-def test_on_the_way_to_the_next_phase_other_areas_get_next_phase_targets(bg, region_x_profile,
-                                                                         bundle):
-    # Nothing below its reference: every initiative's target is next_phase_step (0.5) up.
+def test_on_the_way_to_the_next_phase_the_plan_raises_the_focus_half_a_step(bg, region_x_profile,
+                                                                            bundle):
+    # Nothing below its reference: the plan works on the focus only (not yet strengths),
+    # each target next_phase_step (0.5) up; no initiative carries another area's target.
     a = _profile(bg, region_x_profile, dict.fromkeys(CAPS, 4.0) | {"agile_decisions": 3.0},
                  {"relevant_services": 4, "citizen_centric": 4, "employee_empowerment": 4,
                   "cross_processes": 4})
-    assert a.next_phase
+    assert a.track == "advance" and a.focus == ["agile_decisions", "data_access_security"]
     m = match(a, bundle.library, bundle.rules)
     areas = {p.target.key: p.target for r in m.recommendations for p in r.initiatives}
-    assert set(areas) - set(a.focus), "the plan should work on areas outside the focus"
+    assert set(areas) == set(a.focus)
     assert all(t.rule == "next_phase" and t.target == t.score + 0.5 for t in areas.values())
 
 

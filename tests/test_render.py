@@ -38,8 +38,8 @@ def test_text_from_the_data_appears_literally(bg, region_x_profile):
     org = validate_profile(data, bg.bundle, "x.yaml")
     # The renderer is shared within a process: count only what this briefing asked for.
     refused_before = len(bg.renderer.fetcher.refused)
-    analysis, matches = bg.analyse(org)
-    html = bg.html(analysis, matches)
+    analysis, matches, advice = bg.advised(org)
+    html = bg.html(analysis, matches, advice)
     assert "<script>" not in html and "&lt;script&gt;" in html
     pdf, _ = bg.pdf(org)
     text = pdf_text(pdf).replace("\n", " ")
@@ -178,7 +178,7 @@ def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, w
     renderer.warm_up()  # compiles every template and writes a PDF
     toc = renderer.env.get_template("_toc.html").render(
         t=lambda key, **_: key, a=SimpleNamespace(capabilities=[]),
-        m=SimpleNamespace(effect_practices={}))
+        m=SimpleNamespace(effect_practices={}), advice=SimpleNamespace(findings=()))
     assert 'href="#summary"' in toc
 
 
@@ -192,7 +192,7 @@ def test_fallback_fonts_are_named_only_for_text_the_primary_font_lacks(bg):
     # The shipped texts and templates stay within Lato, so an ordinary briefing takes the
     # fast path: its HTML needs no fallback, and the PDF embeds Lato alone.
     for lang in ("sv", "en"):
-        assert not needs_fallback(bg.html(*bg.analyse("region-x"), lang=lang))
+        assert not needs_fallback(bg.html(*bg.advised("region-x", lang), lang=lang))
     plain, _ = bg.pdf("region-x")
     fonts = {name.split("+")[-1] for name in pdf_font_names(plain)}
     assert fonts and all(name.startswith("Lato") for name in fonts), fonts
@@ -267,8 +267,8 @@ def test_inline_images_reach_the_renderer_by_reference_during_the_render_only(bg
 def test_contents_numbers_written_after_pagination_match_weasyprints_own(bg):
     """The placeholder filled in by briefgen.pagerefs gives the very PDF that WeasyPrint's
     target-counter() gives (which lays the contents page out three times)."""
-    analysis, matches = bg.analyse("region-x")
-    html = bg.html(analysis, matches)
+    analysis, matches, advice = bg.advised("region-x")
+    html = bg.html(analysis, matches, advice)
     meta = bg.meta(analysis)
     own = html.replace("</head>", "<style>.toc a::after { content: "
                        "target-counter(attr(href), page); }</style></head>", 1)

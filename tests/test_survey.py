@@ -260,16 +260,16 @@ def test_questionnaire_round_trip_to_briefing(bundle, keys, tmp_path):
 
 def test_plain_profile_briefing_has_no_survey_sections(tmp_path):
     bg = Briefgen(Options(out=tmp_path))
-    analysis, matches = bg.analyse("region-x")
-    html = bg.html(analysis, matches)
+    analysis, matches, advice = bg.advised("region-x")
+    html = bg.html(analysis, matches, advice)
     assert 'id="survey"' not in html and 'id="progress"' not in html
     assert 'id="peers-' not in html
 
 
 def test_one_respondent_briefing_says_so(tmp_path):
     bg = Briefgen(Options(out=tmp_path, survey=FIXTURE))
-    analysis, matches = bg.analyse("kommun-a")
-    html = bg.html(analysis, matches)
+    analysis, matches, advice = bg.advised("kommun-a")
+    html = bg.html(analysis, matches, advice)
     assert "bygger på en persons svar" in html
     assert "Bara en person har svarat" in html
     assert "Ledningen delar inte en bild" not in html

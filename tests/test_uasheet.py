@@ -44,8 +44,8 @@ LISTS = ("<html lang='en'><body><ol><li>one<ol><li>a</li></ol></li><li>two</li><
 
 
 def test_a_briefing_laid_out_with_it_is_the_same_pdf_as_with_weasyprints_own(bg, monkeypatch):
-    analysis, matches = bg.analyse("region-x")
-    html, meta = bg.html(analysis, matches), bg.meta(analysis)
+    analysis, matches, advice = bg.advised("region-x")
+    html, meta = bg.html(analysis, matches, advice), bg.meta(analysis)
     ours = [bg.renderer.pdf(h, meta).pdf for h in (html, LISTS)]
     assert bg.renderer.html_class is uasheet.BriefingHTML
     monkeypatch.setattr(bg.renderer, "html_class", weasyprint.HTML)

@@ -95,6 +95,13 @@ def _benchmark_options(benchmark: tuple[str, ...]) -> dict:
             "extra_benchmarks": tuple(benchmark[1:])}
 
 
+def review_option(f):
+    return click.option("--review", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, metavar="FILE",
+                        help="The consultant's review to apply (briefgen review).  [default: "
+                        "the workspace's reviews/ID.yaml, ID-en.yaml in English, if any]")(f)
+
+
 def out_option(f):
     return click.option("--out", type=click.Path(file_okay=False, path_type=Path),
                         default=DEFAULTS.out, show_default=True,
@@ -195,9 +202,10 @@ def init(folder: Path) -> None:
 @survey_option
 @render_options
 @format_option
+@review_option
 def make(org: str, data: Path | None, out: Path, lang: str | None, benchmark: tuple[str, ...],
          survey: Path | None, templates: Path | None, author: str | None,
-         pdf_variant: str | None, formats: tuple[str, ...]) -> None:
+         pdf_variant: str | None, formats: tuple[str, ...], review: Path | None) -> None:
     """Build the briefing of one organisation and print the path of each file written.
 
     \b
@@ -208,11 +216,15 @@ def make(org: str, data: Path | None, out: Path, lang: str | None, benchmark: tu
       briefgen make --org clients/acme.yaml --benchmark kunder-2026
       briefgen make --survey answers.xlsx --org region-x \\
           --benchmark kunder-2026 --benchmark dt-offentlig-sektor-2018
+      briefgen make --org region-x --review reviews/region-x.yaml
+
+    In a workspace, the consultant's review (briefgen review) in reviews/ID.yaml is applied:
+    a review made for other scores stops the briefing (exit 2) until it is updated.
     """
     if _OWN_PROCESS:  # one briefing, then the process ends: no garbage collection (~10 %)
         collector.off_until_exit()
     opts = options(data=data, out=out, lang=lang, templates=templates, author=author,
-                   pdf_variant=pdf_variant, survey=survey, formats=formats,
+                   pdf_variant=pdf_variant, survey=survey, formats=formats, review=review,
                    **_benchmark_options(benchmark))
     result = Briefgen(opts).make(org)
     for path in result.files:
@@ -248,11 +260,57 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
 @lang_option
 @benchmarks_option
 @survey_option
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="FILE",
+              help="The review file to write.  [default: the workspace's reviews/ID.yaml, "
+              "reviews/ID-en.yaml in English]")
+@click.option("--update", is_flag=True,
+              help="Bring an existing review up to date with new scores, keeping your edits "
+              "where they still apply; prints what it dropped.")
+@click.option("--replace", is_flag=True,
+              help="Write the rules' proposal over an existing review (your edits are lost).")
+@config_option
+def review(org: str, data: Path | None, lang: str | None, benchmark: tuple[str, ...],
+           survey: Path | None, out_file: Path | None, update: bool, replace: bool) -> None:
+    """Write the advice as a YAML file for the consultant to review before the client reads it.
+
+    The file holds the priorities, the summary's texts, the recommendations with their
+    reasons and initiatives, an empty list for your own findings, and the scores it was made
+    for. Edit the words, remove or add what you will; make, batch, serve and the kit then use
+    it. See docs/review.md.
+
+    \b
+    Examples:
+      briefgen review --org region-x                 # reviews/region-x.yaml in the workspace
+      briefgen review --org region-x --lang en       # reviews/region-x-en.yaml
+      briefgen review --org region-x --update        # new scores: keep your edits
+      briefgen review --org region-x --out review.yaml && briefgen make --org region-x \\
+          --review review.yaml
+    """
+    from .review import write_review
+
+    if update and replace:
+        raise click.UsageError("--update and --replace: give one of them")
+    bg = Briefgen(options(data=data, lang=lang, survey=survey,
+                          **_benchmark_options(benchmark)))
+    path, said = write_review(bg, org, out_file, update=update, replace=replace)
+    for line in said:
+        click.echo(printable(f"  {line}"), err=True)
+    click.echo(str(path))
+
+
+@cli.command()
+@org_option
+@data_option
+@lang_option
+@benchmarks_option
+@survey_option
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: the full analysis as data; text: a short report.")
+@review_option
 @config_option
 def analyse(org: str, data: Path | None, lang: str | None, benchmark: tuple[str, ...],
-            survey: Path | None, fmt: str) -> None:
+            survey: Path | None, fmt: str, review: Path | None) -> None:
     """Print the analysis of one organisation: scores, gaps, priorities, recommendations.
 
     \b
@@ -260,12 +318,13 @@ def analyse(org: str, data: Path | None, lang: str | None, benchmark: tuple[str,
       briefgen analyse --org region-x --format json
       briefgen analyse --org region-x --lang en
     """
-    bg = Briefgen(options(data=data, lang=lang, survey=survey, **_benchmark_options(benchmark)))
+    bg = Briefgen(options(data=data, lang=lang, survey=survey, review=review,
+                          **_benchmark_options(benchmark)))
     lang = bg.options.lang
-    analysis, matches = bg.analyse(org)
+    analysis, matches, advice = bg.advised(org)
     t = bg.texts_for(analysis)
     if fmt == "json":
-        click.echo(analysis_json(analysis, matches, t))
+        click.echo(analysis_json(analysis, matches, advice, t))
         return
     org_ = analysis.org
     click.echo(printable(f"{org_.name} ({org_.id}), {t('level_' + org_.profile.level)}, "
@@ -285,16 +344,18 @@ def analyse(org: str, data: Path | None, lang: str | None, benchmark: tuple[str,
         click.echo(f"{t.label(e.key):<42}{t.num(e.score):>14}{t.num(e.benchmark):>16} "
                    f"{t.signed(e.gap):>10}")
     click.echo(f"\n{t('recommendations')}:")
-    for r in matches.recommendations:
-        click.echo(f"  {r.recommendation.number}. {r.recommendation.title(lang)}\n"
-                   f"     {t.sentence(t.reasons(r.reasons))}")
+    for r in advice.recommendations:
+        click.echo(printable(f"  {r.number or '-'}. {r.title}\n     {r.reason}"))
     click.echo(f"\n{t('plan')}:")
-    for r in matches.recommendations:
-        for p in r.initiatives:
-            i, target = p.initiative, p.target
-            click.echo(f"  [{t('horizon_' + i.horizon)}] {i.title(lang)} – {p.owner(lang)}; "
-                       + t("plan_target", label=t.lower_label(target.key),
-                           score=t.num(target.score), target=t.num(target.target)))
+    for r in advice.recommendations:
+        for s in r.steps:
+            goal = "" if s.target is None else "; " + t(
+                "plan_target_hold" if s.target.rule == "hold" else "plan_target",
+                label=t.lower_label(s.target.key), score=t.num(s.target.score),
+                target=t.num(s.target.target))
+            click.echo(printable(f"  [{t('horizon_' + s.horizon)}] {s.title} – {s.owner}{goal}"))
+    if advice.review:
+        click.echo(printable(f"\n{t('analyse_reviewed', path=advice.review)}"))
 
 
 @cli.command(name="list")

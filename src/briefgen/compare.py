@@ -9,13 +9,19 @@ quartile, or above the third quartile. Nothing here sees another organisation's 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
-from .analyse import Analysis, Target, round1
+from .analyse import Analysis, round1
 from .models import Benchmark, Figure, Framework, Group, Org, SurveyRule
 
 log = logging.getLogger(__name__)
+
+
+def member_key(bench_id: str, org_id: str) -> str:
+    """How a built benchmark names a member: a fingerprint of its id, not the id itself."""
+    return hashlib.sha256(f"{bench_id}\0{org_id}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -26,18 +32,29 @@ class PeerGroup:
     n: int
     wanted: str                # the organisation's level (the group it would be compared with)
     min_group: int             # the smallest group this benchmark publishes
+    without_member: bool = False  # the organisation is in the benchmark: its peers without it
 
     @property
     def is_level(self) -> bool:
         return self.level is not None
 
 
-def peer_group(bench: Benchmark, level: str, rules: SurveyRule) -> PeerGroup:
-    """The organisation's level group where it is published and large enough, else everyone.
+def peer_group(bench: Benchmark, level: str, rules: SurveyRule,
+               org_id: str | None = None) -> PeerGroup | None:
+    """The organisation's level group where it is published and large enough, else everyone;
+    for a member of the benchmark, that group without it (None when too few others remain).
 
     The minimum is the benchmark's own, else ``surveys.min_group_size`` in data/rules.yaml.
     """
     least = bench.min_group_size or rules.min_group_size
+    if org_id is not None and bench.kind == "built":
+        mine = bench.members.get(member_key(bench.id, org_id))
+        if mine is not None:
+            group = Group(n=mine.n, capabilities=mine.capabilities, effects=mine.effects)
+            return PeerGroup(bench, mine.level, group, mine.n, level, least, True)
+        if _was_member(bench, org_id):
+            log.info("%s: too few organisations besides %s to compare with", bench.id, org_id)
+            return None
     group = bench.levels.get(level)
     if group is not None and (group.n or 0) >= least:
         return PeerGroup(bench, level, group, group.n or 0, level, least)
@@ -87,10 +104,19 @@ class PeerComparison:
         return self.peers.benchmark
 
 
+def _was_member(bench: Benchmark, org_id: str) -> bool:
+    """Whether the benchmark lists ``org_id`` among the members it could not publish peers for
+    (``members_without_peers``)."""
+    return member_key(bench.id, org_id) in bench.members_without_peers
+
+
 def compare(analysis: Analysis, bench: Benchmark, rules: SurveyRule,
-            reference: Benchmark | None = None) -> PeerComparison:
-    """The organisation against its peer group in ``bench``; ``reference`` adds its means."""
-    peers = peer_group(bench, analysis.org.profile.level, rules)
+            reference: Benchmark | None = None) -> PeerComparison | None:
+    """The organisation against its peer group in ``bench``; ``reference`` adds its means.
+    None when the organisation is in the benchmark and too few others remain to compare with."""
+    peers = peer_group(bench, analysis.org.profile.level, rules, analysis.org.id)
+    if peers is None:
+        return None
 
     def row(key: str, score: float, figures: dict[str, Figure], ref: Figure | None) -> PeerRow:
         figure = figures.get(key, Figure())
@@ -163,7 +189,28 @@ class TargetCheck:
         return self.now >= self.target
 
 
-def target_checks(earlier: list[Target], current: Analysis) -> list[TargetCheck]:
-    """Whether each target of the earlier assessment is met by today's (rounded) scores."""
-    now = {c.key: c.score for c in [*current.capabilities, *current.effects]}
-    return [TargetCheck(t.key, t.score, t.target, now[t.key]) for t in earlier if t.key in now]
+def target_checks(current: Analysis) -> list[TargetCheck]:
+    """Whether each target the earlier assessment recorded (its profile's ``targets``) is met
+    by today's rounded scores. An earlier assessment that recorded none has none to check:
+    targets are never worked out after the fact, which would make them depend on today's
+    rules and benchmark."""
+    previous = current.org.previous
+    if previous is None:
+        return []
+    now = {c.key: c.score for c in current.capabilities}
+    return [TargetCheck(key, round1(previous.capability_scores[key]), round1(value), now[key])
+            for key, value in previous.profile.targets.items() if key in now]
+
+
+def disagreements(pc: PeerComparison, analysis: Analysis) -> list[str]:
+    """The capabilities where the two comparisons point different ways: a priority by the
+    primary benchmark that is at or above its peers' median, or a strength below it."""
+    up = {"at_median", "median_q3", "above_q3"}
+    down = {"below_q1", "q1_median"}
+    out = []
+    for row in pc.capabilities:
+        status = analysis.capability(row.key).status
+        if (status == "priority" and row.position in up) or \
+                (status == "strength" and row.position in down):
+            out.append(row.key)
+    return out

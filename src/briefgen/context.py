@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .advice import Advice
 from .analyse import Analysis
-from .compare import PeerGroup, TargetCheck, compare, progress
+from .compare import PeerGroup, TargetCheck, compare, disagreements, progress
 from .load import DataBundle
 from .match import Matches
 from .models import Benchmark, Framework, SurveyRule
@@ -23,13 +24,14 @@ if TYPE_CHECKING:
     from .charts import Chart
 
 
-def briefing_context(t: Texts, analysis: Analysis, matches: Matches, charts: dict[str, Chart],
+def briefing_context(t: Texts, analysis: Analysis, matches: Matches, advice: Advice,
+                     charts: dict[str, Chart],
                      partials: dict, bundle: DataBundle, author: str | None, logo: str | None,
                      target_checks: list[TargetCheck], brand: dict[str, Any]) -> dict[str, Any]:
     """The context of ``briefing.html``: the analysis, matches and charts, the data, the
     survey/progress/peers partials' values (:func:`partials_context`), the earlier targets
     checked, and the firm's brand (:func:`briefgen.brand.brand_context`)."""
-    context = dict(t=t, a=analysis, m=matches, charts=charts, fw=bundle.framework,
+    context = dict(t=t, a=analysis, m=matches, advice=advice, charts=charts, fw=bundle.framework,
                    bench=analysis.benchmark, org=analysis.org, profile=analysis.org.profile,
                    rules=bundle.rules, lang=t.lang, version=__version__, author=author,
                    library=bundle.library, logo=logo)
@@ -53,7 +55,8 @@ def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
     from . import charts  # ReportLab loads on first use
 
     org = analysis.org
-    context: dict = {"survey": None, "progress": None, "peers": []}
+    context: dict = {"survey": None, "progress": None, "peers": [], "peers_unavailable": [],
+                     "peer_disagreements": {}}
     drawn = {}
     if org.respondents:
         threshold = rules.spread_finding
@@ -82,7 +85,11 @@ def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
             continue
         seen.add(bench.id)
         pc = compare(analysis, bench, rules, reference)
+        if pc is None:  # a member with too few others: no comparison, and the briefing says so
+            context["peers_unavailable"].append(bench)
+            continue
         context["peers"].append(pc)
+        context["peer_disagreements"][bench.id] = disagreements(pc, analysis)
         title = t("peers_title", benchmark=bench.title(t.lang), group=group_label(pc.peers, t),
                   n=pc.peers.n)
         drawn[f"peers-{bench.id}"] = charts.peers(pc, t, title)

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from . import resources
 from .analyse import Analysis
 from .brand import ACCENT, INK, MUTED, PRIMARY, WHITE, firm_logo
+from .cells import set_xlsx
 from .charts import Chart
 from .match import Matches
-from .cells import set_xlsx
 from .output import creation_date, pdf_name
 from .texts import Texts
 

@@ -23,6 +23,7 @@ from .fonts import describe, missing_glyphs
 from .models import (
     IMPACTS,
     SLUG_RE,
+    TERM,
     Benchmark,
     Framework,
     Library,
@@ -131,17 +132,38 @@ def _check_library(library: Library, framework: Framework, name: str) -> None:
             if key not in effects:
                 problems.append(f"{name}: {r.id}.effects: unknown '{key}'"
                                 f"{did_you_mean(key, sorted(effects))}")
+        for key, sub in r.answers_to.items():
+            subs = ([q.key for q in framework.capability(key).questions] if key in caps else [])
+            if key not in r.capabilities or sub not in subs or len(subs) < 2:
+                problems.append(f"{name}: {r.id}.answers_to: '{key}: {sub}' must name a "
+                                f"capability {r.id} addresses and one of its sub-questions")
         for i in r.initiatives:
-            if i.owner not in library.owners:
-                problems.append(f"{name}: {i.id}.owner: unknown '{i.owner}' (allowed: "
-                                f"{', '.join(library.owners)})")
-            for key in i.moves:
-                if key not in (*r.capabilities, *r.effects):
-                    problems.append(f"{name}: {i.id}.moves: '{key}' is not an area {r.id} "
-                                    f"addresses (allowed: "
-                                    f"{', '.join((*r.capabilities, *r.effects))})")
+            problems += _initiative_problems(i, r, library, name)
+    initiative_ids = [i.id for r in library.recommendations for i in r.initiatives]
+    for dup in sorted({i for i in initiative_ids if initiative_ids.count(i) > 1}):
+        problems.append(f"{name}: initiative id '{dup}' is used more than once")
     if problems:
         raise DataError(problems)
+
+
+def _initiative_problems(i, rec, library: Library, name: str) -> list[str]:
+    """An initiative's owner, areas and level-dependent terms: each one the library knows."""
+    problems = []
+    if i.owner not in library.owners:
+        problems.append(f"{name}: {i.id}.owner: unknown '{i.owner}' (allowed: "
+                        f"{', '.join(library.owners)})")
+    for key in i.areas:
+        if key not in (*rec.capabilities, *rec.effects):
+            problems.append(f"{name}: {i.id}.areas: '{key}' is not an area {rec.id} addresses "
+                            f"(allowed: {', '.join((*rec.capabilities, *rec.effects))})")
+    for field in ("title", "first_step", "done_when"):
+        text = getattr(i, field)
+        for lang in ("sv", "en"):
+            for term in TERM.findall(text(lang)):
+                if term.lower() not in library.terms:
+                    problems.append(f"{name}: {i.id}.{field}.{lang}: unknown term '{{{term}}}' "
+                                    f"(allowed: {', '.join(library.terms)})")
+    return problems
 
 
 def _file_or_id(spec: str, option: str, an_id: str, file_kind: str) -> Path | None:

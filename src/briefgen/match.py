@@ -1,11 +1,14 @@
 """Match the recommendation library to an analysis, by the rules in ``data/rules.yaml``.
 
-A *finding* is a capability the plan works on (a priority, or on the way to the next phase the
-most urgent capability) or an effect area below the benchmark. Each finding gets its recommended
-practices; the study's six recommendations are then chosen one at a time, most relevant first,
-each taking as its reasons the findings it addresses that no earlier choice has taken. So every
-recommendation is there because of a finding in an area it addresses, and no two share a reason.
-The chosen recommendations' initiatives, each with a target, make the action plan.
+A *finding* is a capability the plan works on (a priority; on the way to the next phase, one of
+the most urgent that are not yet strengths; with every capability a strength, one to build on)
+or an effect area clearly below the benchmark. Each capability finding below its reference gets
+its recommended practices; the study's six recommendations are then chosen one at a time, most
+relevant first, each taking as its reasons the findings it addresses that no earlier choice has
+taken. So every recommendation is there because of a finding in an area it addresses, and no two
+share a reason. Each chosen recommendation's plan takes, from the initiatives written for the
+organisation's level of government, phase and track, the first one (in 0-3 months where there is
+one) for each of its findings, then later steps; an initiative's target is its own main area's.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from .analyse import Analysis, Comparison, Target, area_target
+from .analyse import Analysis, Comparison, Target, area_target, step_target
 from .models import (
     HORIZONS,
     Initiative,
@@ -35,13 +38,14 @@ class Reason:
 
     area: str                  # capability | effect
     key: str
-    kind: str                  # below | below_midpoint | next_phase
+    kind: str                  # below | below_midpoint | advance | strength
     score: float
     benchmark: float | None
     gap: float | None
     reference: float
     rank: int | None = None
     weight: float = 0.0        # how much it counts for a recommendation
+    level_with: bool = False   # within the tolerance of its reference: reads as level
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,8 @@ class MatchedPractice:
 @dataclass(frozen=True)
 class PlannedInitiative:
     initiative: Initiative
-    target: Target             # the measurable target it works towards
-    owner: Text                # the owning role, worded
+    target: Target             # the measurable target of its main area
+    owner: Text                # the owning role, worded for the level of government
 
 
 @dataclass(frozen=True)
@@ -77,37 +81,32 @@ class Matches:
     def summary_recommendations(self) -> list[MatchedRecommendation]:
         return self.recommendations[: self._summary]
 
-    @property
-    def first_steps(self) -> list[PlannedInitiative]:
-        """What to do first: the earliest initiative of each leading recommendation, then,
-        with fewer recommendations, the next initiatives of the plan by horizon."""
-        firsts = [r.initiatives[0] for r in self.recommendations if r.initiatives]
-        rest = sorted((p for r in self.recommendations for p in r.initiatives[1:]),
-                      key=lambda p: HORIZON_ORDER[p.initiative.horizon])
-        return (firsts + rest)[: self._summary]
 
-
-
-def reason_for(item: Comparison, area: str, weight: float, rank: int | None = None) -> Reason:
+def reason_for(item: Comparison, area: str, weight: float, rank: int | None = None,
+               status: str | None = None) -> Reason:
+    """``status``: a capability's (below, on_par, above, strength or priority)."""
     if item.below:
         kind = "below" if item.benchmark is not None else "below_midpoint"
     else:
-        kind = "next_phase"
+        kind = "strength" if status == "strength" else "advance"
     return Reason(area=area, key=item.key, kind=kind, score=item.score, benchmark=item.benchmark,
-                  gap=item.gap, reference=item.reference, rank=rank, weight=weight)
+                  gap=item.gap, reference=item.reference, rank=rank, weight=weight,
+                  level_with=item.level_with)
 
 
 def weak_effects(analysis: Analysis, rules: Rules) -> list[Comparison]:
-    """Effect areas below the benchmark, furthest first."""
-    below = [e for e in analysis.effects if e.benchmark is not None and e.shortfall > 0]
+    """Effect areas clearly below the benchmark (beyond the tolerance), furthest first."""
+    below = [e for e in analysis.effects if e.benchmark is not None and e.below]
     return sorted(below, key=lambda e: -e.shortfall)[: rules.matching.weak_effects]
 
 
 def findings(analysis: Analysis, rules: Rules) -> list[Reason]:
     """The focus capabilities and the weak effect areas, most urgent first."""
     m = rules.matching
-    caps = [reason_for(analysis.capability(k), "capability", analysis.capability(k).urgency,
-                       analysis.capability(k).rank) for k in analysis.focus]
+    caps = []
+    for k in analysis.focus:
+        c = analysis.capability(k)
+        caps.append(reason_for(c, "capability", c.urgency, c.rank, c.status))
     effects = [reason_for(e, "effect", m.effect_weight * e.shortfall)
                for e in weak_effects(analysis, rules)]
     return caps + effects
@@ -117,30 +116,65 @@ def _addresses(rec: Recommendation, reason: Reason) -> bool:
     return reason.key in (rec.capabilities if reason.area == "capability" else rec.effects)
 
 
-def plan(rec: Recommendation, targets: dict[str, Target],
-         owners: dict[str, Text]) -> list[PlannedInitiative]:
-    """The recommendation's initiatives, each with the target of the area it works on.
+def _answered_lowest(rec: Recommendation, analysis: Analysis, key: str) -> bool:
+    """The recommendation is the one for ``key``'s weakest sub-question (``answers_to``)."""
+    sub = rec.answers_to.get(key)
+    if sub is None or key not in {c.key for c in analysis.capabilities}:
+        return False
+    answers = analysis.capability(key).answers
+    if sub not in answers:
+        return False
+    return all(answers[sub] < v for k, v in answers.items() if k != sub)
 
-    An initiative takes the target of the first area it works on (its main area first) that has
-    a target: a reason's, or one by the rules (``area_target``). One that works on no area with
-    a target is left out, so an initiative never carries another area's target. Ordered by
-    horizon.
+
+def eligible(rec: Recommendation, track: str, level: str, phase: str) -> list[Initiative]:
+    """The recommendation's initiatives written for this track, level of government and phase."""
+    kind = "lead" if track == "lead" else "gap"
+    return [i for i in rec.initiatives
+            if i.track == kind and level in i.levels and phase in i.phases]
+
+
+def plan(rec: Recommendation, reasons: list[Reason], targets: dict[str, Target],
+         library: Library, analysis: Analysis, limit: int) -> list[PlannedInitiative]:
+    """The recommendation's initiatives for its findings (``reasons``), ordered by horizon.
+
+    Each finding first gets the earliest initiative whose main area it is (in 0-3 months where
+    there is one); then the leading finding's later steps, then the others', up to ``limit``.
+    An initiative's target is its main area's: a finding's, so never another area's.
     """
-    chosen = []
-    for i in rec.initiatives:
-        area = next((k for k in i.moves if k in targets), None)
-        if area is not None:
-            chosen.append(PlannedInitiative(i, targets[area], owners[i.owner]))
-    return sorted(chosen, key=lambda p: HORIZON_ORDER[p.initiative.horizon])
+    level, phase = analysis.org.profile.level, analysis.maturity.phase
+    # Earliest first; within a horizon, one written for this phase or level before a general
+    # one, then the library's order (sorted is stable).
+    pool = sorted(eligible(rec, analysis.track, level, phase),
+                  key=lambda i: (HORIZON_ORDER[i.horizon], len(i.phases) + len(i.levels)))
+    chosen: list[Initiative] = []
+
+    def take(key: str, horizon: str | None = None) -> None:
+        found = next((i for i in pool if i.main == key and i not in chosen
+                      and (horizon is None or i.horizon == horizon)), None)
+        if found is not None and len(chosen) < limit:
+            chosen.append(found)
+
+    for r in reasons:
+        take(r.key)
+    for r in reasons:
+        for horizon in HORIZONS:
+            if not any(i.main == r.key and i.horizon == horizon for i in chosen):
+                take(r.key, horizon)
+    chosen.sort(key=lambda i: HORIZON_ORDER[i.horizon])
+    return [PlannedInitiative(i, targets[i.main], library.owner(i.owner, level))
+            for i in chosen]
 
 
 def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
     """Choose practices, recommendations and the action plan for ``analysis``.
 
     The most urgent open finding picks the next recommendation: among those that address it,
-    the one with it as its first area, then the one addressing the most urgent open findings,
-    then the study's order. So at equal scores the study's order of importance decides, and
-    no finding is the reason for two recommendations.
+    the one with it as its first area, then (for a gap) one whose first area is not a strength
+    of the organisation, then the one meant for its weakest sub-question (``answers_to``), then
+    the one addressing the most urgent open findings, then the study's order. So at equal
+    scores the study's order of importance decides, and no finding is the reason for two
+    recommendations.
     """
     m = rules.matching
 
@@ -151,36 +185,45 @@ def match(analysis: Analysis, library: Library, rules: Rules) -> Matches:
 
     found = findings(analysis, rules)
     cap_practices = {r.key: practices_for("capability", r.key, r)
-                     for r in found if r.area == "capability"}
+                     for r in found if r.area == "capability" and r.kind != "strength"}
     effect_practices = {r.key: practices_for("effect", r.key, r)
                         for r in found if r.area == "effect"}
-    # Every area's target: the analysis's (focus and the profile's own), else the rule's.
+    # Every finding's target: the analysis's (the focus and the profile's own), else the rule's.
     targets = {t.key: t for t in analysis.targets}
-    for item in [*analysis.capabilities, *analysis.effects]:
-        if item.key not in targets and (extra := area_target(item, rules, analysis.next_phase)):
-            targets[item.key] = extra
+    for r in found:
+        if r.key not in targets:
+            item = analysis.area(r.key)
+            targets[r.key] = step_target(item, rules) if item.below else area_target(item, rules)
 
     open_findings = list(found)
     candidates = list(library.recommendations)
     chosen: list[MatchedRecommendation] = []
+    level, phase = analysis.org.profile.level, analysis.maturity.phase
     while open_findings and len(chosen) < m.recommendations_max:
         lead = open_findings[0]
         scored = []
         for rec in candidates:
-            if not _addresses(rec, lead):
+            if not _addresses(rec, lead) or not eligible(rec, analysis.track, level, phase):
                 continue
             reasons = [r for r in open_findings if _addresses(rec, r)]
             relevance = round(sum(r.weight for r in reasons), 4)
             primary = (rec.capabilities if lead.area == "capability" else rec.effects)[0] \
                 == lead.key
-            scored.append(((not primary, -relevance, rec.number), rec, reasons, relevance))
+            meant = _answered_lowest(rec, analysis, lead.key)
+            # For a gap, not a recommendation whose main area the organisation is strong in
+            # ("practise digital leadership" to one that leads well) while another will do.
+            led_by_strength = lead.kind != "strength" and bool(rec.capabilities) and \
+                rec.capabilities[0] in analysis.strengths
+            scored.append(((not primary, led_by_strength, not meant, -relevance, rec.number),
+                           rec, reasons, relevance))
         scored = [s for s in scored if s[3] >= m.min_score]
         if not scored:
             open_findings.remove(lead)
             continue
         _, rec, reasons, relevance = min(scored, key=lambda s: s[0])
-        chosen.append(MatchedRecommendation(rec, relevance, reasons,
-                                            plan(rec, targets, library.owners)))
+        chosen.append(MatchedRecommendation(
+            rec, relevance, reasons,
+            plan(rec, reasons, targets, library, analysis, m.initiatives_per_recommendation)))
         candidates.remove(rec)
         open_findings = [r for r in open_findings if r not in reasons]
     plan_targets = _plan_targets(chosen)

@@ -57,6 +57,7 @@ def _finite_score(value: float) -> float:
 class Question(Strict):
     key: str
     text: Text                   # the question, in our own words
+    short: Text | None = None    # a few words naming it beside its capability (sub-questions)
     source: str                  # where the report asks it, e.g. "line 886"
 
 
@@ -194,6 +195,15 @@ class Section(Strict):
     title: Text                  # e.g. "sammanfattningen, Digitalt ledarskap"
 
 
+class PeerFigures(Strict):
+    """A member of a built benchmark and its peers: the figures of its group without it."""
+
+    level: Literal["state", "regional", "municipal"] | None = None  # None: all organisations
+    n: int = Field(ge=1)
+    capabilities: dict[str, Figure] = {}
+    effects: dict[str, Figure] = {}
+
+
 class Benchmark(Strict):
     id: Slug
     version: str
@@ -211,6 +221,10 @@ class Benchmark(Strict):
     overall: Group
     levels: dict[str, Group] = {}  # peer groups, only where large enough to publish
     min_group_size: int | None = None
+    # A built benchmark's members, by a fingerprint of their id (briefgen.compare.member_key),
+    # each with its peers' figures without it: a member is never compared with itself.
+    members: dict[str, PeerFigures] = {}
+    members_without_peers: list[str] = []  # members with too few others to compare with
 
     def capability(self, key: str) -> Figure:
         return self.overall.capabilities.get(key, Figure())
@@ -232,10 +246,30 @@ class Practice(Strict):
 
 
 HORIZONS = ("0-3", "3-12", "12-24")   # months
+PHASES = ("mobilised", "embedded", "accelerated", "integrated")
+TRACKS = ("gap", "lead")   # an initiative raises a weak area, or builds on a strong one
+
+
+TERM = re.compile(r"\{([A-Za-z_]+)\}")   # a level-dependent term in an initiative's text
+
+
+class LevelText(Strict):
+    """A text that differs by level of government (a role, a body, a steering document)."""
+
+    state: Text
+    regional: Text
+    municipal: Text
+
+    def at(self, level: str) -> Text:
+        return getattr(self, level)
 
 
 class Initiative(Strict):
-    """One step of the action plan that carries out a recommendation (our own advice)."""
+    """One step of the action plan that carries out a recommendation (our own advice).
+
+    Its texts may name level-dependent terms as ``{head}`` (lower case) or ``{Head}`` (the
+    first letter up), from :attr:`Library.terms`.
+    """
 
     id: str
     title: Text
@@ -243,7 +277,14 @@ class Initiative(Strict):
     owner: str                   # a key of Library.owners
     first_step: Text
     done_when: Text              # what shows the initiative is done
-    moves: list[str] = Field(min_length=1)  # the areas it works on, the main one first
+    areas: list[str] = Field(min_length=1)  # the areas it works on, its main area first
+    track: Literal["gap", "lead"] = "gap"  # gap: raises a weak area; lead: builds on a strength
+    levels: list[Literal["state", "regional", "municipal"]] = list(LEVELS)
+    phases: list[Literal["mobilised", "embedded", "accelerated", "integrated"]] = list(PHASES)
+
+    @property
+    def main(self) -> str:
+        return self.areas[0]
 
 
 class Recommendation(Strict):
@@ -254,14 +295,33 @@ class Recommendation(Strict):
     next_steps: list[Text] = Field(min_length=1)
     capabilities: list[str] = []
     effects: list[str] = []
+    # Where a capability has sub-questions: the sub-question whose low answer makes this the
+    # recommendation for it (e.g. data_access_security: collect_store for security).
+    answers_to: dict[str, str] = {}
     initiatives: list[Initiative] = []
     source: str
 
 
 class Library(Strict):
-    owners: dict[str, Text] = {}  # roles that own initiatives
+    owners: dict[str, Text | LevelText] = {}  # roles that own initiatives, by level if need be
+    terms: dict[str, LevelText] = {}          # words an initiative's text names by level
     practices: list[Practice]
     recommendations: list[Recommendation]
+
+    def owner(self, key: str, level: str) -> Text:
+        owner = self.owners[key]
+        return owner.at(level) if isinstance(owner, LevelText) else owner
+
+    def worded(self, text: Text, level: str) -> Text:
+        """``text`` with its level-dependent terms filled in: ``{head}`` as the term reads,
+        ``{Head}`` with its first letter up."""
+        def fill(lang: str) -> str:
+            def term(m: re.Match) -> str:
+                name = m.group(1)
+                word = self.terms[name.lower()].at(level)(lang)
+                return word[:1].upper() + word[1:] if name[:1].isupper() else word
+            return TERM.sub(term, text(lang))
+        return Text(sv=fill("sv"), en=fill("en"))
 
 
 # --------------------------------------------------------------------------- rules
@@ -273,6 +333,7 @@ class PriorityRule(Strict):
     weight_low_score: float      # times (scale max - score) / (scale max - scale min)
     weight_importance: float     # times (count + 1 - rank) / count
     fallback_reference: float    # reference for a capability the benchmark has no figure for
+    tolerance: float = Field(ge=0)  # this close to the reference (either way) is roughly equal
     top: int                     # at most this many priorities, all below their reference
     strength_margin: float       # a strength is at least this far above its reference
 
@@ -293,6 +354,8 @@ class PhaseRule(Strict):
 
 class MatchRule(Strict):
     practices_per_priority: int
+    strengths_to_build_on: int   # the lead track works on at most this many strengths
+    initiatives_per_recommendation: int  # at most this many initiatives per recommendation
     weak_effects: int            # how many of the weakest effect areas get their practices
     recommendations_max: int
     recommendations_summary: int

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import __version__, brand
+from .advice import Advice, advise
 from .analyse import Analysis, Target, analyse, round1
-from .compare import TargetCheck, target_checks
+from .compare import target_checks
 from .context import briefing_context, partials_context
 from .load import DataBundle, load_benchmark, load_data, load_org
 from .logo import logo_data_uri, logo_folders
@@ -31,6 +32,7 @@ from .output import (
     stable_identifier,
     write_atomic,
 )
+from .review import apply_review, check_review, find_review, read_review
 from .texts import Texts
 
 if TYPE_CHECKING:
@@ -61,6 +63,7 @@ class Options:
     cover_note: str | None = None      # a Markdown letter from the firm, after the cover
     disclaimer: str | None = None      # on the back page
     config: Path | None = None         # the briefgen.toml these values came from
+    review: Path | None = None         # a review file (default: the workspace's reviews/ID.yaml)
 
     def with_(self, **changes: Any) -> Options:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -88,6 +91,7 @@ class Result:
     org: Org
     analysis: Analysis
     matches: Matches
+    advice: Advice
     path: Path | None = None
     pages: int | None = None
     bytes: int | None = None
@@ -158,6 +162,25 @@ class Briefgen:
         log.info("step 3: matched %d recommendations", len(matches.recommendations))
         return analysis, matches
 
+    def review_path(self, org: Org, lang: str) -> Path | None:
+        """The review that applies to ``org`` in ``lang`` (see :func:`review.find_review`)."""
+        return find_review(self.options.review, self.options.config, org.id, lang)
+
+    def advised(self, org: str | Path | Org,
+                lang: str | None = None) -> tuple[Analysis, Matches, Advice]:
+        """The analysis, matches and worded advice of one briefing, with the consultant's
+        review applied when there is one (a review made for other scores is refused)."""
+        analysis, matches = self.analyse(org)
+        t = self.texts_for(analysis, lang)
+        advice = advise(analysis, matches, self.bundle.library, self.bundle.rules, t)
+        path = self.review_path(analysis.org, t.lang)
+        if path is not None:
+            review = read_review(path, self.bundle)
+            check_review(review, analysis, t.lang, t)
+            analysis, matches, advice = apply_review(review, analysis, matches, advice,
+                                                     self.bundle, t)
+        return analysis, matches, advice
+
     def charts(self, analysis: Analysis, lang: str | None = None) -> tuple[dict, dict]:
         """Every chart of the briefing in the firm's colours, and the partials' extra context."""
         from .charts import colours, draw_all  # ReportLab loads on first use
@@ -172,24 +195,15 @@ class Briefgen:
         log.info("step 4: drew %d charts", len(charts))
         return charts, extra
 
-    def html(self, analysis: Analysis, matches: Matches, lang: str | None = None,
-             drawn: tuple[dict, dict] | None = None) -> str:
+    def html(self, analysis: Analysis, matches: Matches, advice: Advice,
+             lang: str | None = None, drawn: tuple[dict, dict] | None = None) -> str:
         """The briefing's HTML; ``drawn``: what :meth:`charts` returned, if already drawn."""
         t = self.texts_for(analysis, lang)
         charts, extra = drawn or self.charts(analysis, lang)
         return self.renderer.html(briefing_context(
-            t, analysis, matches, charts, extra, self.bundle, self.options.author,
-            self.logo(analysis.org), self.target_checks(analysis),
+            t, analysis, matches, advice, charts, extra, self.bundle, self.options.author,
+            self.logo(analysis.org), target_checks(analysis),
             brand.brand_context(self.options)))
-
-    def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
-        """The earlier assessment's targets (by today's rules), met or not by today's scores."""
-        previous = analysis.org.previous
-        if previous is None:
-            return []
-        before = analyse(previous, analysis.benchmark, self.bundle)
-        before_matches = match(before, self.bundle.library, self.bundle.rules)
-        return target_checks(all_targets(before, before_matches), analysis)
 
     def logo(self, org: Org) -> str | None:
         """The profile's logo as a ``data:`` URI, found only in its folder or the data folder."""
@@ -198,7 +212,7 @@ class Briefgen:
         return logo_data_uri(org.profile.logo, logo_folders(org.source, self.bundle.root),
                              f"{org.source}: logo")
 
-    def attachments(self, analysis: Analysis, matches: Matches,
+    def attachments(self, analysis: Analysis, matches: Matches, advice: Advice,
                     lang: str | None = None) -> tuple[AttachedFile, ...]:
         """The evidence a PDF/A-3 briefing carries: the profile as it was read, and the
         analysis (JSON). Built from the loaded organisation: a profile file's own bytes, or for
@@ -214,7 +228,8 @@ class Briefgen:
         t = self.texts_for(analysis, lang)
         return (
             AttachedFile(f"{org.id}.yaml", profile, t("attachment_profile"), "Source"),
-            AttachedFile(f"{org.id}-analysis.json", analysis_json(analysis, matches, t).encode(),
+            AttachedFile(f"{org.id}-analysis.json",
+                         analysis_json(analysis, matches, advice, t).encode(),
                          t("attachment_analysis"), "Data"),
         )
 
@@ -234,20 +249,20 @@ class Briefgen:
 
     def pdf(self, org: str | Path | Org, lang: str | None = None) -> tuple[bytes, Result]:
         """The briefing as PDF bytes, and its :class:`Result` (with its page count)."""
-        analysis, matches = self.analyse(org)
-        return self._pdf(analysis, matches, lang, self.charts(analysis, lang))
+        analysis, matches, advice = self.advised(org, lang)
+        return self._pdf(analysis, matches, advice, lang, self.charts(analysis, lang))
 
-    def _pdf(self, analysis: Analysis, matches: Matches, lang: str | None,
+    def _pdf(self, analysis: Analysis, matches: Matches, advice: Advice, lang: str | None,
              drawn: tuple[dict, dict]) -> tuple[bytes, Result]:
-        html = self.html(analysis, matches, lang, drawn)
+        html = self.html(analysis, matches, advice, lang, drawn)
         meta = self.meta(analysis, lang)
         if self.options.pdf_variant == "pdf/a-3b":
-            meta = replace(meta, attachments=self.attachments(analysis, matches, lang))
+            meta = replace(meta, attachments=self.attachments(analysis, matches, advice, lang))
         rendered = self.renderer.pdf(html, meta, self.options.pdf_variant)
         log.info("step 5: rendered %s (%d pages, %d bytes)", analysis.org.id, rendered.pages,
                  len(rendered.pdf))
-        return rendered.pdf, Result(analysis.org, analysis, matches, pages=rendered.pages,
-                                    bytes=len(rendered.pdf))
+        return rendered.pdf, Result(analysis.org, analysis, matches, advice,
+                                    pages=rendered.pages, bytes=len(rendered.pdf))
 
     def build(self, org: str | Path | Org, lang: str | None = None,
               formats: Iterable[str] | None = None) -> tuple[Result, dict[str, bytes]]:
@@ -258,13 +273,13 @@ class Briefgen:
         lang = lang or self.options.lang
         formats = set(formats or self.options.formats or ("pdf",))
         files: dict[str, bytes] = {}
-        analysis, matches = self.analyse(org)
+        analysis, matches, advice = self.advised(org, lang)
         drawn = self.charts(analysis, lang)  # once, for the PDF and the kit alike
         if "pdf" in formats:
-            data, result = self._pdf(analysis, matches, lang, drawn)
+            data, result = self._pdf(analysis, matches, advice, lang, drawn)
             files[pdf_name(result.org.id, lang)] = data
         else:
-            result = Result(analysis.org, analysis, matches)
+            result = Result(analysis.org, analysis, matches, advice)
         if formats - {"pdf"}:
             from .kit import kit_files
 
@@ -296,17 +311,21 @@ class Briefgen:
         return self.load(org)
 
 
-def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, Any]:
-    """The analysis as plain data (``briefgen analyse --format json``)."""
+def analysis_dict(analysis: Analysis, matches: Matches, advice: Advice,
+                  t: Texts) -> dict[str, Any]:
+    """The analysis as plain data (``briefgen analyse --format json``), with the advice as the
+    briefing gives it (a consultant's review applied, if there is one)."""
     org = analysis.org
     t = t.for_benchmark(analysis.benchmark)
-    caps_keys = {c.key for c in analysis.capabilities}
 
     def comparison(c) -> dict[str, Any]:
-        item = {"key": c.key, "label": t.label(c.key), "score": c.score,
+        return {"key": c.key, "label": t.label(c.key), "score": c.score,
                 "benchmark": c.benchmark, "gap": c.gap,
                 "benchmark_source": c.figure.source or None}
-        return item
+
+    def target(x: Target | None) -> dict[str, Any] | None:
+        return None if x is None else {"key": x.key, "score": x.score, "target": x.target,
+                                       "rule": x.rule}
 
     caps = []
     for c in analysis.capabilities:
@@ -314,6 +333,10 @@ def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, A
         item.update({"answers": c.answers or None, "study_rank": c.rank, "own_rank": c.own_rank,
                      "reference": c.reference, "urgency": c.urgency, "status": c.status})
         caps.append(item)
+    effects = [dict(comparison(e), reference=e.reference, below=e.below)
+               for e in analysis.effects]
+    cap_keys = {c.key for c in analysis.capabilities}
+    targets = all_targets(analysis, advice)
     return {
         "briefgen": __version__,
         "lang": t.lang,
@@ -324,58 +347,53 @@ def analysis_dict(analysis: Analysis, matches: Matches, t: Texts) -> dict[str, A
         "benchmark": {"id": analysis.benchmark.id, "version": analysis.benchmark.version,
                       "organisations": analysis.benchmark.organisations},
         "capabilities": caps,
-        "effects": [comparison(e) for e in analysis.effects],
+        "effects": effects,
         "maturity": {"phase": analysis.maturity.phase, "estimated": analysis.maturity.estimated,
                      "basis": analysis.maturity.basis},
         "importance": org.profile.importance,
         "impact": dict(org.profile.impact),
+        "track": analysis.track,
+        "review": advice.review,         # the review file applied, or null
         "priorities": analysis.priorities,
+        "priority_notes": analysis.priority_notes or None,
         "strengths": analysis.strengths,
+        "summary": dict(advice.summary),
+        "findings": [{"text": f.text, "source": f.source} for f in advice.findings],
         "practices": [{"id": mp.practice.id, "addresses": mp.practice.addresses,
                        "title": mp.practice.title(t.lang), "reason": t.reason(mp.reason)}
                       for group in (*matches.capability_practices.values(),
                                     *matches.effect_practices.values()) for mp in group],
-        "recommendations": [{"id": r.recommendation.id, "number": r.recommendation.number,
-                             "title": r.recommendation.title(t.lang),
-                             "capabilities": r.recommendation.capabilities,
-                             "effects": r.recommendation.effects,
-                             "relevance": r.relevance,
+        "recommendations": [{"id": r.id, "number": r.number, "title": r.title,
+                             "reason": r.reason,
                              "findings": [{"area": x.area, "key": x.key, "kind": x.kind,
                                            "score": x.score, "reference": x.reference,
                                            "gap": round1(x.score - x.reference)}
-                                          for x in r.reasons],
-                             "reason": t.sentence(t.reasons(r.reasons))}
-                            for r in matches.recommendations],
-        "action_plan": [{"recommendation": r.recommendation.id,
-                         "initiatives": [{"id": p.initiative.id,
-                                          "title": p.initiative.title(t.lang),
-                                          "horizon": p.initiative.horizon,
-                                          "owner": p.owner(t.lang),
-                                          "first_step": p.initiative.first_step(t.lang),
-                                          "done_when": p.initiative.done_when(t.lang),
-                                          "target": {"key": p.target.key,
-                                                     "score": p.target.score,
-                                                     "target": p.target.target}}
-                                         for p in r.initiatives]}
-                        for r in matches.recommendations],
-        "targets": [{"key": x.key, "score": x.score, "target": x.target, "rule": x.rule}
-                    for x in all_targets(analysis, matches) if x.key in caps_keys],
-        "effect_targets": [{"key": x.key, "score": x.score, "target": x.target, "rule": x.rule}
-                           for x in all_targets(analysis, matches) if x.key not in caps_keys],
-        "next_phase": analysis.next_phase,
+                                          for x in r.reasons]}
+                            for r in advice.recommendations],
+        "action_plan": [{"recommendation": r.id,
+                         "initiatives": [{"id": s.id, "title": s.title, "horizon": s.horizon,
+                                          "owner": s.owner, "first_step": s.first_step,
+                                          "done_when": s.done_when, "areas": list(s.areas),
+                                          "target": target(s.target)}
+                                         for s in r.steps]}
+                        for r in advice.recommendations],
+        "targets": [target(x) for x in targets if x.key in cap_keys],
+        "effect_targets": [target(x) for x in targets if x.key not in cap_keys],
     }
 
 
-def all_targets(analysis: Analysis, matches: Matches) -> list[Target]:
+def all_targets(analysis: Analysis, advice: Advice) -> list[Target]:
     """The plan's targets and any the profile sets itself, once per area."""
-    seen = {t.key: t for t in matches.plan_targets}
+    seen = {t.key: t for t in advice.targets}
     for t in analysis.targets:
-        seen.setdefault(t.key, t)
+        if t.rule == "profile" or t.key in analysis.focus:
+            seen.setdefault(t.key, t)
     return list(seen.values())
 
 
-def analysis_json(analysis: Analysis, matches: Matches, t: Texts) -> str:
-    return json.dumps(analysis_dict(analysis, matches, t), ensure_ascii=False, indent=2)
+def analysis_json(analysis: Analysis, matches: Matches, advice: Advice, t: Texts) -> str:
+    return json.dumps(analysis_dict(analysis, matches, advice, t), ensure_ascii=False,
+                      indent=2)
 
 
 __all__ = ["Briefgen", "Options", "DEFAULTS", "workspace_options", "Result", "analysis_dict",

@@ -132,25 +132,39 @@ class Texts:
             return self("status_priority", n=priorities.index(cap.key) + 1)
         if cap.status == "strength":
             return self("status_strength")
+        suffix = "" if cap.reported else "_mid"
         if cap.status == "below":
-            return self("status_below" if cap.reported else "status_below_mid")
-        if cap.reported:
-            return self("status_on_par")
-        return self("status_on_par_mid" if cap.score == cap.reference else "status_above_mid")
+            return self("status_below" + suffix)
+        if cap.status == "above":
+            return self("status_above" + suffix)
+        return self("status_on_par" + suffix)
 
     def reference(self, value: float, reported: bool) -> str:
         """The reference a score is measured against, with its value, named as it is."""
         return self("ref_bench" if reported else "ref_midpoint", value=self.num(value))
 
+    def position(self, score: float, reference: float, reported: bool,
+                 level_with: bool) -> str:
+        """Where a score lies against its reference, in words: level with it (within the
+        tolerance, saying by how much either way), or how far above or below."""
+        ref = self.reference(reference, reported)
+        distance = round(abs(score - reference), 1)
+        if distance < 0.05:
+            return self("pos_level", ref=ref)
+        up = score > reference
+        if level_with:
+            return self("pos_level_above" if up else "pos_level_below", ref=ref,
+                        gap=self.num(distance))
+        return self("pos_above" if up else "pos_below", gap=self.num(distance), ref=ref)
+
     def reason(self, reason: Reason) -> str:
         """Phrase why a finding selected a practice or recommendation, in numbers."""
         ref = self.reference(reason.reference, reason.benchmark is not None)
         distance = abs(reason.score - reason.reference)
-        position = (self("pos_level", ref=ref) if distance < 0.05
-                    else self("pos_above", gap=self.num(distance), ref=ref))
         return self(f"reason_{reason.kind}", label=self.lower_label(reason.key),
                     score=self.num(reason.score), gap=self.num(distance), ref=ref,
-                    position=position)
+                    position=self.position(reason.score, reason.reference,
+                                           reason.benchmark is not None, reason.level_with))
 
     def count_word(self, n: int) -> str:
         """A small count as a word (fem, five), as prose writes it; larger ones as digits."""
@@ -181,7 +195,11 @@ class Texts:
         return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
     def reasons(self, reasons: list[Reason]) -> str:
-        return self.join([self.reason(r) for r in reasons])
+        """The findings as one phrase when each simply lies below its benchmark, else as one
+        sentence each (a phrase with a clause of its own does not join well)."""
+        if all(r.kind == "below" for r in reasons):
+            return self.sentence(self.join([self.reason(r) for r in reasons]))
+        return " ".join(self.sentence(self.reason(r)) for r in reasons)
 
     # -- method page
 

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__, resources
 from ..brand import workspace_root
+from ..cells import to_csv
 from ..errors import InputError
 from ..load import DataBundle
 from ..logo import logo_bytes, logo_folders
 from ..models import Org
-from ..cells import to_csv
 from ..output import write_atomic
 
 if TYPE_CHECKING:
@@ -137,8 +137,10 @@ def _hash_packages(h, names) -> None:
             pass
 
 
-def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False) -> str:
-    """Hash one organisation's input: the validated profile, its logo, and ``assets``.
+def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False,
+               review: Path | None = None) -> str:
+    """Hash one organisation's input: the validated profile, its logo, its consultant's
+    review (``reviews/ID.yaml``) if it has one, and ``assets``.
 
     ``with_source``: also the source (file, or file and row). A PDF/A-3 briefing carries it in
     its attached analysis, so there a row that moves is rendered again; elsewhere it is not.
@@ -152,6 +154,8 @@ def input_hash(org: Org, assets: str, data_root: Path, with_source: bool = False
             h.update(logo_bytes(org.profile.logo, logo_folders(org.source, data_root), "logo"))
         except InputError as exc:  # refused when rendered too: hash why (never a huge read)
             h.update(str(exc).encode())
+    if review is not None:   # an edited review renders the briefing again
+        h.update(b"review\0" + file_sha256(review).encode())
     return h.hexdigest()
 
 

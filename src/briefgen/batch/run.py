@@ -26,6 +26,7 @@ from ..load import DataBundle, benchmark_path, load_benchmark, load_data
 from ..models import Org
 from ..output import pdf_name, source_date_epoch, write_atomic
 from ..pipeline import Options
+from ..review import find_review
 from ..sandbox import Limits
 from .manifest import (
     FAILED,
@@ -208,7 +209,9 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
             continue
         orgs.append(org)
         item.input_hash = input_hash(org, assets, bundle.root,
-                                     with_source=options.pdf_variant == "pdf/a-3b")
+                                     with_source=options.pdf_variant == "pdf/a-3b",
+                                     review=find_review(None, options.config, org.id,
+                                                        options.lang))
         old = before.get(item.file)
         if (old is not None and old.done and old.input_hash == item.input_hash
                 and _intact(out / item.file, old) and _kit_intact(out, old)):

@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from ..analyse import estimate_phase, round1
+from ..compare import member_key
 from ..errors import InputError
 from ..load import DataBundle
 from ..models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE, Benchmark
@@ -71,10 +72,35 @@ def org_table(survey: Survey, bundle: DataBundle) -> pd.DataFrame:
     return table
 
 
-def _figure(values: pd.Series, source: str) -> dict:
+def _figure(values: pd.Series, source: str, mean: bool = True) -> dict:
     q1, median, q3 = values.quantile([0.25, 0.5, 0.75]).tolist()
-    return {"mean": round1(float(values.mean())), "median": round1(median), "q1": round1(q1),
-            "q3": round1(q3), "n": int(values.count()), "source": source}
+    figure = {"mean": round1(float(values.mean())), "median": round1(median), "q1": round1(q1),
+              "q3": round1(q3), "n": int(values.count()), "source": source}
+    if not mean:
+        del figure["mean"]
+    return figure
+
+
+def _members(table: pd.DataFrame, bundle: DataBundle, bench_id: str, least: int,
+             source: str) -> tuple[dict, list[str]]:
+    """Each organisation's peers without it: its level group if at least ``least`` others are
+    in it, else all the others if they are as many, else none. Medians and quartiles only (no
+    mean, which with the whole group's would give the member's own score away)."""
+    fw = bundle.framework
+    members, alone = {}, []
+    for org_id, row in table.iterrows():
+        others = table.drop(index=org_id)
+        same = others[others["level"] == row["level"]]
+        group, level = (same, row["level"]) if len(same) >= least else (others, None)
+        if len(group) < least:
+            alone.append(member_key(bench_id, str(org_id)))
+            continue
+        members[member_key(bench_id, str(org_id))] = {
+            "level": level, "n": int(len(group)),
+            "capabilities": {k: _figure(group[k], source, mean=False) for k in fw.capability_keys},
+            "effects": {k: _figure(group[k], source, mean=False) for k in fw.effect_keys},
+        }
+    return dict(sorted(members.items())), sorted(alone)
 
 
 def _counts(values: pd.Series, keys, source: str) -> dict:
@@ -145,6 +171,8 @@ def build_benchmark(survey: Survey, bundle: DataBundle, name: str, bench_id: str
         "levels": levels,
         "min_group_size": min_group_size,
     }
+    data["members"], data["members_without_peers"] = _members(table, bundle, bench_id,
+                                                            min_group_size, source)
     bench = Benchmark.model_validate(data)
     log.info("built benchmark %s: %d organisations, levels published: %s", bench_id, n,
              ", ".join(levels) or "none")
@@ -155,6 +183,9 @@ def benchmark_yaml(bench: Benchmark) -> str:
     header = ("# Benchmark built by briefgen from survey answers (kind: built): aggregates only.\n"
               f"# {bench.organisations} organisations, {bench.respondents} respondents; groups "
               f"of fewer than {bench.min_group_size} organisations are not published.\n"
+              "# members: for each organisation (by a fingerprint of its id) the figures of its\n"
+              "# peers without it, so that its briefing never compares it with itself. Taken\n"
+              "# together they could tell a member's scores: keep this file with the answers.\n"
               "# Format: docs/data-format.md and docs/survey.md.\n")
     data = bench.model_dump(mode="json", exclude_none=True)
     return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

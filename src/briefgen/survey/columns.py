@@ -32,9 +32,11 @@ def answer_columns(fw: Framework) -> list[Column]:
     for cap in fw.capabilities:
         for i, q in enumerate(cap.questions, 1):
             key = f"{cap.key}.{q.key}" if cap.composite else cap.key
-            heading = cap.label if not cap.composite else Text(
-                sv=f"{cap.label.sv} ({i}/{len(cap.questions)})",
-                en=f"{cap.label.en} ({i}/{len(cap.questions)})")
+            heading = cap.label
+            if cap.composite:  # named by what it asks, not by its number
+                short = q.short or Text(sv=f"{i}/{len(cap.questions)}",
+                                        en=f"{i}/{len(cap.questions)}")
+                heading = Text(sv=f"{cap.label.sv}: {short.sv}", en=f"{cap.label.en}: {short.en}")
             cols.append(Column(key, "capability", cap.key, heading, q.text))
     for e in fw.effects:
         cols.append(Column(f"effects.{e.key}", "effect", e.key, e.label, e.question))
