@@ -114,8 +114,15 @@ def advise(analysis: Analysis, matches: Matches, library: Library, rules: Rules,
                  done_when=library.worded(p.initiative.done_when, level)(t.lang),
                  areas=tuple(p.initiative.areas), target=p.target)
             for p in r.initiatives)
+        reason = t.reasons(r.reasons)
+        for key, sub in rec.answers_to.items():   # chosen for a sub-question: say which
+            answers = analysis.capability(key).answers if key in analysis.focus else {}
+            if sub in answers and all(answers[sub] < v for q, v in answers.items() if q != sub):
+                question = next(q for q in t.framework.capability(key).questions if q.key == sub)
+                label = question.short(t.lang) if question.short else question.text(t.lang)
+                reason += " " + t("reason_answers", question=label, score=t.num(answers[sub]))
         recs.append(Advised(id=rec.id, number=rec.number, title=rec.title(t.lang),
-                            reason=t.reasons(r.reasons),
+                            reason=reason,
                             summary=rec.summary(t.lang),
                             next_steps=tuple(s(t.lang) for s in rec.next_steps),
                             steps=steps, reasons=tuple(r.reasons)))
