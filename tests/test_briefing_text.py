@@ -189,4 +189,5 @@ def test_the_peer_group_leaves_the_organisation_out(variants):
     text = " ".join(text_of(variants[("kund-01", "sv")]).split())
     assert "Jämförelsegruppen är de 11 andra organisationerna i Kunder 2026" in text
     assert "Jämförelsegruppen är alla 12" not in text
+    assert "Utöver er själva finns det för få statliga verksamheter för att redovisa dem" in text
     assert "följer medelvärdena i Kunder 2026" in text   # which comparison the advice follows

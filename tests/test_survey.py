@@ -273,3 +273,14 @@ def test_one_respondent_briefing_says_so(tmp_path):
     assert "bygger på en persons svar" in html
     assert "Bara en person har svarat" in html
     assert "Ledningen delar inte en bild" not in html
+
+
+def test_a_sub_question_is_named_by_what_it_asks(bundle):
+    """The spread section and the questionnaire name a sub-question by its words, not by its
+    number ("(2/3)")."""
+    from briefgen.survey.columns import answer_columns
+
+    headings = {c.key: (c.heading.sv, c.heading.en) for c in answer_columns(bundle.framework)}
+    assert headings["organisational_clarity.ownership_clear"] == (
+        "Organisatorisk tydlighet (vem som driver)", "Organisational clarity (who drives it)")
+    assert not any("/" in sv or "/" in en for sv, en in headings.values())

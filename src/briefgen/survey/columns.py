@@ -36,7 +36,8 @@ def answer_columns(fw: Framework) -> list[Column]:
             if cap.composite:  # named by what it asks, not by its number
                 short = q.short or Text(sv=f"{i}/{len(cap.questions)}",
                                         en=f"{i}/{len(cap.questions)}")
-                heading = Text(sv=f"{cap.label.sv}: {short.sv}", en=f"{cap.label.en}: {short.en}")
+                heading = Text(sv=f"{cap.label.sv} ({short.sv})",
+                               en=f"{cap.label.en} ({short.en})")
             cols.append(Column(key, "capability", cap.key, heading, q.text))
     for e in fw.effects:
         cols.append(Column(f"effects.{e.key}", "effect", e.key, e.label, e.question))
