@@ -167,7 +167,7 @@ def test_contrast_ratio_matches_wcag():
 
 @pytest.mark.parametrize("text, message", [
     ("[firm]\nnmae = \"X\"\n", "briefgen.toml:2: firm.nmae: unknown key (allowed in [firm]: "
-                               "name, contact, logo)"),
+                               "name, contact, logo, deck_template)"),
     ("[theme]\nprimary = \"green\"\n", "theme.primary: 'green' is not a colour"),
     ("[briefing]\nformats = [\"pdf\", \"docx\"]\n", "briefing.formats.1:"),
     ("[briefing\nlang = 1\n", "malformed TOML"),

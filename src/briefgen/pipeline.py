@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,10 +56,13 @@ class Options:
     formats: tuple[str, ...] = ("pdf",)  # pdf, pptx, xlsx, charts
     contact: str | None = None         # the firm's contact, on the back page
     firm_logo: str | None = None       # relative to the workspace
+    deck_template: str | None = None   # the firm's .pptx/.potx, relative to the workspace
     primary: str = brand.PRIMARY       # headings, rules, the organisation in every chart
     accent: str = brand.ACCENT         # the benchmark in every chart, priority badges
-    cover_note: str | None = None      # a Markdown letter from the firm, after the cover
-    disclaimer: str | None = None      # on the back page
+    # A Markdown letter from the firm after the cover (relative to the workspace), and the back
+    # page's disclaimer: by language ({"sv": ..., "en": ...}), or one value in ``lang``'s.
+    cover_note: str | Mapping[str, str] | None = None
+    disclaimer: str | Mapping[str, str] | None = None
     config: Path | None = None         # the briefgen.toml these values came from
 
     def with_(self, **changes: Any) -> Options:
@@ -180,7 +183,7 @@ class Briefgen:
         return self.renderer.html(briefing_context(
             t, analysis, matches, charts, extra, self.bundle, self.options.author,
             self.logo(analysis.org), self.target_checks(analysis),
-            brand.brand_context(self.options)))
+            brand.brand_context(self.options, t.lang)))
 
     def target_checks(self, analysis: Analysis) -> list[TargetCheck]:
         """The earlier assessment's targets (by today's rules), met or not by today's scores."""
