@@ -269,9 +269,14 @@ class Briefgen:
         else:
             result = Result(analysis.org, analysis, matches)
         if formats - {"pdf"}:
-            from .kit import kit_files
+            from .kit.files import KitInputs, kit_files
 
-            kit = kit_files(self, analysis, matches, lang, formats, charts=drawn[0])
+            charts, extra = drawn
+            inputs = KitInputs(analysis, matches, self.texts_for(analysis, lang), charts,
+                               brand.firm(self.options, lang, with_template="pptx" in formats),
+                               peers=extra["peers"], progress=extra["progress"],
+                               survey=extra["survey"])
+            kit = kit_files(inputs, formats)
             files.update(kit)
             log.info("kit: %d files for %s", len(kit), result.org.id)
         return result, files
