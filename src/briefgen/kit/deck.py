@@ -31,7 +31,7 @@ from .common import (
     source_line,
     stable_zip,
 )
-from .fit import Para, balanced_pages, block_height, fitting_size
+from .fit import Para, balanced_pages, block_height, breaks_words, fitting_size
 from .template import EMU_PER_INCH, EMU_PER_PT, Box, Design, load_design
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,26 @@ def _rgb(colour: str):
 
 def _inches(value: float) -> int:
     return round(value * EMU_PER_INCH)
+
+
+Cell = str | list[Para]          # a table cell: a text, or its paragraphs
+
+
+def _cell(value: Cell, header: bool) -> list[Para]:
+    return [Para(value, bold=header)] if isinstance(value, str) else value
+
+
+def _layout_size(shape, default: float) -> float:
+    """The size in points a placeholder's layout sets for its text, or ``default``."""
+    try:
+        layout_ph = shape.part.slide_layout.placeholders.get(
+            idx=shape.placeholder_format.idx)
+    except (AttributeError, ValueError):
+        return default
+    if layout_ph is None:
+        return default
+    sizes = layout_ph._element.xpath("./p:txBody/a:lstStyle/a:lvl1pPr/a:defRPr/@sz")
+    return int(sizes[0]) / 100 if sizes else default
 
 
 @dataclass(frozen=True)
@@ -104,12 +124,14 @@ class DeckBuilder:
         return slide
 
     def fill_title(self, shape, title: str, smallest: float = 16) -> None:
-        """Put ``title`` in a title placeholder at the largest size that fits it."""
+        """Put ``title`` in a title placeholder at the largest size that fits it (at most the
+        size its layout gives it)."""
         f = self.design.heading
         width = shape.width / EMU_PER_PT - 2 * INSET[0] * 72
         height = shape.height / EMU_PER_PT - 2 * INSET[1] * 72
-        size = fitting_size([Para(title, bold=True)], f, width, height,
-                            self.design.title_size, smallest) or smallest
+        largest = _layout_size(shape, self.design.title_size)
+        size = fitting_size([Para(title, bold=True)], f, width, height, largest,
+                            min(smallest, largest)) or smallest
         frame = shape.text_frame
         frame.word_wrap = True
         self._insets(frame)
@@ -316,19 +338,24 @@ class DeckBuilder:
 
     # -- tables
 
-    def table(self, slide, box: Box, header: Sequence[str], rows: Sequence[Sequence[str]],
+    def table(self, slide, box: Box, header: Sequence[str], rows: Sequence[Sequence[Cell]],
               widths: Sequence[float], size: float, name: str, numeric: Sequence[int] = ()):
-        """A native table; ``widths``: shares of the box; ``numeric``: right-aligned columns."""
+        """A native table; ``widths``: shares of the box (widened where a column's longest
+        word needs it, see :meth:`column_shares`); ``numeric``: right-aligned columns; a cell
+        is a text or its paragraphs."""
         from pptx.enum.text import PP_ALIGN
         from pptx.util import Pt
 
+        widths = self.column_shares([header, *rows], box, widths, size)
         heights = self.row_heights([header, *rows], box, widths, size)
         shape = slide.shapes.add_table(len(rows) + 1, len(header), box.left, box.top,
                                        box.width, sum(heights))
         shape.name = name
         table = shape.table
-        for j, share in enumerate(widths):
-            table.columns[j].width = round(box.width * share)
+        lefts = [round(box.width * sum(widths[:j])) for j in range(len(widths) + 1)]
+        lefts[-1] = box.width
+        for j in range(len(widths)):
+            table.columns[j].width = lefts[j + 1] - lefts[j]
         for i, row in enumerate([header, *rows]):
             table.rows[i].height = heights[i]
             for j, value in enumerate(row):
@@ -337,7 +364,7 @@ class DeckBuilder:
                 cell.margin_top = cell.margin_bottom = _inches(INSET[1])
                 frame = cell.text_frame
                 frame.word_wrap = True
-                self._runs(frame, [Para(value, bold=i == 0)], size)
+                self._runs(frame, _cell(value, i == 0), size)
                 if j in numeric:
                     frame.paragraphs[0].alignment = PP_ALIGN.RIGHT
                 if i == 0:
@@ -348,7 +375,32 @@ class DeckBuilder:
                         run.font.size = Pt(size)
         return shape
 
-    def row_heights(self, rows: Sequence[Sequence[str]], box: Box, widths: Sequence[float],
+    def _room(self, box: Box, share: float) -> float:
+        """The text width in points of a column ``share`` of ``box`` wide."""
+        return box.width * share / EMU_PER_PT - 2 * INSET[0] * 72
+
+    def column_shares(self, rows: Sequence[Sequence[Cell]], box: Box,
+                      widths: Sequence[float], size: float) -> list[float]:
+        """``widths`` with every column at least as wide as its longest word at ``size``,
+        the room taken from the columns that have some to spare (a name such as
+        "Verksamhetscheferna" is never split in a narrow column)."""
+        f = self.design.body
+        total = box.width / EMU_PER_PT
+        needed = [0.0] * len(widths)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                for p in _cell(value, i == 0):
+                    for word in p.text.split():
+                        needed[j] = max(needed[j], f.width(word, size * p.size, p.bold) + 1)
+        least = [(n + 2 * INSET[0] * 72) / total for n in needed]
+        shares = [max(w, m) for w, m in zip(widths, least, strict=True)]
+        excess = sum(shares) - 1
+        spare = [max(s - m, 0) for s, m in zip(shares, least, strict=True)]
+        if excess <= 1e-9 or sum(spare) < excess:
+            return list(widths) if excess > 1e-9 else shares
+        return [s - excess * room / sum(spare) for s, room in zip(shares, spare, strict=True)]
+
+    def row_heights(self, rows: Sequence[Sequence[Cell]], box: Box, widths: Sequence[float],
                     size: float) -> list[int]:
         """Each row's height in EMU when its cells' text wraps in their columns."""
         f = self.design.body
@@ -356,19 +408,28 @@ class DeckBuilder:
         for i, row in enumerate(rows):
             tallest = 0.0
             for value, share in zip(row, widths, strict=True):
-                width = box.width * share / EMU_PER_PT - 2 * INSET[0] * 72
-                tallest = max(tallest, block_height([Para(value, bold=i == 0)], f, width, size))
+                tallest = max(tallest, block_height(_cell(value, i == 0), f,
+                                                    self._room(box, share), size))
             heights.append(round((tallest + 2 * INSET[1] * 72 + 2) * EMU_PER_PT))
         return heights
 
     def table_fits(self, header, rows, box: Box, widths, size: float) -> bool:
+        widths = self.column_shares([header, *rows], box, widths, size)
         return sum(self.row_heights([header, *rows], box, widths, size)) <= box.height
 
     def table_size(self, header, rows, box: Box, widths, largest: float = 16,
                    smallest: float = BODY_SMALLEST) -> float | None:
+        """The largest size at which the table fits ``box``, splitting no word while a
+        smaller size is left to try."""
         size = largest
         while size >= smallest:
-            if self.table_fits(header, rows, box, widths, size):
+            shares = self.column_shares([header, *rows], box, widths, size)
+            whole = all(not breaks_words(_cell(value, i == 0), self.design.body,
+                                         self._room(box, share), size)
+                        for i, row in enumerate([header, *rows])
+                        for value, share in zip(row, shares, strict=True))
+            if self.table_fits(header, rows, box, widths, size) and (whole
+                                                                     or size - 1 < smallest):
                 return size
             size -= 1
         return None
@@ -622,7 +683,8 @@ class Slides:
                      n=bench.organisations)
         else:
             lead = t("kit_position_lead_alone", phase=phase)
-        lead = f"{lead} {t('kit_position_weight', level=t.label(a.org.profile.importance))}"
+        weight = t("kit_position_weight", level=t.lower_label(a.org.profile.importance))
+        lead = f"{lead} {weight}"
         charts = []
         for keys, counts, mine, name, title in (
                 ([p.key for p in t.framework.phases], bench.overall.phases, a.maturity.phase,
@@ -745,8 +807,8 @@ class Slides:
 
     def survey_spread(self) -> None:
         survey = self.inputs.survey
-        if not survey or not survey.get("rows"):
-            return
+        if not survey or not survey.get("rows") or survey.get("single"):
+            return          # one respondent: no spread to show (the PDF says so in words)
         t = self.t
         rows = list(survey["rows"])
         alt = self.inputs.charts["spread"].alt if "spread" in self.inputs.charts else ""
@@ -901,7 +963,8 @@ class Slides:
         header = [t("table_initiative"), t("table_owner"), t("table_horizon"),
                   t("table_target")]
         widths = (0.52, 0.18, 0.12, 0.18)
-        rows = [[f"{row['initiative']}\n{t('plan_first_step')} {row['first_step']}",
+        rows = [[[Para(row["initiative"], bold=True, space_after=0.15),
+                  Para(f"{t('plan_first_step')} {row['first_step']}")],
                  row["owner"], row["horizon"],
                  t("plan_target", label=row["area"], score=t.num(row["now"]),
                    target=t.num(row["target"]))] for row in self.plan]
@@ -912,7 +975,7 @@ class Slides:
         for number, chunk in enumerate(pages, 1):
             slide = self.deck.slide(_numbered(t("kit_action_plan"), number, len(pages), t),
                                     notes)
-            size = self.deck.table_size(header, chunk, box, widths, 16) or BODY_SMALLEST
+            size = self.deck.table_size(header, chunk, box, widths, 18) or BODY_SMALLEST
             self.deck.table(slide, box, header, chunk, widths, size, "Action plan")
 
     def observations(self) -> None:

@@ -113,13 +113,23 @@ def block_height(paras: Sequence[Para], f: Face, width: float, size: float) -> f
     return total
 
 
+def breaks_words(paras: Sequence[Para], f: Face, width: float, size: float) -> bool:
+    """Whether a word of ``paras`` is wider than the line at ``size`` (and would be split)."""
+    return any(f.width(word, size * p.size, p.bold) > width - p.indent
+               for p in paras for word in p.text.split())
+
+
 def fitting_size(paras: Sequence[Para], f: Face, width: float, height: float,
                  largest: float, smallest: float) -> float | None:
     """The largest size from ``largest`` down to ``smallest`` (whole points) at which
-    ``paras`` fit ``width`` x ``height`` points, or None if they fit at none."""
+    ``paras`` fit ``width`` x ``height`` points, or None if they fit at none.
+
+    A size that would split a word is passed over while a smaller one is left to try.
+    """
     size = largest
     while size >= smallest - 1e-9:
-        if block_height(paras, f, width, size) <= height:
+        if block_height(paras, f, width, size) <= height and (
+                size - 1 < smallest - 1e-9 or not breaks_words(paras, f, width, size)):
             return size
         size -= 1
     return None
