@@ -781,7 +781,7 @@ class Slides:
         if below:
             paras += [Para(t("kit_effect_line", label=t.label(e.key), score=t.num(e.score),
                              benchmark=t.num(e.benchmark))) for e in
-                      sorted(below, key=lambda e: e.score - e.benchmark)]
+                      sorted(below, key=lambda e: e.gap or 0.0)]
         else:
             paras.append(Para(t("effect_practices_none")))
         self.deck.text(slide, self.content.part(left=0.67, width=0.33), paras, 18, 11,
@@ -936,9 +936,10 @@ class Slides:
         body = Box(0, 0, column, box.height - head - _inches(0.1))
 
         def size_for(rows) -> float | None:
-            sizes = [self.deck.measure(paras, body, 16, BODY_SMALLEST) if paras else 16
+            sizes = [self.deck.measure(paras, body, 16, BODY_SMALLEST) if paras else 16.0
                      for paras in cards(rows).values()]
-            return None if None in sizes else min(sizes)
+            fitting = [size for size in sizes if size is not None]
+            return min(fitting) if len(fitting) == len(sizes) else None
 
         pages = balanced_pages(self.plan, lambda chunk: size_for(chunk) is not None)
         owners = sorted({row["owner"] for row in self.plan})

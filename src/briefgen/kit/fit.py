@@ -143,7 +143,7 @@ def balanced_pages(items: Sequence, fits: Callable[[Sequence], bool]) -> list[li
     """
     if not items:
         return []
-    pages, page = 0, []
+    pages, page = 0, []  # type: tuple[int, list]
     for item in items:
         if page and not fits([*page, item]):
             pages += 1

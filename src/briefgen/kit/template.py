@@ -17,6 +17,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from ..brand import ACCENT, INK, MUTED, PALE, PRIMARY
 from ..errors import InputError
@@ -67,9 +68,9 @@ class Box:
 class Design:
     """A loaded template and where a deck built on it puts things."""
 
-    prs: object                    # pptx.Presentation
-    title_layout: object           # the title slide's layout
-    content_layout: object         # a title and nothing else
+    prs: Any                       # pptx.Presentation
+    title_layout: Any              # the title slide's layout
+    content_layout: Any            # a title and nothing else
     content: Box                   # where a content slide's body goes
     heading: Face                  # the theme's fonts (major: titles, minor: text)
     body: Face
@@ -248,8 +249,8 @@ def _rect(shape_id: int, name: str, box: tuple[float, float, float, float], colo
         f'<a:endParaRPr lang="sv-SE"/></a:p></p:txBody></p:sp>')
 
 
-def _placeholders(tree) -> dict[str, object]:
-    found = {}
+def _placeholders(tree) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for sp in tree.iter(f"{{{_P}}}sp"):
         ph = sp.find(f".//{{{_P}}}ph")
         if ph is not None:
@@ -279,10 +280,11 @@ def builtin_template(primary: str = PRIMARY, accent: str = ACCENT) -> bytes:
     """The built-in design as .pptx bytes: python-pptx's default package, redrawn at 16:9."""
     from pptx import Presentation
     from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+    from pptx.util import Emu
 
     prs = Presentation()
     old_width = prs.slide_width
-    prs.slide_width, prs.slide_height = 12192000, 6858000        # 16:9, 13.333 x 7.5 in
+    prs.slide_width, prs.slide_height = Emu(12192000), Emu(6858000)   # 16:9, 13.333 x 7.5 in
     scale = prs.slide_width / old_width
 
     theme = prs.slide_master.part.part_related_by(RT.THEME)

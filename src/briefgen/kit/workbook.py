@@ -58,7 +58,7 @@ def workbook_tables(inputs: KitInputs, findings: Sequence[Finding] = ()) -> list
     def plan_col(key: str, fmt: str | None = None, wrap: bool = False) -> Column:
         return Column(t(f"kit_plan_{key}"), fmt, wrap)
 
-    about = [[t("kit_about_title"), t("pdf_title", name=org.name)],
+    about: list[list[Any]] = [[t("kit_about_title"), t("pdf_title", name=org.name)],
              [t("kit_about_org"), org.name],
              [t("cover_level"), t("level_" + org.profile.level)],
              [t("cover_assessed"), org.profile.assessed],
@@ -110,7 +110,7 @@ def workbook_tables(inputs: KitInputs, findings: Sequence[Finding] = ()) -> list
             col("key"), col("label"), col("count", WHOLE), col("organisations", WHOLE),
             col("yours"), col("source", wrap=True)],
             [[k, t.label(k), counts[k].count if k in counts else None, bench.organisations,
-              "✓" if k in (a.maturity.phase, org.profile.importance) else "",
+              t("kit_yes") if k in (a.maturity.phase, org.profile.importance) else "",
               cite(counts[k].source) if k in counts else ""] for k in keys]))
     plan = action_plan(m, t)
     if plan:
