@@ -123,7 +123,19 @@ def test_the_graph_sees_relative_and_function_level_imports():
     graph = import_graph()
     assert "briefgen.batch.sources" in graph["briefgen.batch.overview"]   # module level, ..
     assert "briefgen.survey.read" in graph["briefgen.batch.sources"]      # inside a function
-    assert "briefgen.pipeline" not in graph["briefgen.kit"]               # TYPE_CHECKING only
+    kit = [name for name in graph if name == "briefgen.kit" or name.startswith("briefgen.kit.")]
+    assert {"briefgen.kit.deck", "briefgen.kit.workbook", "briefgen.kit.charts"} <= set(kit)
+    assert "briefgen.charts" in graph["briefgen.kit.charts"]
+
+
+def test_the_kit_receives_what_it_draws_from():
+    """The kit never calls back into the pipeline, not even for type checkers."""
+    graph = import_graph()
+    files = module_files()
+    for name in (n for n in graph if n == "briefgen.kit" or n.startswith("briefgen.kit.")):
+        assert "briefgen.pipeline" not in graph[name], name
+        source = files[name].read_text("utf-8")
+        assert "..pipeline" not in source and "briefgen.pipeline" not in source, name
 
 
 def test_no_import_cycles():

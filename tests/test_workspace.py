@@ -70,7 +70,8 @@ def test_init_writes_the_workspace(tmp_path):
     # Every key of the contract is present (commented) in the template, and the template
     # itself is a valid, empty configuration.
     for key in ("name", "contact", "logo", "primary", "accent", "lang", "benchmark",
-                "pdf_variant", "cover_note", "disclaimer", "formats", "admin_secret"):
+                "pdf_variant", "cover_note", "disclaimer", "formats", "admin_secret",
+                "deck_template"):
         assert f"# {key} = " in CONFIG_TEMPLATE, key
     config = load_config(tmp_path / "ws" / "briefgen.toml")
     assert config.firm.name is None and config.theme.primary is None
@@ -167,7 +168,7 @@ def test_contrast_ratio_matches_wcag():
 
 @pytest.mark.parametrize("text, message", [
     ("[firm]\nnmae = \"X\"\n", "briefgen.toml:2: firm.nmae: unknown key (allowed in [firm]: "
-                               "name, contact, logo)"),
+                               "name, contact, logo, deck_template)"),
     ("[theme]\nprimary = \"green\"\n", "theme.primary: 'green' is not a colour"),
     ("[briefing]\nformats = [\"pdf\", \"docx\"]\n", "briefing.formats.1:"),
     ("[briefing\nlang = 1\n", "malformed TOML"),
@@ -239,6 +240,101 @@ def test_cover_note_markdown_has_no_html(workspace):
     assert "<h3>Title</h3>" in html                               # below the letter's h2
 
 
+@pytest.mark.parametrize("lines, key", [
+    ('[briefing]\ncover_note = "../../../../../../etc/passwd"\n', "briefing.cover_note"),
+    ('[briefing]\ncover_note = "/etc/passwd"\n', "briefing.cover_note"),
+    ('[briefing]\ncover_note = { sv = "cover-note.md", en = "../../etc/passwd" }\n',
+     "briefing.cover_note.en"),
+    ('[briefing.cover_note]\nsv = "cover-note.md"\nen = "/etc/hostname"\n',
+     "briefing.cover_note.en"),
+    ('[firm]\nlogo = "../../logo.png"\n', "firm.logo"),
+    ('[firm]\ndeck_template = "/etc/passwd"\n', "firm.deck_template"),
+    ('[briefing]\ncover_note = "theme/escape.md"\n', "briefing.cover_note"),
+])
+def test_firm_files_outside_the_workspace_are_refused(workspace, in_dir, lines, key):
+    """Issue 22: a cover note named ../../etc/passwd printed that file in the PDF."""
+    (workspace / "theme" / "escape.md").symlink_to("/etc/passwd")   # a link leading out
+    (workspace / "briefgen.toml").write_text(lines, "utf-8")
+    in_dir(workspace)
+    result = CliRunner().invoke(cli, ["make", "--org", "region-x", "--format", "pptx"])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output, result.output
+    assert lines[0].startswith("Error: briefgen.toml:")
+    assert f" {key}: " in lines[0] and "allowed: " in lines[0]
+    assert "outside the workspace" in lines[0] or "leads outside" in lines[0]
+    assert "root:" not in result.output and not (workspace / "output").exists()
+
+
+def test_python_api_reads_no_firm_file_outside_the_workspace(tmp_path, in_dir):
+    from briefgen.pipeline import Briefgen, Options
+
+    in_dir(tmp_path)
+    for options in (Options(out=tmp_path, cover_note="/etc/passwd"),
+                    Options(out=tmp_path, cover_note={"sv": "../../etc/passwd"}),
+                    Options(out=tmp_path, deck_template="../firm.pptx", formats=("pptx",)),
+                    Options(out=tmp_path, firm_logo="../logo.png", author="X AB")):
+        with pytest.raises(InputError, match="outside the workspace"):
+            Briefgen(options).make("kommun-y")
+
+
+def test_unknown_language_of_a_cover_note(workspace, in_dir):
+    (workspace / "briefgen.toml").write_text(
+        '[briefing]\ncover_note = { sv = "cover-note.md", de = "brief.md" }\n', "utf-8")
+    in_dir(workspace)
+    result = CliRunner().invoke(cli, ["validate", "--org", "region-x"])
+    assert result.exit_code == 2
+    assert "briefgen.toml:2: briefing.cover_note.de: unknown key" in result.output
+
+
+LETTER_SV = "Till ledningen,\n\nHär är vår genomgång.\n\nVänliga hälsningar,\nAnna Lindqvist\n" \
+            "partner Nordkonsult AB\n"
+LETTER_EN = "To the leadership,\n\nHere is our review.\n\nKind regards,\nAnna Lindqvist\n" \
+            "Partner, Nordkonsult AB\n"
+
+
+def test_cover_note_and_disclaimer_per_language(workspace, in_dir):
+    """Each language its own letter and disclaimer, the letter's line breaks kept; one plain
+    value is the workspace's language, so an English briefing carries no Swedish from it."""
+    (workspace / "note-sv.md").write_text(LETTER_SV, "utf-8")
+    (workspace / "note-en.md").write_text(LETTER_EN, "utf-8")
+    (workspace / "briefgen.toml").write_text(
+        '[firm]\nname = "Nordkonsult AB"\n[briefing]\n'
+        'cover_note = { sv = "note-sv.md", en = "note-en.md" }\n'
+        'disclaimer = { sv = "Ett diskussionsunderlag, ingen revision.", '
+        'en = "A basis for discussion, not an audit." }\n', "utf-8")
+    in_dir(workspace)
+    for lang in ("sv", "en"):
+        result = CliRunner().invoke(cli, ["make", "--org", "region-x", "--lang", lang])
+        assert result.exit_code == 0, result.output
+    sv = [p.extract_text() for p in PdfReader(workspace / "output" / "region-x.pdf").pages]
+    en = [p.extract_text() for p in PdfReader(workspace / "output" / "region-x-en.pdf").pages]
+    assert "Vänliga hälsningar,\nAnna Lindqvist\npartner Nordkonsult AB" in sv[1]
+    assert "Kind regards,\nAnna Lindqvist\nPartner, Nordkonsult AB" in en[1]
+    assert "Ett diskussionsunderlag, ingen revision." in sv[-1]
+    assert "A basis for discussion, not an audit." in en[-1]
+    assert "Vänliga" not in "".join(en) and "Kind regards" not in "".join(sv)
+    # One plain value: the workspace's language (sv) only.
+    from briefgen.brand import brand_context
+    from briefgen.pipeline import Options
+
+    (workspace / "briefgen.toml").write_text(
+        '[firm]\nname = "Nordkonsult AB"\n[briefing]\ncover_note = "note-sv.md"\n'
+        'disclaimer = "Ett diskussionsunderlag, ingen revision."\n', "utf-8")
+    options = workspace_options(lang="en")
+    assert options.cover_note == {"sv": "note-sv.md"}
+    english, swedish = brand_context(options, "en"), brand_context(options, "sv")
+    assert english["cover_note_html"] is None and english["firm"]["disclaimer"] is None
+    assert "Vänliga hälsningar,<br />" in swedish["cover_note_html"]
+    assert swedish["firm"]["disclaimer"] == "Ett diskussionsunderlag, ingen revision."
+    # From Python, one plain value is in the options' language.
+    plain = Options(cover_note="note-sv.md", disclaimer="Ingen revision.", lang="sv",
+                    config=workspace / "briefgen.toml")
+    assert brand_context(plain, "en")["cover_note_html"] is None
+    assert brand_context(plain, "en")["firm"]["disclaimer"] is None
+    assert brand_context(plain, "sv")["firm"]["disclaimer"] == "Ingen revision."
+
+
 @pytest.fixture(scope="session")
 def wheel_site(tmp_path_factory) -> Path:
     """briefgen built as a wheel and installed (without its dependencies) into a folder: once."""
@@ -291,15 +387,47 @@ def test_workspace_flow_after_a_regular_install(wheel_site, tmp_path):
 
 
 def test_overview_carries_the_firm_not_briefgen(workspace, in_dir):
+    import shutil
+
     from briefgen import resources
 
+    shutil.copy(Path(__file__).parent / "fixtures" / "hostile" / "logo.svg",
+                workspace / "theme" / "logo.svg")
+    (workspace / "briefgen.toml").write_text(
+        NORDKONSULT.replace('[theme]', 'logo = "theme/logo.svg"\n\n[theme]'), "utf-8")
     in_dir(workspace)
     result = CliRunner().invoke(cli, ["overview", str(resources.data_dir() / "orgs"), "-o",
                                       "overview.pdf"])
     assert result.exit_code == 0, result.output
-    pages = [page.extract_text() for page in PdfReader(workspace / "overview.pdf").pages]
+    reader = PdfReader(workspace / "overview.pdf")
+    pages = [page.extract_text() for page in reader.pages]
     assert all("Nordkonsult AB" in text for text in pages)
     assert "briefgen" not in "\n".join(pages).lower()
+    # The firm's cover and back page, each with its logo.
+    assert "SAMMANSTÄLLD AV Nordkonsult AB" in pages[0]
+    assert "Digital transformation i portföljen" in pages[0]
+    assert "Om översikten" in pages[-1] and "analys@nordkonsult.se" in pages[-1]
+    assert "Nordkonsult AB svarar inte för beslut" in pages[-1]
+    for page in (reader.pages[0], reader.pages[-1]):
+        assert page.images or "/XObject" in page["/Resources"]
+    # Each running head names the section the page is in, not one starting lower down
+    # (pdftotext: the head is an artifact, which pypdf leaves out).
+    titles = ["Spridning per förmåga och effektområde", "Var verksamheterna står på "
+              "mognadskurvan", "Alla skattningar", "Om översikten"]
+    current, bodies = None, []
+    for number in range(2, len(pages) + 1):
+        lines = [line for line in subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), str(workspace / "overview.pdf"),
+             "-"], capture_output=True, text=True, check=True).stdout.splitlines() if line]
+        head, body = lines[0], lines[1:]
+        bodies.append(body)
+        if body[0] in titles:
+            current = body[0]
+        assert head == current, (number, head, current)
+        current = next((t for t in reversed(titles) if t in body), current)
+    # The phase table stays with its section's heading and chart.
+    table = next(body for body in bodies if "Fas" in body and "Antal" in body)
+    assert titles[1] in table
 
 
 def test_firm_logo_on_the_cover_the_back_page_and_the_deck(workspace, in_dir):

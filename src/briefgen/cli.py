@@ -53,9 +53,11 @@ def config_option(f):
 def format_option(f):
     return click.option("--format", "formats", multiple=True,
                         type=click.Choice(FORMATS),
-                        help="What to write (repeatable): pdf; pptx (a short deck); xlsx "
-                        "(every table); charts (OUT/ID-charts/, SVG and PNG).  [default: "
-                        "the workspace's formats, else pdf]")(f)
+                        help="What to write (repeatable): pdf; pptx (the deck, on the "
+                        "workspace's deck_template if any, native charts and speaker notes); "
+                        "xlsx (the figures as a data appendix); charts (OUT/ID-charts/, SVG "
+                        "and PNG, titled and sourced).  [default: the workspace's formats, "
+                        "else pdf]")(f)
 
 
 def options(**given) -> Options:

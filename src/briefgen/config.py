@@ -16,11 +16,12 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
+from .models import LANGS
 from .reading import display_path, read_text
 
 if sys.version_info >= (3, 11):
@@ -33,6 +34,13 @@ MAX_CONFIG_BYTES = 200_000
 MIN_CONTRAST = 4.5                    # WCAG AA for normal text
 FORMATS = ("pdf", "pptx", "xlsx", "charts")
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# The firm's files named in the file, by key: what each may be (suffixes) and is (words).
+FIRM_FILES = {
+    "firm.logo": ((".png", ".jpg", ".jpeg", ".svg"), "a PNG, JPEG or SVG file"),
+    "firm.deck_template": ((".pptx", ".potx"), "a PowerPoint file or template (.pptx, .potx)"),
+    "briefing.cover_note": ((".md", ".markdown", ".txt"), "a Markdown file (.md, .txt)"),
+}
+MAX_DISCLAIMER = 4000
 
 
 class _Table(BaseModel):
@@ -45,6 +53,7 @@ class FirmConfig(_Table):
     name: str | None = Field(None, min_length=1, max_length=200)
     contact: str | None = Field(None, max_length=500)
     logo: str | None = None           # PNG, JPEG or SVG, relative to the workspace
+    deck_template: str | None = None  # .pptx or .potx, relative to the workspace
 
 
 class ThemeConfig(_Table):
@@ -61,14 +70,36 @@ class ThemeConfig(_Table):
         return value.upper() if value else value
 
 
+class NotePerLanguage(_Table):
+    """A Markdown file per language: ``cover_note = { sv = "note-sv.md", en = "note-en.md" }``."""
+
+    sv: str | None = None
+    en: str | None = None
+
+
+Disclaimer = Annotated[str, Field(max_length=MAX_DISCLAIMER)]
+
+
+class DisclaimerPerLanguage(_Table):
+    """A disclaimer per language: ``disclaimer = { sv = "…", en = "…" }``."""
+
+    sv: Disclaimer | None = None
+    en: Disclaimer | None = None
+
+
 class BriefingConfig(_Table):
-    """``[briefing]``: defaults for every briefing made in the workspace."""
+    """``[briefing]``: defaults for every briefing made in the workspace.
+
+    ``cover_note`` and ``disclaimer`` are given per language, or as one value that is then in
+    the workspace's language (``lang``, default Swedish): a briefing in another language never
+    carries it.
+    """
 
     lang: Literal["sv", "en"] | None = None
     benchmark: str | None = None
     pdf_variant: Literal["pdf/ua-1", "pdf/a-3b"] | None = None
-    cover_note: str | None = None     # a Markdown file, relative to the workspace
-    disclaimer: str | None = Field(None, max_length=4000)
+    cover_note: str | NotePerLanguage | None = None   # Markdown, relative to the workspace
+    disclaimer: Disclaimer | DisclaimerPerLanguage | None = None
     formats: list[Literal["pdf", "pptx", "xlsx", "charts"]] | None = Field(None, min_length=1)
 
 
@@ -102,8 +133,20 @@ class Config:
     def root(self) -> Path:
         return self.path.parent
 
+    def per_language(self, value: str | BaseModel | None) -> dict[str, str] | None:
+        """A value given per language, by language; one plain value is the workspace's."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return {self.briefing.lang or LANGS[0]: value}
+        return {lang: text for lang, text in value.model_dump().items() if text} or None
+
     def option_values(self) -> dict[str, Any]:
-        """The values this file gives :class:`~briefgen.pipeline.Options` (None: not given)."""
+        """The values this file gives :class:`~briefgen.pipeline.Options` (None: not given).
+
+        Files stay relative to the workspace (:func:`briefgen.brand.workspace_root`), where
+        :func:`workspace_file` finds them again when a briefing is made.
+        """
         b, f = self.briefing, self.firm
         return {
             "data": self.root if (self.root / "orgs").is_dir()
@@ -115,10 +158,11 @@ class Config:
             "author": f.name,
             "contact": f.contact,
             "firm_logo": f.logo,
+            "deck_template": f.deck_template,
             "primary": self.theme.primary,
             "accent": self.theme.accent,
-            "cover_note": str(self.root / b.cover_note) if b.cover_note else None,
-            "disclaimer": b.disclaimer,
+            "cover_note": self.per_language(b.cover_note),
+            "disclaimer": self.per_language(b.disclaimer),
             "config": self.path,
         }
 
@@ -131,6 +175,35 @@ def find_config(start: Path) -> Path | None:
         if path.is_file():
             return path
     return None
+
+
+def workspace_file(root: Path, spec: str, key: str, where: str) -> Path:
+    """The firm's file ``spec`` (the value of ``key``, e.g. ``briefing.cover_note``) inside the
+    workspace ``root``; :class:`InputError` for anything else.
+
+    Absolute paths, ``..`` and links that lead out of the folder are refused, so that no file
+    outside the workspace reaches a briefing. ``where`` starts the message (file and line).
+    """
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    suffixes, what = FIRM_FILES[".".join(key.split(".")[:2])]
+    allowed = f"allowed: {what} inside {root}, named relative to it"
+    pure = PurePosixPath(str(spec).replace("\\", "/"))
+    if (not str(spec).strip() or pure.is_absolute() or PureWindowsPath(spec).drive
+            or ".." in pure.parts):
+        raise InputError(f"{where}: {key}: '{str(spec)[:80]}' is outside the workspace "
+                         f"({allowed}, without '..')")
+    if pure.suffix.lower() not in suffixes:
+        raise InputError(f"{where}: {key}: '{str(spec)[:80]}' is not {what} ({allowed})")
+    base = root.resolve()
+    path = (base / pure).resolve()
+    # resolve() follows links: one that points out of the workspace is refused too.
+    if not path.is_relative_to(base):
+        raise InputError(f"{where}: {key}: '{str(spec)[:80]}' leads outside the workspace "
+                         f"({allowed})")
+    if not path.is_file():
+        raise InputError(f"{where}: {key}: '{str(spec)[:80]}' not found in {root} ({allowed})")
+    return path
 
 
 def _line_of(text: str, table: str, key: str) -> int | None:
@@ -181,8 +254,10 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [str(p) for p in err["loc"]]
-            line = _line_of(text, loc[0], loc[1]) if len(loc) > 1 else None
+            # A value per language: the union's branch names (str, NotePerLanguage) go.
+            loc = [str(p) for p in err["loc"] if not str(p)[:1].isupper() and p != "str"]
+            line = ((_line_of(text, f"{loc[0]}.{loc[1]}", loc[2]) if len(loc) > 2 else None)
+                    or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None))
             where = f"{name}:{line}" if line else name
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             allowed = _ALLOWED.get(loc[0]) if err["type"] == "extra_forbidden" else None
@@ -202,12 +277,23 @@ def load_config(path: Path) -> Config:
                              f"{name}: theme.{key}")
             except InputError as exc:
                 problems.append(str(exc))
-    for table, key, value in (("firm", "logo", parsed.firm.logo),
-                              ("briefing", "cover_note", parsed.briefing.cover_note)):
-        if value and not (path.parent / value).is_file():
-            line = _line_of(text, table, key)
-            where = f"{name}:{line}" if line else name
-            problems.append(f"{where}: {table}.{key}: '{value}' not found in {path.parent}")
+    note = parsed.briefing.cover_note
+    notes = ({"": note} if isinstance(note, str) else
+             {f".{lang}": spec for lang, spec in note.model_dump().items() if spec} if note
+             else {})
+    files = [("firm", "logo", "", parsed.firm.logo),
+             ("firm", "deck_template", "", parsed.firm.deck_template),
+             *(("briefing", "cover_note", lang, spec) for lang, spec in notes.items())]
+    for table, key, lang, value in files:
+        if value is None:
+            continue
+        line = (_line_of(text, f"{table}.{key}", lang[1:]) if lang else None) \
+            or _line_of(text, table, key)
+        try:
+            workspace_file(path.parent, value, f"{table}.{key}{lang}",
+                           f"{name}:{line}" if line else name)
+        except InputError as exc:
+            problems.append(str(exc))
     if problems:
         raise InputError(problems)
     return Config(path=path, firm=parsed.firm, theme=parsed.theme, briefing=parsed.briefing,
@@ -231,4 +317,4 @@ def workspace_config(explicit: Path | None = None, start: Path | None = None) ->
 
 __all__ = ["Config", "FirmConfig", "ThemeConfig", "BriefingConfig", "ServeConfig", "FORMATS",
            "CONFIG_NAME", "find_config", "load_config", "workspace_config", "contrast_ratio",
-           "check_colour"]
+           "check_colour", "workspace_file"]

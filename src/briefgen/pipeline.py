@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,10 +58,13 @@ class Options:
     formats: tuple[str, ...] = ("pdf",)  # pdf, pptx, xlsx, charts
     contact: str | None = None         # the firm's contact, on the back page
     firm_logo: str | None = None       # relative to the workspace
+    deck_template: str | None = None   # the firm's .pptx/.potx, relative to the workspace
     primary: str = brand.PRIMARY       # headings, rules, the organisation in every chart
     accent: str = brand.ACCENT         # the benchmark in every chart, priority badges
-    cover_note: str | None = None      # a Markdown letter from the firm, after the cover
-    disclaimer: str | None = None      # on the back page
+    # A Markdown letter from the firm after the cover (relative to the workspace), and the back
+    # page's disclaimer: by language ({"sv": ..., "en": ...}), or one value in ``lang``'s.
+    cover_note: str | Mapping[str, str] | None = None
+    disclaimer: str | Mapping[str, str] | None = None
     config: Path | None = None         # the briefgen.toml these values came from
     review: Path | None = None         # a review file (default: the workspace's reviews/ID.yaml)
 
@@ -203,7 +206,7 @@ class Briefgen:
         return self.renderer.html(briefing_context(
             t, analysis, matches, advice, charts, extra, self.bundle, self.options.author,
             self.logo(analysis.org), target_checks(analysis),
-            brand.brand_context(self.options)))
+            brand.brand_context(self.options, t.lang)))
 
     def logo(self, org: Org) -> str | None:
         """The profile's logo as a ``data:`` URI, found only in its folder or the data folder."""
@@ -281,9 +284,16 @@ class Briefgen:
         else:
             result = Result(analysis.org, analysis, matches, advice)
         if formats - {"pdf"}:
-            from .kit import kit_files
+            from .kit.files import KitInputs, kit_files
 
-            kit = kit_files(self, analysis, matches, lang, formats, charts=drawn[0])
+            charts, extra = drawn
+            inputs = KitInputs(analysis, matches, advice, self.texts_for(analysis, lang), charts,
+                               brand.firm(self.options, lang, with_template="pptx" in formats),
+                               peers=extra["peers"], progress=extra["progress"],
+                               survey=extra["survey"],
+                               library=self.bundle.library.recommendations)
+            kit = kit_files(inputs, formats,
+                            findings=[(f.text, f.source) for f in advice.findings])
             files.update(kit)
             log.info("kit: %d files for %s", len(kit), result.org.id)
         return result, files

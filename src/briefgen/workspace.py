@@ -27,6 +27,8 @@ CONFIG_TEMPLATE = '''\
 # contact = "analys@nordkonsult.se · 08-123 45 67"
 # Your logo, relative to this folder: PNG, JPEG or SVG (no scripts, no outside references).
 # logo = "theme/logo.svg"
+# Your PowerPoint template (.pptx or .potx) for the deck: its slide size, layouts and fonts.
+# deck_template = "theme/template.potx"
 
 [theme]
 # Your colours as #RRGGBB. Each must give text at least 4.5:1 contrast on white.
@@ -43,8 +45,11 @@ CONFIG_TEMPLATE = '''\
 # "pdf/ua-1" (tagged, accessible) or "pdf/a-3b" (also archivable).
 # pdf_variant = "pdf/ua-1"
 # A letter from the firm in Markdown, placed after the cover (HTML in it shows as text).
+# One file is in the language above; give one per language to have both:
+# cover_note = { sv = "theme/brev-sv.md", en = "theme/letter-en.md" }
 # cover_note = "cover-note.md"
-# A disclaimer for the back page (default: a short note of briefgen's own).
+# A disclaimer for the back page (default: a short note of briefgen's own), likewise:
+# disclaimer = { sv = "Underlaget är ett diskussionsunderlag.", en = "A basis for discussion." }
 # disclaimer = "Underlaget är ett diskussionsunderlag och ingen revision."
 # What `make` and `batch` write: any of "pdf", "pptx", "xlsx", "charts".
 # formats = ["pdf"]
@@ -67,7 +72,7 @@ Run every briefgen command in this folder (or below it): it reads `briefgen.toml
 | the firm, its colours and defaults | `briefgen.toml` (every key commented) |
 | organisation profiles | `orgs/ID.yaml`, e.g. `orgs/region-x.yaml` |
 | benchmarks you build | `benchmarks/ID.yaml` |
-| logo, cover note and other brand files | `theme/` |
+| logo, cover notes, deck template and other brand files | `theme/` |
 
 ```sh
 briefgen list                                             # what is found, and where

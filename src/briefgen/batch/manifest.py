@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -115,18 +115,29 @@ def brand_hash(options: Options) -> str:
     A new colour, logo, cover note or contact renders every briefing again.
     """
     h = hashlib.sha256()
-    brand = [options.contact, options.firm_logo, options.primary, options.accent,
-             options.cover_note, options.disclaimer, *sorted(options.formats)]
+    brand = [options.contact, options.firm_logo, options.deck_template, options.primary,
+             options.accent, _by_language(options.cover_note),
+             _by_language(options.disclaimer), *sorted(options.formats)]
     h.update("\0".join(v or "" for v in brand).encode())
     _hash_packages(h, KIT_PACKAGES)   # what decides the bytes of the deck, workbook and charts
     root = workspace_root(options)
     files = [Path(options.config)] if options.config else []
-    files += [root / name for name in (options.firm_logo, options.cover_note) if name]
+    notes = (list(options.cover_note.values()) if isinstance(options.cover_note, Mapping)
+             else [options.cover_note])
+    files += [root / name for name in (options.firm_logo, options.deck_template, *notes)
+              if name]
     if options.config and (root / "theme").is_dir():
         files += (root / "theme").rglob("*")
     for path in sorted({f.resolve() for f in files if f.is_file()}):
         h.update(path.name.encode() + b"\0" + file_sha256(path).encode())
     return h.hexdigest()
+
+
+def _by_language(value: str | Mapping[str, str] | None) -> str | None:
+    """A value given per language as one stable string."""
+    if isinstance(value, Mapping):
+        return json.dumps(dict(sorted(value.items())), ensure_ascii=False)
+    return value
 
 
 def _hash_packages(h, names) -> None:

@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from .. import __version__
 from .. import charts as palette  # ORG and BENCH: the firm's colours inside palette.colours()
 from ..analyse import Analysis, analyse
-from ..brand import theme_css
+from ..brand import brand_context
 from ..charts import (
     FONT,
     GRID,
@@ -213,11 +213,12 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
                   "phases": phase_chart(counts, benchmark, t)}
     # The overview has its own stylesheet; the renderer does the rest as for a briefing.
     renderer = Renderer(options.templates, stylesheet="overview.css")
+    # The firm's cover, logo, footer and back page, in the overview's language.
     context = dict(t=t, analyses=analyses, caps=caps, effects=effects, counts=counts,
                    charts=charts, fw=fw, bench=benchmark, lang=t.lang, version=__version__,
-                   author=options.author or "", theme_css=theme_css(options),
                    latest=max(a.org.profile.assessed for a in analyses),
-                   estimated=any(a.maturity.estimated for a in analyses))
+                   estimated=any(a.maturity.estimated for a in analyses),
+                   **brand_context(options, t.lang))
     try:
         html = renderer.env.get_template("overview.html").render(**context)
     except Exception as exc:
