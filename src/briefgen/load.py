@@ -21,6 +21,7 @@ from . import resources
 from .errors import DataError, InputError
 from .fonts import describe, missing_glyphs
 from .models import (
+    ASSESSED_ALLOWED,
     IMPACTS,
     SLUG_RE,
     Benchmark,
@@ -38,6 +39,7 @@ from .reading import (
     invalid_scalars,
     line_of,
     read_yaml,
+    regular_size,
 )
 
 log = logging.getLogger(__name__)
@@ -154,8 +156,9 @@ def _file_or_id(spec: str, option: str, an_id: str, file_kind: str) -> Path | No
         if path.suffix not in (".yaml", ".yml"):
             raise InputError(f"{option}: '{spec}' is neither {an_id} id (lower-case letters, "
                              f"digits and '-') nor a .yaml {file_kind}")
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"{spec}: {file_kind} not found")
+        regular_size(path, spec)  # a FIFO or a device: refused before anything waits on it
         return path
     if not SLUG_RE.match(spec):
         raise InputError(f"{option}: '{spec}' is not a valid {an_id.split()[-1]} id "
@@ -429,6 +432,10 @@ def _check_the_rest(data: dict, problem: Problem) -> None:
                         f"(allowed: {', '.join(allowed_keys)})")
             elif err["type"] == "missing":
                 problem(loc, "missing (required)")
+            elif loc == ("assessed",) and err["type"] in ("greater_than_equal",
+                                                           "less_than_equal"):
+                problem(loc, f"{data['assessed']} is outside the years an assessment can be "
+                        f"dated (allowed: {ASSESSED_ALLOWED})")
             elif loc == ("id",):
                 problem(loc, f"'{data.get('id')}' is not a valid id (allowed: lower-case "
                         "letters, digits and '-', e.g. region-x)")
