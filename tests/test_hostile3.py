@@ -8,16 +8,18 @@ read outside the named folders or a part of the briefing silently dropped.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from briefgen import resources
 
-from .conftest import run_cli
+from .conftest import pdf_text, run_cli
 
 SHIPPED_ORGS = resources.data_dir() / "orgs"
 SURVEY = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
@@ -133,3 +135,180 @@ def test_a_survey_answer_dated_before_1000_is_one_line_naming_its_row(tmp_path, 
     one_error_line(run_cli(*args, "--out", str(tmp_path / "out")),
                    "answers.csv: row 7: date: '0999-09-01'", "allowed: a date from 2000")
     assert not list(tmp_path.glob("out/*.pdf"))
+
+
+# --------------------------------------------------------------------------- previous: and history
+
+
+def region_x() -> dict:
+    return yaml.safe_load((SHIPPED_ORGS / "region-x.yaml").read_text("utf-8"))
+
+
+def write(folder: Path, file: str, **changes) -> Path:
+    """The shipped region-x profile with ``changes``, as ``folder/file``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / file
+    path.write_text(yaml.safe_dump(dict(region_x(), **changes), allow_unicode=True,
+                                   sort_keys=False), "utf-8")
+    return path
+
+
+ALLOWED_PREVIOUS = "allowed: an earlier profile of region-x in the same folder"
+
+
+def test_a_profile_naming_itself_as_previous_is_refused(tmp_path):
+    profile = write(tmp_path, "p.yaml", previous="p.yaml")
+    one_error_line(run_cli("validate", "--org", str(profile)),
+                   "p.yaml:", "previous: 'p.yaml' names this profile itself", ALLOWED_PREVIOUS)
+
+
+def test_a_later_assessment_as_previous_is_refused(tmp_path):
+    write(tmp_path, "later.yaml", assessed=dt.date(2030, 1, 1))
+    profile = write(tmp_path, "p.yaml", assessed=dt.date(2020, 1, 1), previous="later.yaml")
+    one_error_line(run_cli("validate", "--org", str(profile)),
+                   "p.yaml:", "previous: 'later.yaml' was assessed 2030-01-01, not before this "
+                   "profile (2020-01-01)", ALLOWED_PREVIOUS)
+    write(tmp_path, "same-day.yaml")
+    profile = write(tmp_path, "p.yaml", previous="same-day.yaml")
+    one_error_line(run_cli("validate", "--org", str(profile)), "was assessed 2026-10-15, not "
+                   "before this profile (2026-10-15)")
+
+
+def test_another_organisations_profile_as_previous_is_refused(tmp_path):
+    shutil.copy(SHIPPED_ORGS / "kommun-y.yaml", tmp_path / "other.yaml")
+    profile = write(tmp_path, "p.yaml", previous="other.yaml")
+    one_error_line(run_cli("make", "--org", str(profile), "--out", str(tmp_path / "out")),
+                   "p.yaml:", "previous: 'other.yaml' is an assessment of 'kommun-y', not of "
+                   "'region-x'", ALLOWED_PREVIOUS)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("length", [2, 3])
+def test_profiles_naming_each_other_in_a_loop_are_refused(tmp_path, length):
+    names = [f"r{i}.yaml" for i in range(length)]   # r0 (latest) -> r1 -> ... -> r0
+    for i, name in enumerate(names):
+        write(tmp_path, name, assessed=dt.date(2026 - i, 10, 15),
+              previous=names[(i + 1) % length])
+    loop = " -> ".join([*names, names[0]])
+    line = one_error_line(run_cli("validate", "--org", str(tmp_path / "r0.yaml")),
+                          f"{names[-1]}:", f"previous: 'r0.yaml' closes a loop ({loop})",
+                          "that names none of the later ones")
+    assert line.count("Error") == 1
+
+
+def test_in_a_batch_a_bad_previous_fails_its_row_and_the_others_go_on(tmp_path):
+    folder = tmp_path / "orgs"
+    write(folder, "region-x.yaml", previous="region-x.yaml")
+    shutil.copy(SHIPPED_ORGS / "kommun-y.yaml", folder)
+    result = run_cli("batch", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1",
+                     "--no-progress")
+    assert result.exit_code == 1, result.output
+    items = manifest_items(tmp_path / "out")
+    assert items["kommun-y.yaml"]["status"] == "ok"
+    assert items["region-x.yaml"]["status"] == "failed"
+    assert "names this profile itself" in items["region-x.yaml"]["error"]
+
+
+def test_a_sheet_rows_previous_is_checked_and_shown_not_dropped(tmp_path):
+    write(tmp_path, "region-x-2025.yaml", assessed=dt.date(2025, 10, 1))
+    shutil.copy(SHIPPED_ORGS / "kommun-y.yaml", tmp_path / "kommun-y-2025.yaml")
+    sheet = tmp_path / "clients.csv"
+    base = "id,name,level,assessed,importance,impact.optimise_tasks,impact.change_division_of_work"
+    profile = region_x()
+    flat = {"impact": profile["impact"], "effects": profile["effects"],
+            "capabilities": {k: v for k, v in profile["capabilities"].items()
+                             if not isinstance(v, dict)}}
+    columns = [f"{section}.{key}" for section, values in flat.items() for key in values
+               if f"{section}.{key}" not in base]
+    composite = {f"capabilities.{k}.{q}": a for k, v in profile["capabilities"].items()
+                 if isinstance(v, dict) for q, a in v.items()}
+    header = [*base.split(","), *columns, *composite, "previous"]
+
+    def row(org_id: str, previous: str) -> list[str]:
+        values = {"id": org_id, "name": org_id.upper(), "level": "regional",
+                  "assessed": "2026-10-15", "importance": "top3", "previous": previous,
+                  **{f"{s}.{k}": v for s, values in flat.items() for k, v in values.items()},
+                  **composite}
+        return [str(values[c]) for c in header]
+
+    sheet.write_text("\n".join(",".join(r) for r in [
+        header, row("region-x", "region-x-2025.yaml"), row("other-x", "kommun-y-2025.yaml")]),
+        "utf-8")
+    result = run_cli("batch", str(sheet), "--out", str(tmp_path / "out"), "--jobs", "1",
+                     "--no-progress")
+    assert result.exit_code == 1, result.output
+    items = {i["id"]: i for i in json.loads(
+        (tmp_path / "out" / "manifest.json").read_text("utf-8"))["items"]}
+    assert items["other-x"]["status"] == "failed"
+    assert "clients.csv row 3: previous: 'kommun-y-2025.yaml' is an assessment of " \
+        "'kommun-y'" in items["other-x"]["error"]
+    assert items["region-x"]["status"] == "ok"
+    assert "Förändring sedan förra skattningen" in pdf_text(tmp_path / "out" / "region-x.pdf")
+
+
+@pytest.fixture
+def mellanby(tmp_path, monkeypatch) -> Path:
+    """A workspace holding Mellanby kommun's 2026 profile and, beside it, its 2025 one."""
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("init", "ws").exit_code == 0
+    orgs = tmp_path / "ws" / "orgs"
+    common = {"id": "mellanby-kommun", "name": "Mellanby kommun", "level": "municipal"}
+    write(orgs, "mellanby-kommun-2025.yaml", **common, assessed=dt.date(2025, 10, 1),
+          capabilities=dict(region_x()["capabilities"], partnerships=2))
+    write(orgs, "mellanby-kommun.yaml", **common, assessed=dt.date(2026, 10, 15),
+          previous="mellanby-kommun-2025.yaml")
+    monkeypatch.chdir(tmp_path / "ws")
+    return tmp_path / "ws"
+
+
+def test_a_workspace_lists_an_earlier_profile_as_history(mellanby):
+    result = run_cli("list")
+    assert result.exit_code == 0 and "invalid" not in result.output, result.output
+    lines = result.output.splitlines()
+    current = next(i for i, line in enumerate(lines) if "Mellanby kommun" in line)
+    assert lines[current].split()[:2] == ["mellanby-kommun", "municipal"]
+    assert lines[current + 1].split() == ["earlier", "2025-10-01", "mellanby-kommun-2025.yaml"]
+    assert run_cli("validate", "--org", "mellanby-kommun").output.startswith(
+        "orgs/mellanby-kommun.yaml: ok")
+
+
+def test_a_workspaces_batch_briefs_the_current_profile_with_its_history(mellanby):
+    result = run_cli("batch", "orgs", "--out", "out", "--jobs", "1", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "1 earlier assessment(s) kept as history" in result.output
+    items = manifest_items(mellanby / "out")
+    assert items["mellanby-kommun.yaml"]["status"] == "ok"
+    earlier = items["mellanby-kommun-2025.yaml"]
+    assert earlier["status"] == "history" and earlier["file"] == ""
+    assert "its current profile is orgs/mellanby-kommun.yaml (2026-10-15)" in earlier["error"]
+    text = pdf_text(mellanby / "out" / "mellanby-kommun.pdf")
+    assert "Mellanby kommun: 1 oktober 2025 jämfört med 15 oktober 2026" in text
+    assert sorted(p.name for p in (mellanby / "out").glob("*.pdf")) == [
+        "mellanby-kommun.pdf", "region-x.pdf"]
+
+
+def test_the_latest_assessment_is_current_whatever_its_file_is_called(mellanby):
+    write(mellanby / "orgs", "mellanby-kommun-2027.yaml", id="mellanby-kommun",
+          name="Mellanby kommun 2027", level="municipal", assessed=dt.date(2027, 3, 1),
+          previous="mellanby-kommun.yaml")
+    assert "Mellanby kommun 2027" in run_cli("validate", "--org", "mellanby-kommun").output
+    one_error_line(run_cli("validate", "--org", "mellanby-kommun-2025"),
+                   "'mellanby-kommun-2025' is an earlier assessment of mellanby-kommun",
+                   "--org mellanby-kommun briefs its current profile")
+    write(mellanby / "orgs", "mellanby-kommun-kopia.yaml", id="mellanby-kommun",
+          name="Mellanby kommun", level="municipal", assessed=dt.date(2027, 3, 1))
+    one_error_line(run_cli("validate", "--org", "mellanby-kommun"),
+                   "assessed: 2027-03-01 is also the date of", "one profile per organisation "
+                   "and date")
+
+
+def test_when_the_current_profile_is_broken_its_history_is_not_briefed_instead(mellanby):
+    current = mellanby / "orgs" / "mellanby-kommun.yaml"
+    current.write_text(current.read_text("utf-8").replace("partnerships: 4",
+                                                          "partnerships: 9"), "utf-8")
+    result = run_cli("batch", "orgs", "--out", "out", "--jobs", "1", "--no-progress")
+    assert result.exit_code == 1, result.output
+    items = manifest_items(mellanby / "out")
+    assert items["mellanby-kommun.yaml"]["status"] == "failed"
+    assert items["mellanby-kommun-2025.yaml"]["status"] == "history"
+    assert not (mellanby / "out" / "mellanby-kommun.pdf").exists()

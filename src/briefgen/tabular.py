@@ -55,6 +55,8 @@ class Row:
     data: dict[str, Any] | None  # the profile, as a YAML file would give it
     error: str | None = None    # why the row could not be read (then data is None)
     path: Path | None = None    # the YAML file, for a folder of profiles
+    earlier_of: str = ""        # set by batch.sources: the current profile, when this is an
+                                # earlier assessment of the same organisation (not briefed)
 
     @property
     def raw_id(self) -> str:

@@ -29,6 +29,7 @@ from ..pipeline import Options
 from ..sandbox import Limits
 from .manifest import (
     FAILED,
+    HISTORY,
     MANIFEST_JSON,
     OK,
     PENDING,
@@ -199,10 +200,10 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
     tasks: list[Task] = []
     for row, org, error in source_orgs(source, bundle):
         org_id = org.id if org else row.raw_id
+        status = HISTORY if row.earlier_of else FAILED if error else PENDING
         item = Item(id=org_id, file=pdf_name(org_id, options.lang) if org else "",
-                    status=FAILED if error else PENDING, error=error, row=row.number,
-                    source=row.name, benchmark_id=benchmark.id,
-                    benchmark_version=benchmark.version)
+                    status=status, error=error, row=row.number, source=row.name,
+                    benchmark_id=benchmark.id, benchmark_version=benchmark.version)
         items.append(item)
         if org is None:
             continue
@@ -222,15 +223,17 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                           options))
     if not items:
         raise InputError(f"{source}: no organisations found")
-    log.info("%d organisations: %d to render, %d unchanged, %d unusable", len(items), len(tasks),
-             sum(i.status == UNCHANGED for i in items), sum(i.status == FAILED for i in items))
+    log.info("%d organisations: %d to render, %d unchanged, %d unusable, %d earlier assessments",
+             len(items), len(tasks), sum(i.status == UNCHANGED for i in items),
+             sum(i.status == FAILED for i in items), sum(i.status == HISTORY for i in items))
 
     def report() -> None:
         if progress:
-            progress(BatchProgress(len(items), sum(i.status == OK for i in items),
-                              sum(i.status == UNCHANGED for i in items),
-                              sum(i.status == FAILED for i in items),
-                              time.perf_counter() - start))
+            progress(BatchProgress(sum(i.status != HISTORY for i in items),
+                                   sum(i.status == OK for i in items),
+                                   sum(i.status == UNCHANGED for i in items),
+                                   sum(i.status == FAILED for i in items),
+                                   time.perf_counter() - start))
 
     stop = batch.fail_fast and any(i.status == FAILED for i in items)
     if stop:
