@@ -312,3 +312,82 @@ def test_when_the_current_profile_is_broken_its_history_is_not_briefed_instead(m
     assert items["mellanby-kommun.yaml"]["status"] == "failed"
     assert items["mellanby-kommun-2025.yaml"]["status"] == "history"
     assert not (mellanby / "out" / "mellanby-kommun.pdf").exists()
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def hostile_templates(tmp_path: Path, payload: str) -> Path:
+    """A firm's templates folder whose cover runs ``payload`` (``OUTSIDE`` is a folder beside
+    the output, where nothing may appear)."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    payload = payload.replace("OUTSIDE", str(tmp_path / "outside"))
+    (folder / "_cover.html").write_text(f'<section class="cover">\n<p>COVER {payload}</p>\n'
+                                        "</section>\n", "utf-8")
+    (tmp_path / "outside").mkdir()
+    return folder
+
+
+TEMPLATE_PAYLOADS = {
+    "shell": "{{ cycler.__init__.__globals__.os.popen('touch OUTSIDE/by-shell').read() }}",
+    "write": "{{ lipsum.__globals__['__builtins__']['open']('OUTSIDE/written', 'w')"
+             ".write('x') }}",
+    "read": "{{ lipsum.__globals__['__builtins__']['open']('/etc/hostname').read() }}",
+    "mro": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "format": "{{ '{0.__class__.__init__.__globals__}'.format(t) }}",
+    "data": "{{ t.framework.model_copy.__globals__ }}",
+}
+
+
+@pytest.mark.parametrize("payload", TEMPLATE_PAYLOADS)
+def test_a_template_cannot_reach_python_files_or_commands(tmp_path, payload):
+    templates = hostile_templates(tmp_path, TEMPLATE_PAYLOADS[payload])
+    result = run_cli("make", "--org", "region-x", "--templates", str(templates),
+                     "--out", str(tmp_path / "out"))
+    one_error_line(result, "templates/_cover.html:2: refused:", "is unsafe",
+                   "allowed: a template may use the briefing's data")
+    assert list((tmp_path / "outside").iterdir()) == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_in_a_batch_a_hostile_template_fails_each_row_and_runs_nothing(tmp_path):
+    templates = hostile_templates(tmp_path, TEMPLATE_PAYLOADS["shell"])
+    result = run_cli("batch", str(SHIPPED_ORGS), "--templates", str(templates), "--out",
+                     str(tmp_path / "out"), "--jobs", "1", "--no-progress")
+    assert result.exit_code == 1, result.output
+    items = manifest_items(tmp_path / "out")
+    assert {i["status"] for i in items.values()} == {"failed"}
+    assert all("_cover.html:2: refused" in i["error"] for i in items.values())
+    assert list((tmp_path / "outside").iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["link", "fifo"])
+def test_a_template_that_is_a_link_out_or_a_fifo_is_refused(tmp_path, kind):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    if kind == "link":
+        (folder / "_method.html").symlink_to("/etc/hostname")
+    else:
+        os.mkfifo(folder / "_method.html")
+    result = run_cli("make", "--org", "region-x", "--templates", str(folder),
+                     "--out", str(tmp_path / "out"))
+    one_error_line(result, "--templates:", "_method.html",
+                   "a link out of the templates folder" if kind == "link" else "named pipe")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_template_reaches_no_attribute_of_objects_outside_the_briefings_data(tmp_path):
+    """Only briefgen's own types, plain values and dates: a Path that found its way into the
+    context (through the Python API) cannot be read or written from a template."""
+    from briefgen.errors import InputError
+    from briefgen.render import Renderer
+
+    (tmp_path / "briefing.html").write_text("{{ secret.read_text() }}", "utf-8")
+    renderer = Renderer(tmp_path)
+    with pytest.raises(InputError, match="briefing.html:1: refused: access to attribute "
+                       "'read_text' of 'PosixPath' object is unsafe"):
+        renderer.html({"secret": Path("/etc/hostname")})
+    (tmp_path / "briefing.html").write_text("{{ items.append(1) }}{{ items }}", "utf-8")
+    with pytest.raises(InputError, match="refused: .*append"):  # the shared data stays as is
+        renderer.html({"items": []})

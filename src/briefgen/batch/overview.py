@@ -38,7 +38,7 @@ from ..charts import (
     to_svg,
     wrap,
 )
-from ..errors import InputError, RenderError
+from ..errors import BriefgenError, InputError, RenderError
 from ..load import load_benchmark, load_data
 from ..models import Benchmark, Org
 from ..output import PdfMeta, creation_date, pdf_name, stable_identifier, write_atomic
@@ -219,7 +219,9 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
                    latest=max(a.org.profile.assessed for a in analyses),
                    estimated=any(a.maturity.estimated for a in analyses))
     try:
-        html = renderer.env.get_template("overview.html").render(**context)
+        html = renderer.html(context, "overview.html")
+    except BriefgenError:
+        raise
     except Exception as exc:
         raise RenderError(f"template error in overview.html: {exc}") from None
     ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()
