@@ -391,3 +391,67 @@ def test_a_template_reaches_no_attribute_of_objects_outside_the_briefings_data(t
     (tmp_path / "briefing.html").write_text("{{ items.append(1) }}{{ items }}", "utf-8")
     with pytest.raises(InputError, match="refused: .*append"):  # the shared data stays as is
         renderer.html({"items": []})
+
+
+# --------------------------------------------------------------------------- SVG logos
+
+
+SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 40" width="100" height="40">'
+CLIP_LOOPS = {
+    "two": '<defs><clipPath id="a" clip-path="url(#b)"><rect width="90" height="30"/></clipPath>'
+           '<clipPath id="b" clip-path="url(#a)"><rect width="50" height="30"/></clipPath></defs>'
+           '<rect width="100" height="40" fill="#1F4E79" clip-path="url(#a)"/>',
+    "self": '<defs><clipPath id="a"><rect width="90" height="30" clip-path="url(#a)"/>'
+            '</clipPath></defs><rect width="100" height="40" fill="#1F4E79" clip-path="url(#a)"/>',
+}
+
+
+def with_logo(tmp_path: Path, svg_body: str) -> Path:
+    (tmp_path / "logo.svg").write_text(f"{SVG_HEAD}{svg_body}</svg>", "utf-8")
+    return write(tmp_path, "p.yaml", logo="logo.svg")
+
+
+@pytest.mark.parametrize("loop", CLIP_LOOPS)
+def test_an_svg_logo_with_a_clip_path_loop_is_refused_not_left_out(tmp_path, loop):
+    profile = with_logo(tmp_path, CLIP_LOOPS[loop])
+    loop_text = "a -> b -> a" if loop == "two" else "a -> a"
+    one_error_line(run_cli("make", "--org", str(profile), "--out", str(tmp_path / "out")),
+                   "p.yaml: logo: logo.svg has clip paths that clip themselves", loop_text)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("reference", ['clip-path="url(#nowhere)"', 'fill="url(#shape)"'])
+def test_an_svg_logo_referring_to_nothing_drawable_is_refused(tmp_path, reference):
+    profile = with_logo(tmp_path, f'<rect id="shape" width="9" height="9"/>'
+                                  f'<rect width="100" height="40" {reference}/>')
+    one_error_line(run_cli("make", "--org", str(profile), "--out", str(tmp_path / "out")),
+                   "p.yaml: logo: logo.svg has", "which names no", "defined in it")
+
+
+@pytest.mark.parametrize("size", ["99999999999", "3000000", "-5", "1e6em", "big"])
+def test_an_svg_logo_with_an_impossible_font_size_is_refused_before_pango_sees_it(
+        tmp_path, capfd, size):
+    profile = with_logo(tmp_path, f'<text x="5" y="30" font-size="{size}">LOGO</text>')
+    result = run_cli("make", "--org", str(profile), "--out", str(tmp_path / "out"))
+    one_error_line(result, f'logo.svg has font-size="{size}"', "up to 10,000 px")
+    assert "CRITICAL" not in capfd.readouterr().err
+
+
+def test_an_svg_the_renderer_cannot_draw_fails_the_briefing_instead_of_vanishing(tmp_path):
+    """A firm's template embedding an SVG past the logo's checks: the PDF is not written
+    without it."""
+    import base64
+
+    svg = f"{SVG_HEAD}{CLIP_LOOPS['two']}</svg>".encode()
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "_cover.html").write_text(
+        '<section class="cover"><img alt="Byråns märke" src="data:image/svg+xml;base64,'
+        f'{base64.b64encode(svg).decode()}"></section>', "utf-8")
+    result = run_cli("make", "--org", "region-x", "--templates", str(folder),
+                     "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: an SVG image of the briefing (its logo or a chart) "
+                                    "could not be drawn (RecursionError")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

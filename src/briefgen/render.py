@@ -36,7 +36,7 @@ from ._libs import one_ldconfig
 with one_ldconfig(), collector.paused():
     import weasyprint.text.ffi  # noqa: F401
 
-from weasyprint import CSS, HTML, Attachment  # noqa: E402
+from weasyprint import CSS, HTML, Attachment, images  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
 from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
@@ -500,9 +500,26 @@ def install_weasyprint_fixes() -> None:
     """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
 
     Its tag builder also writes /Lang for passages in another language, margin boxes
-    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`), and
-    the charts' labels are drawn a string at a time, not a letter at a time (``svgtext``).
+    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`), the
+    charts' labels are drawn a string at a time, not a letter at a time (``svgtext``), and an
+    SVG it cannot draw fails the briefing instead of leaving a hole (:func:`_draw_svg_or_fail`).
     Called by every :class:`Renderer`, so importing this module changes nothing by itself.
     """
     svgtext.install()
     tagging.install()
+    images.SVGImage.draw = _draw_svg_or_fail
+
+
+def _draw_svg_or_fail(self, stream, concrete_width, concrete_height, _style) -> None:
+    """WeasyPrint's SVGImage.draw, except that an SVG it cannot draw fails the briefing.
+
+    WeasyPrint logs the error and writes the PDF without the image (a logo, a chart): a part
+    of the briefing silently gone. The logo's own checks (briefgen.logo) refuse what is known
+    to fail with the file and field named; this catches the rest.
+    """
+    try:
+        self._svg.draw(stream, concrete_width, concrete_height, self._base_url, self._context)
+    except Exception as exc:  # RecursionError, ValueError, ... from WeasyPrint's SVG code
+        raise RenderError(f"an SVG image of the briefing (its logo or a chart) could not be "
+                          f"drawn ({type(exc).__name__}: {str(exc)[:120]}); no PDF is written "
+                          "without it") from None
