@@ -24,7 +24,7 @@ from .. import __version__
 from ..errors import InputError
 from ..load import DataBundle, benchmark_path, load_benchmark, load_data
 from ..models import Org
-from ..output import pdf_name, source_date_epoch, write_atomic
+from ..output import output_error, pdf_name, source_date_epoch, write_atomic
 from ..pipeline import Options
 from ..sandbox import Limits
 from .manifest import (
@@ -153,8 +153,11 @@ def batch_lock(out: Path, wait: bool = False) -> Iterator[None]:
                                  "folder; wait for it, or pass --wait") from None
             log.warning("waiting for the batch (pid %s) writing into %s", holder, out)
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # a full disk, before anything else is written
+            raise output_error(path, exc) from None
         yield
     finally:
         os.close(fd)
@@ -179,7 +182,10 @@ def run_batch(source: Path | str, options: Options | None = None,
     benchmark = load_benchmark(options.benchmark, bundle)
     bench_file = benchmark_path(options.benchmark, bundle).resolve()
     out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out, exc) from None
     with batch_lock(out, batch.wait):
         return _run_locked(source, options, batch, progress, bundle, benchmark, bench_file,
                            out, start)
