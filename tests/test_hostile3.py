@@ -273,6 +273,7 @@ def test_a_workspace_lists_an_earlier_profile_as_history(mellanby):
 
 
 def test_a_workspaces_batch_briefs_the_current_profile_with_its_history(mellanby):
+    (mellanby / "orgs" / "region-x.yaml").unlink()  # one briefing to render is enough
     result = run_cli("batch", "orgs", "--out", "out", "--jobs", "1", "--no-progress")
     assert result.exit_code == 0, result.output
     assert "1 earlier assessment(s) kept as history" in result.output
@@ -283,8 +284,7 @@ def test_a_workspaces_batch_briefs_the_current_profile_with_its_history(mellanby
     assert "its current profile is orgs/mellanby-kommun.yaml (2026-10-15)" in earlier["error"]
     text = pdf_text(mellanby / "out" / "mellanby-kommun.pdf")
     assert "Mellanby kommun: 1 oktober 2025 jämfört med 15 oktober 2026" in text
-    assert sorted(p.name for p in (mellanby / "out").glob("*.pdf")) == [
-        "mellanby-kommun.pdf", "region-x.pdf"]
+    assert [p.name for p in (mellanby / "out").glob("*.pdf")] == ["mellanby-kommun.pdf"]
 
 
 def test_the_latest_assessment_is_current_whatever_its_file_is_called(mellanby):
@@ -300,6 +300,25 @@ def test_the_latest_assessment_is_current_whatever_its_file_is_called(mellanby):
     one_error_line(run_cli("validate", "--org", "mellanby-kommun"),
                    "assessed: 2027-03-01 is also the date of", "one profile per organisation "
                    "and date")
+
+
+def test_when_which_profile_is_current_cannot_be_told_none_is_briefed(mellanby):
+    current = mellanby / "orgs" / "mellanby-kommun.yaml"
+    current.write_text(current.read_text("utf-8").replace("assessed: 2026-10-15",
+                                                          "assessed: soon"), "utf-8")
+    one_error_line(run_cli("validate", "--org", "mellanby-kommun"),
+                   "orgs/mellanby-kommun.yaml:", "assessed: missing or not a date, so it cannot "
+                   "be told whether this is the latest assessment of mellanby-kommun")
+    (mellanby / "orgs" / "region-x.yaml").unlink()
+    result = run_cli("batch", "orgs", "--out", "out", "--jobs", "1", "--no-progress")
+    assert result.exit_code == 1, result.output
+    items = manifest_items(mellanby / "out")
+    assert items["mellanby-kommun.yaml"]["status"] == "failed"
+    assert "assessed" in items["mellanby-kommun.yaml"]["error"]
+    earlier = items["mellanby-kommun-2025.yaml"]
+    assert earlier["status"] == "failed" and "which of them is the current one cannot be told" \
+        in earlier["error"]
+    assert not list((mellanby / "out").glob("*.pdf"))
 
 
 def test_when_the_current_profile_is_broken_its_history_is_not_briefed_instead(mellanby):
@@ -362,18 +381,21 @@ def test_in_a_batch_a_hostile_template_fails_each_row_and_runs_nothing(tmp_path)
     assert list((tmp_path / "outside").iterdir()) == []
 
 
-@pytest.mark.parametrize("kind", ["link", "fifo"])
-def test_a_template_that_is_a_link_out_or_a_fifo_is_refused(tmp_path, kind):
+@pytest.mark.parametrize(("kind", "expected"), [
+    ("link", "a link out of the templates folder"), ("fifo", "named pipe"),
+    ("huge", "the file is 2,000,001 bytes; at most 1,000,000 allowed")])
+def test_a_template_that_is_a_link_out_a_fifo_or_huge_is_refused(tmp_path, kind, expected):
     folder = tmp_path / "templates"
     folder.mkdir()
     if kind == "link":
         (folder / "_method.html").symlink_to("/etc/hostname")
-    else:
+    elif kind == "fifo":
         os.mkfifo(folder / "_method.html")
+    else:
+        (folder / "_method.html").write_text("x" * 2_000_001, "utf-8")
     result = run_cli("make", "--org", "region-x", "--templates", str(folder),
                      "--out", str(tmp_path / "out"))
-    one_error_line(result, "--templates:", "_method.html",
-                   "a link out of the templates folder" if kind == "link" else "named pipe")
+    one_error_line(result, "--templates:", "_method.html", expected)
     assert not (tmp_path / "out").exists()
 
 

@@ -55,8 +55,13 @@ def descendants(proc: psutil.Process) -> list[psutil.Process]:
 
 
 @pytest.mark.timeout(180)
-def test_a_dask_scheduler_killed_during_a_batch_fails_the_rest_with_the_reason(tmp_path):
+def test_a_dask_scheduler_killed_during_a_batch_fails_the_rest_with_the_reason(tmp_path,
+                                                                              monkeypatch):
     pytest.importorskip("distributed")
+    from briefgen.batch import runner
+
+    # The client's reconnect window, 20 s in use: the same code path, a shorter wait.
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", 5.0)
     source = profiles(tmp_path / "orgs", 6)
     address_file = tmp_path / "scheduler.json"
     scheduler = subprocess.Popen(
