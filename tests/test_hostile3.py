@@ -477,3 +477,16 @@ def test_an_svg_the_renderer_cannot_draw_fails_the_briefing_instead_of_vanishing
                                     "could not be drawn (RecursionError")
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_in_a_batch_a_template_folder_problem_fails_each_row_with_its_reason(tmp_path):
+    """Met while a worker sets up its renderer: told per row, not as a worker that died."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    os.mkfifo(folder / "briefing.css")
+    result = run_cli("batch", str(SHIPPED_ORGS), "--templates", str(folder), "--out",
+                     str(tmp_path / "out"), "--jobs", "1", "--no-progress")
+    assert result.exit_code == 1, result.output
+    errors = [i["error"] for i in manifest_items(tmp_path / "out").values()]
+    assert len(errors) == 3 and all("briefing.css: is a named pipe (FIFO)" in e
+                                    for e in errors), errors

@@ -76,7 +76,10 @@ def _init_worker(options: Options, level: int) -> None:
                         format="%(levelname)s %(name)s[%(process)d]: %(message)s")
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    _briefgen(options)
+    # A set-up problem (a --templates file that is a FIFO, too large, a link out) fails each
+    # briefing with its message in render_task; raised here, it would kill the worker.
+    with contextlib.suppress(BriefgenError):
+        _briefgen(options)
 
 
 def render_task(task: Task) -> Outcome:
