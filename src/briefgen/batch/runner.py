@@ -241,8 +241,10 @@ class _NoTraceback(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info:
-            record.msg = f"{record.getMessage()} ({record.exc_info[0].__name__})"
-            record.args, record.exc_info, record.exc_text = (), None, None
+            kind = record.exc_info[0]
+            if kind is not None:
+                record.msg, record.args = f"{record.getMessage()} ({kind.__name__})", ()
+            record.exc_info, record.exc_text = None, None
         return True
 
 

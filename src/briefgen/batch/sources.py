@@ -42,9 +42,10 @@ def _history(rows: list[Row]) -> dict[int, str]:
                                       f"'{org_id}' and has no valid assessed date, so which "
                                       "of them is the current one cannot be told")
             continue
-        newest = max(when for _, when in members)
-        current = next(i for i, when in members if when == newest)
-        for index, when in members:
+        dated = [(i, when) for i, when in members if when is not None]
+        newest = max(when for _, when in dated)
+        current = next(i for i, when in dated if when == newest)
+        for index, when in dated:
             if when < newest:
                 rows[index].earlier_of = rows[current].name
                 reasons[index] = (f"{rows[index].name}: an earlier assessment of '{org_id}' "
