@@ -249,8 +249,9 @@ class _NoTraceback(logging.Filter):
 
 
 def _one_line_logs(logger: logging.Logger) -> None:
-    """Make ``logger``'s handlers (Dask installs its own) print no tracebacks."""
-    for handler in [*logger.handlers, *logging.getLogger().handlers]:
+    """Make ``logger``'s own handlers (Dask installs one, and stops propagation) print no
+    tracebacks; other loggers' handlers are left as they are."""
+    for handler in logger.handlers:
         if not any(isinstance(f, _NoTraceback) for f in handler.filters):
             handler.addFilter(_NoTraceback())
 
