@@ -66,6 +66,11 @@ def test_a_device_or_fifo_named_as_a_profile_is_refused(tmp_path):
     os.mkfifo(tmp_path / "pipe.yaml")
     one_error_line(run_cli("validate", "--org", str(tmp_path / "pipe.yaml")), "pipe.yaml",
                    "named pipe")
+    os.mkfifo(tmp_path / "logo.png")
+    profile = (SHIPPED_ORGS / "region-x.yaml").read_text("utf-8") + "logo: logo.png\n"
+    (tmp_path / "p.yaml").write_text(profile, "utf-8")
+    one_error_line(run_cli("make", "--org", str(tmp_path / "p.yaml"), "--out",
+                           str(tmp_path / "out")), "p.yaml: logo: logo.png: is a named pipe")
 
 
 def test_a_fifo_among_a_folders_profiles_fails_its_row_and_the_others_go_on(tmp_path):

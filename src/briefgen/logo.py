@@ -76,7 +76,7 @@ def _resolve(spec: str, folders: list[Path], where: str) -> Path:
         root = folder.resolve()
         candidate = (root / pure).resolve()
         # resolve() follows symbolic links: a link pointing outside is refused too.
-        if candidate.is_relative_to(root) and candidate.is_file():
+        if candidate.is_relative_to(root) and candidate.exists():  # a FIFO: read_bytes says so
             return candidate
     raise InputError(f"{where}: '{spec[:80]}' not found in "
                      f"{' or '.join(str(f) for f in folders) or 'the profile folder'}")
