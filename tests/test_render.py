@@ -10,7 +10,6 @@ import subprocess
 import sys
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import jinja2
 import pikepdf
@@ -168,7 +167,7 @@ def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, w
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     else:  # the folder exists but nothing can be written in it, not even by root
         folder = (tmp_path / "cache" / "briefgen"
-                  / f"templates-{__version__}-jinja{jinja2.__version__}")
+                  / f"templates-{__version__}-jinja{jinja2.__version__}-sandboxed")
         folder.parent.mkdir(parents=True)
         folder.symlink_to("/proc/self/fdinfo")
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -177,8 +176,8 @@ def test_template_cache_that_cannot_be_used_is_no_error(tmp_path, monkeypatch, w
     assert (renderer.env.bytecode_cache is None) == (where == "a file")
     renderer.warm_up()  # compiles every template and writes a PDF
     toc = renderer.env.get_template("_toc.html").render(
-        t=lambda key, **_: key, a=SimpleNamespace(capabilities=[]),
-        m=SimpleNamespace(effect_practices={}), advice=SimpleNamespace(findings=()))
+        t=lambda key, **_: key, a={"capabilities": []}, m={"effect_practices": {}},
+        advice={"findings": ()})
     assert 'href="#summary"' in toc
 
 

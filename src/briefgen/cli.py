@@ -367,7 +367,9 @@ def list_(data: Path | None) -> None:
     """List the organisations and benchmarks found, and where each came from.
 
     Profiles in the workspace's orgs/ (or DATA/orgs) come before the shipped examples, and
-    benchmarks in its benchmarks/ before the shipped study.
+    benchmarks in its benchmarks/ before the shipped study. An organisation's earlier
+    assessments (orgs/ID-2025.yaml, same id, an earlier date) are listed under it as
+    "earlier".
 
     \b
     Example:
@@ -380,14 +382,22 @@ def list_(data: Path | None) -> None:
     if bg.options.config:
         click.echo(f"workspace: {bg.options.config}")
     click.echo("organisations:")
-    for path, where in list_profiles(bg.bundle):
+    for listed, where in list_profiles(bg.bundle):
         try:
-            org = bg.load(path)
+            org = bg.load(listed.path)
             click.echo(printable(f"  {org.id:<24} {org.profile.level:<10} {org.name:<28} "
                                  f"{where}"))
         except BriefgenError as exc:
-            click.echo(printable(f"  {path.stem:<24} {'invalid':<10} "
+            click.echo(printable(f"  {listed.path.stem:<24} {'invalid':<10} "
                                  f"{str(exc).splitlines()[0]}"))
+        for earlier in listed.history:  # its history: briefed only as a previous assessment
+            try:
+                bg.load(earlier.path)
+                click.echo(printable(f"  {'':<24} {'earlier':<10} {earlier.assessed!s:<28} "
+                                     f"{earlier.path.name}"))
+            except BriefgenError as exc:
+                click.echo(printable(f"  {'':<24} {'invalid':<10} "
+                                     f"{str(exc).splitlines()[0]}"))
     click.echo("benchmarks:")
     for path, where in list_benchmarks(bg.bundle):
         click.echo(printable(f"  {path.stem:<35} {where}"))
@@ -465,8 +475,10 @@ def batch(source: Path, data: Path | None, out: Path, lang: str | None, benchmar
     if show:
         click.echo("", err=True)
     not_run = result.count("skipped") + result.count("pending")
+    earlier = result.count("history")
     click.echo(f"{result.count('ok')} rendered, {result.count('unchanged')} unchanged, "
-               f"{result.count('failed')} failed, {not_run} not run "
+               f"{result.count('failed')} failed, {not_run} not run"
+               f"{f', {earlier} earlier assessment(s) kept as history' if earlier else ''} "
                f"in {result.seconds:.1f} s; manifest: {result.out / 'manifest.csv'}")
     if result.overview:
         click.echo(f"overview: {result.overview}")

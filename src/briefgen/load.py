@@ -6,6 +6,7 @@ file before it stops, and phrases each as ``file:line: field: what is wrong (wha
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from . import resources
 from .errors import DataError, InputError
 from .fonts import describe, missing_glyphs
 from .models import (
+    ASSESSED_ALLOWED,
     IMPACTS,
     SLUG_RE,
     TERM,
@@ -39,6 +41,7 @@ from .reading import (
     invalid_scalars,
     line_of,
     read_yaml,
+    regular_size,
 )
 
 log = logging.getLogger(__name__)
@@ -176,8 +179,9 @@ def _file_or_id(spec: str, option: str, an_id: str, file_kind: str) -> Path | No
         if path.suffix not in (".yaml", ".yml"):
             raise InputError(f"{option}: '{spec}' is neither {an_id} id (lower-case letters, "
                              f"digits and '-') nor a .yaml {file_kind}")
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"{spec}: {file_kind} not found")
+        regular_size(path, spec)  # a FIFO or a device: refused before anything waits on it
         return path
     if not SLUG_RE.match(spec):
         raise InputError(f"{option}: '{spec}' is not a valid {an_id.split()[-1]} id "
@@ -234,25 +238,140 @@ def org_folders(bundle: DataBundle) -> list[Path]:
     return [own] if own.resolve() == shipped.resolve() else [own, shipped]
 
 
-def list_orgs(bundle: DataBundle) -> list[Path]:
-    """Every profile found by id, the first of each id (DATA/orgs before the shipped ones)."""
-    found: dict[str, Path] = {}
+# An organisation's earlier assessments may sit beside its current profile, e.g.
+# orgs/mellanby-kommun.yaml (assessed 2026) and orgs/mellanby-kommun-2025.yaml (assessed 2025),
+# both with id mellanby-kommun: the latest is the organisation's current profile, the others
+# its history (docs/workspace.md). Files are named ID.yaml or ID-LABEL.yaml.
+MAX_HISTORY = 100   # earlier assessments followed through previous: from one profile
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A profile file as one assessment of an organisation: its id and date as written."""
+
+    path: Path
+    id: str
+    assessed: dt.date
+
+
+def raw_assessment(data: Any) -> tuple[str, dt.date | None] | None:
+    """The id and assessment date a profile's data gives before validation: None without a
+    usable id, a None date when the date is missing or invalid."""
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str) \
+            or not SLUG_RE.match(data["id"]):
+        return None
+    when = data.get("assessed")
+    if isinstance(when, dt.datetime):
+        when = when.date()
+    if isinstance(when, str):  # a sheet's cell, as text
+        try:
+            when = dt.date.fromisoformat(when)
+        except ValueError:
+            when = None
+    return data["id"], when if isinstance(when, dt.date) else None
+
+
+def _assessment(path: Path, org_id: str | None = None) -> Assessment | None:
+    """``path`` as an assessment (of ``org_id`` if given); None when it has no usable id or is
+    another organisation's.
+
+    Raises :class:`InputError` when the file cannot be read, or has the id but no valid date:
+    then which profile is the organisation's latest cannot be told.
+    """
+    data, node = read_yaml(path)
+    found = raw_assessment(data)
+    if found is None or (org_id is not None and found[0] != org_id):
+        return None
+    if found[1] is None:
+        line = line_of(node, ("assessed",))
+        raise InputError(f"{display_path(path)}:{line}: assessed: missing or not a date, so it "
+                         f"cannot be told whether this is the latest assessment of {found[0]} "
+                         f"(allowed: {ASSESSED_ALLOWED})")
+    return Assessment(path, found[0], found[1])
+
+
+def latest(assessments: list[Assessment]) -> Assessment:
+    """The current one of an organisation's assessments: the latest; two on that day: refused."""
+    ordered = sorted(assessments, key=lambda a: a.assessed, reverse=True)
+    if len(ordered) > 1 and ordered[0].assessed == ordered[1].assessed:
+        raise InputError(f"{display_path(ordered[1].path)}: assessed: {ordered[1].assessed} is "
+                         f"also the date of {display_path(ordered[0].path)}, another profile "
+                         f"of {ordered[0].id} (allowed: one profile per organisation and date; "
+                         "an earlier assessment has an earlier date)")
+    return ordered[0]
+
+
+def _folder_assessments(folder: Path) -> tuple[dict[str, list[Assessment]], list[Path]]:
+    """Every assessment in a folder by id, and the files whose id or date cannot be read."""
+    by_id: dict[str, list[Assessment]] = {}
+    unreadable: list[Path] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            found = _assessment(path)
+        except InputError:
+            found = None
+        if found is None:
+            unreadable.append(path)
+        else:
+            by_id.setdefault(found.id, []).append(found)
+    return by_id, unreadable
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An organisation as ``briefgen list`` shows it: its current profile and its history."""
+
+    path: Path                                 # the current profile (or an unreadable file)
+    history: tuple[Assessment, ...] = ()       # earlier assessments beside it, latest first
+
+
+def listed_orgs(bundle: DataBundle) -> list[Listed]:
+    """Every organisation found, each once: its current profile and earlier assessments from
+    the first folder that has it (DATA/orgs before the shipped ones); files whose id or date
+    cannot be read are listed by their name, for ``list`` to say what is wrong."""
+    found: dict[str, Listed] = {}
     for folder in org_folders(bundle):
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.yaml")):
-                found.setdefault(path.stem, path)
-    return sorted(found.values(), key=lambda p: p.stem)
+        if not folder.is_dir():
+            continue
+        by_id, unreadable = _folder_assessments(folder)
+        for org_id, assessments in by_id.items():
+            ordered = sorted(assessments, key=lambda a: a.assessed, reverse=True)
+            found.setdefault(org_id, Listed(ordered[0].path, tuple(ordered[1:])))
+        for path in unreadable:
+            found.setdefault(path.stem, Listed(path))
+    return [found[key] for key in sorted(found)]
+
+
+def list_orgs(bundle: DataBundle) -> list[Path]:
+    """Every organisation's current profile (DATA/orgs before the shipped ones)."""
+    return [listed.path for listed in listed_orgs(bundle)]
 
 
 def resolve_org(spec: str, bundle: DataBundle) -> Path:
-    """Turn ``--org`` (an id in ``DATA/orgs`` or the path of a profile) into a file path."""
+    """Turn ``--org`` (an id in ``DATA/orgs`` or the path of a profile) into a file path.
+
+    An id finds the organisation's current profile: of ``ID.yaml`` and ``ID-*.yaml`` with that
+    id, the one assessed last (the first folder that has one wins).
+    """
     given = _file_or_id(spec, "--org", "an organisation", "profile")
     if given is not None:
         return given
     for folder in org_folders(bundle):
-        candidate = folder / f"{spec}.yaml"
-        if candidate.is_file():
-            return candidate
+        named = folder / f"{spec}.yaml"
+        siblings = sorted(folder.glob(f"{spec}-*.yaml"))  # a slug: no glob characters
+        if not siblings:
+            if named.exists():
+                return named  # the common case, read once: load_org checks its id
+            continue
+        assessments = []
+        for candidate in ([named] if named.exists() else []) + siblings:
+            found = _assessment(candidate, spec)
+            if found is None and candidate == named:
+                return named  # no usable id, or another's: load_org says what is wrong
+            if found is not None:
+                assessments.append(found)
+        if assessments:
+            return latest(assessments).path
     known = [p.stem for p in list_orgs(bundle)]
     raise InputError(f"--org: unknown organisation '{spec}'{did_you_mean(spec, known)} "
                      f"Available in {display_path(bundle.orgs_dir())}: "
@@ -263,33 +382,74 @@ def load_org(spec: str | Path, bundle: DataBundle) -> Org:
     path = resolve_org(str(spec), bundle)
     data, node = read_yaml(path)
     org = validate_profile(data, bundle, display_path(path), node)
-    if path.parent in org_folders(bundle) and org.id != path.stem:
+    stem = path.stem
+    if str(spec) == stem and org.id != stem and stem.startswith(f"{org.id}-"):
+        raise InputError(f"--org: '{spec}' is an earlier assessment of {org.id} "
+                         f"({display_path(path)}); --org {org.id} briefs its current profile (to "
+                         "brief this one, give the file's path)")
+    if path.parent in org_folders(bundle) and stem != org.id and not stem.startswith(
+            f"{org.id}-"):
         # `--org ID` must mean the organisation with that id, or batch outputs collide.
         line = line_of(node, ("id",))
-        raise InputError(f"{display_path(path)}:{line}: id: '{org.id}' differs from the file name; "
-                         f"rename the file to {org.id}.yaml or set id: {path.stem}")
-    if org.profile.previous:
-        prev_path = _previous_path(path, org.profile.previous, node)
-        prev_data, prev_node = read_yaml(prev_path)
-        prev = validate_profile(prev_data, bundle, display_path(prev_path), prev_node)
-        org = org.model_copy(update={"previous": prev})
-    return org
+        raise InputError(f"{display_path(path)}:{line}: id: '{org.id}' differs from the file "
+                         f"name; rename the file to {org.id}.yaml (or {org.id}-2025.yaml for "
+                         f"an earlier assessment) or set id: {stem}")
+    return with_previous(org, path, display_path(path), node, bundle)
 
 
-def _previous_path(path: Path, previous: str, node: yaml.Node | None) -> Path:
-    """The earlier profile named by ``previous``: only a .yaml file beside this profile."""
-    line = line_of(node, ("previous",))
-    where = f"{display_path(path)}:{line}" if line else display_path(path)
+def with_previous(org: Org, path: Path, name: str, node: yaml.Node | None,
+                  bundle: DataBundle) -> Org:
+    """``org`` with the earlier assessment its ``previous:`` names, looked up beside ``path``
+    (a profile, or the sheet it is a row of; ``name`` names it in messages).
+
+    The whole chain of ``previous:`` is checked: each names a profile in the same folder, of
+    the same organisation, assessed before the one naming it, and none twice (no loop).
+    """
+    chain = [path.resolve()]
+    first: Org | None = None
+    here, here_org, here_node, here_name = path, org, node, name
+    while here_org.profile.previous:
+        spec = here_org.profile.previous
+        line = line_of(here_node, ("previous",))
+        where = f"{here_name}:{line}: previous" if line else f"{here_name}: previous"
+        earlier = _previous_path(here, spec, where)
+        allowed = (f"allowed: an earlier profile of {org.id} in the same folder, assessed "
+                   f"before {here_org.profile.assessed}, that names none of the later ones")
+        if earlier in chain:
+            loop = [p.name for p in chain[chain.index(earlier):]] + [earlier.name]
+            what = ("names this profile itself" if earlier == here.resolve() else
+                    f"closes a loop ({' -> '.join(loop)})")
+            raise InputError(f"{where}: '{spec[:80]}' {what} ({allowed})")
+        if len(chain) > MAX_HISTORY:
+            raise InputError(f"{where}: more than {MAX_HISTORY} earlier assessments in a row "
+                             f"(allowed: at most {MAX_HISTORY})")
+        data, earlier_node = read_yaml(earlier)
+        earlier_org = validate_profile(data, bundle, display_path(earlier), earlier_node)
+        if earlier_org.id != org.id:
+            raise InputError(f"{where}: '{spec[:80]}' is an assessment of '{earlier_org.id}', "
+                             f"not of '{org.id}' ({allowed})")
+        if earlier_org.profile.assessed >= here_org.profile.assessed:
+            raise InputError(f"{where}: '{spec[:80]}' was assessed "
+                             f"{earlier_org.profile.assessed}, not before this profile "
+                             f"({here_org.profile.assessed}) ({allowed})")
+        chain.append(earlier)
+        first = first or earlier_org
+        here, here_org, here_node, here_name = (earlier, earlier_org, earlier_node,
+                                                display_path(earlier))
+    return org.model_copy(update={"previous": first}) if first else org
+
+
+def _previous_path(path: Path, previous: str, where: str) -> Path:
+    """The earlier profile named by ``previous``: only a .yaml file beside ``path``, resolved."""
     given = Path(previous)
     folder = path.parent.resolve()
     candidate = (folder / given).resolve()
     if (given.is_absolute() or ".." in given.parts or "://" in previous
             or given.suffix not in (".yaml", ".yml") or not candidate.is_relative_to(folder)):
-        raise InputError(f"{where}: previous: '{previous[:80]}' is not allowed (allowed: the "
+        raise InputError(f"{where}: '{previous[:80]}' is not allowed (allowed: the "
                          "file name of a .yaml profile in the same folder, without '..')")
-    if not candidate.is_file():
-        raise InputError(f"{where}: previous: '{previous[:80]}' not found in "
-                         f"{display_path(folder)}")
+    if not candidate.exists():
+        raise InputError(f"{where}: '{previous[:80]}' not found in {display_path(folder)}")
     return candidate
 
 
@@ -451,6 +611,10 @@ def _check_the_rest(data: dict, problem: Problem) -> None:
                         f"(allowed: {', '.join(allowed_keys)})")
             elif err["type"] == "missing":
                 problem(loc, "missing (required)")
+            elif loc == ("assessed",) and err["type"] in ("greater_than_equal",
+                                                           "less_than_equal"):
+                problem(loc, f"{data['assessed']} is outside the years an assessment can be "
+                        f"dated (allowed: {ASSESSED_ALLOWED})")
             elif loc == ("id",):
                 problem(loc, f"'{data.get('id')}' is not a valid id (allowed: lower-case "
                         "letters, digits and '-', e.g. region-x)")

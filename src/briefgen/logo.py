@@ -76,7 +76,7 @@ def _resolve(spec: str, folders: list[Path], where: str) -> Path:
         root = folder.resolve()
         candidate = (root / pure).resolve()
         # resolve() follows symbolic links: a link pointing outside is refused too.
-        if candidate.is_relative_to(root) and candidate.is_file():
+        if candidate.is_relative_to(root) and candidate.exists():  # a FIFO: read_bytes says so
             return candidate
     raise InputError(f"{where}: '{spec[:80]}' not found in "
                      f"{' or '.join(str(f) for f in folders) or 'the profile folder'}")
@@ -190,6 +190,7 @@ def _check_svg(data: bytes, spec: str, where: str) -> bytes:
         return copy
 
     tree = clean(root, 0)
+    _check_references(tree, spec, where)
     ElementTree.register_namespace("", SVG_NS[1:-1])
     return ElementTree.tostring(tree, encoding="utf-8", xml_declaration=False)
 
@@ -216,3 +217,64 @@ def _check_value(key: str, value: str, spec: str, where: str) -> None:
         raise InputError(f"{where}: {spec} has {key}=\"{value[:60]}\", which is not allowed "
                          "in a logo (allowed: numbers, colours, and url(#id) of a gradient or "
                          "clip path in the logo)")
+    if key == "font-size":
+        _check_font_size(value, spec, where)
+
+
+# A font size as Pango gets it: past about 2,000,000 px (or below 0) Pango refuses it with
+# CRITICAL lines on stderr and WeasyPrint drops the logo. No logo needs more than this.
+MAX_FONT_PX = 10_000
+_FONT_SIZE = re.compile(r"^\s*(?P<n>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*"
+                        r"(?P<unit>px|pt|em|%)?\s*$")
+_FONT_KEYWORDS = frozenset({"xx-small", "x-small", "small", "medium", "large", "x-large",
+                            "xx-large", "smaller", "larger", "inherit"})
+_PX_PER = {None: 1.0, "px": 1.0, "pt": 4 / 3, "em": 16.0, "%": 0.16}
+
+
+def _check_font_size(value: str, spec: str, where: str) -> None:
+    if value.strip().lower() in _FONT_KEYWORDS:
+        return
+    match = _FONT_SIZE.match(value)
+    px = float(match["n"]) * _PX_PER[match["unit"]] if match else None
+    if px is None or not 0 < px <= MAX_FONT_PX:
+        raise InputError(f"{where}: {spec} has font-size=\"{value[:40]}\", which a logo cannot "
+                         f"be drawn with (allowed: a size above 0 and up to {MAX_FONT_PX:,} px, "
+                         "e.g. 24 or 24px)")
+
+
+def _check_references(tree, spec: str, where: str) -> None:
+    """Every url(#id) names an element of the right kind in the logo, and no clip path is
+    clipped, directly or through others, by itself: WeasyPrint would recurse until Python
+    stops it and leave the logo out."""
+    kinds = {"clip-path": ("clipPath",), "fill": ("linearGradient", "radialGradient"),
+             "stroke": ("linearGradient", "radialGradient")}
+    by_id = {node.get("id"): node for node in tree.iter() if node.get("id")}
+    clips: dict[str, set[str]] = {}   # clip path id -> the clip paths used inside it
+    for node in tree.iter():
+        for key, allowed in kinds.items():
+            for ref in re.findall(r"url\(\s*#([\w.\-]+)\s*\)", node.get(key) or ""):
+                target = by_id.get(ref)
+                if target is None or target.tag[len(SVG_NS):] not in allowed:
+                    raise InputError(f"{where}: {spec} has {key}=\"url(#{ref})\", which names "
+                                     f"no {' or '.join(allowed)} in the logo (allowed: url(#id) "
+                                     f"of a {' or '.join(allowed)} defined in it)")
+    for clip in tree.iter(f"{SVG_NS}clipPath"):
+        clips[clip.get("id", "")] = {ref for node in clip.iter()
+                                    for ref in re.findall(r"#([\w.\-]+)",
+                                                          node.get("clip-path") or "")}
+    for start in clips:
+        path, todo = [start], [(start, iter(sorted(clips[start])))]
+        while todo:
+            current, refs = todo[-1]
+            ref = next(refs, None)
+            if ref is None:
+                todo.pop()
+                path.pop()
+            elif ref in path:
+                loop = " -> ".join([*path[path.index(ref):], ref])
+                raise InputError(f"{where}: {spec} has clip paths that clip themselves "
+                                 f"({loop}), which cannot be drawn (allowed: clip paths that "
+                                 "refer to no loop)")
+            elif ref in clips:
+                path.append(ref)
+                todo.append((ref, iter(sorted(clips[ref]))))

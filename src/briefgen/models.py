@@ -20,6 +20,12 @@ IMPORTANCE_LEVELS = ("most_important", "top3", "important", "not_prioritised")
 IMPACTS = ("optimise_tasks", "change_division_of_work", "change_task_portfolio")
 SCALE_MIN, SCALE_MAX = 1.0, 5.0   # every score's bounds; framework.yaml's scale must agree
 
+# When an assessment may be dated. The PDF and Office files need a four-digit year, and a
+# self-assessment of digital transformation dated outside this century is a typo (0226-10-15).
+EARLIEST_ASSESSED, LATEST_ASSESSED = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+ASSESSED_ALLOWED = (f"a date from {EARLIEST_ASSESSED.isoformat()} to "
+                    f"{LATEST_ASSESSED.isoformat()}, YYYY-MM-DD")
+
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 Slug = Annotated[str, StringConstraints(pattern=SLUG_RE.pattern)]
 
@@ -387,7 +393,7 @@ class Profile(Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=200)
     level: Literal["state", "regional", "municipal"]
-    assessed: dt.date
+    assessed: dt.date = Field(ge=EARLIEST_ASSESSED, le=LATEST_ASSESSED)
     importance: Literal["most_important", "top3", "important", "not_prioritised"]
     impact: dict[str, float]
     effects: dict[str, float]

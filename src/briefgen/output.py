@@ -100,7 +100,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise _output_error(path, exc) from None
+        raise output_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -111,11 +111,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise _output_error(path, exc) from None
+            raise output_error(path, exc) from None
         raise
 
 
-def _output_error(path: Path, exc: OSError) -> OutputError:
+def output_error(path: Path, exc: OSError) -> OutputError:
+    """The :class:`OutputError` for an OSError met writing ``path``: the path, why, and what to
+    do about a full disk, a quota, permissions or a read-only file system."""
     hint = {errno.ENOSPC: "the disk is full; free some space and run again",
             errno.EDQUOT: "the disk quota is used up; free some space and run again",
             errno.EACCES: "no permission to write there",

@@ -1,19 +1,22 @@
 """Read small input files safely: the size checked first, UTF-8, and YAML without surprises.
 
 Every file briefgen reads from a user (profiles, benchmarks, the data files, briefgen.toml, a
-cover note, a logo) goes through here: :func:`read_bytes` and :func:`read_text` never read more
-than their limit, and :func:`read_yaml` is PyYAML's safe loader that also refuses duplicate
-keys, alias bombs and tags, keeps the node tree for line numbers (:func:`line_of`), and turns
-an impossible value (2026-02-30) into an :class:`InvalidScalar` that validation reports with its
-line. Messages name the file as the user gave it (:func:`display_path`).
+cover note, a logo) goes through here: :func:`read_bytes` and :func:`read_text` read only a
+regular file (a FIFO or a device would hang the read) and never more than their limit, and
+:func:`read_yaml` is PyYAML's safe loader that also refuses duplicate keys, alias bombs and
+tags, keeps the node tree for line numbers (:func:`line_of`), and turns an impossible value
+(2026-02-30) into an :class:`InvalidScalar` that validation reports with its line. Messages
+name the file as the user gave it (:func:`display_path`).
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -141,13 +144,63 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _refuse_irregular(mode: int, name: str) -> None:
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{name}: is {_kind(mode)}, not a regular file; reading it could wait "
+                         "forever or never end (allowed: a file saved on disk)")
+
+
+def regular_size(path: Path, name: str) -> int:
+    """The size of ``path``, which must be a regular file: a FIFO, device or socket (which a
+    read would wait on, or never finish) is refused before anything opens it."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    _refuse_irregular(info.st_mode, name)
+    return info.st_size
+
+
+def open_regular(path: Path, name: str) -> BinaryIO:
+    """Open ``path`` for reading if it is a regular file, checked on the open file itself.
+
+    Opened without blocking, so a FIFO put in place after :func:`regular_size` looked is
+    refused too, instead of waiting for a writer.
+    """
+    regular_size(path, name)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    try:
+        _refuse_irregular(os.fstat(fd).st_mode, name)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_bytes(path: Path, name: str, limit: int) -> bytes:
     """A file's bytes, its size checked first: never more than ``limit`` + 1 bytes are read."""
+    size = regular_size(path, name)
+    if size > limit:
+        raise InputError(f"{name}: the file is {size:,} bytes; at most {limit:,} allowed")
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError(f"{name}: the file is {size:,} bytes; at most {limit:,} allowed")
-        with path.open("rb") as fh:
+        with open_regular(path, name) as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
         raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None

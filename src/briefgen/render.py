@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextvars
 import datetime as dt
+import functools
 import io
 import logging
 import os
@@ -24,6 +25,7 @@ from xml.etree import ElementTree
 
 import jinja2
 import pydyf
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from . import collector
@@ -34,7 +36,7 @@ from ._libs import one_ldconfig
 with one_ldconfig(), collector.paused():
     import weasyprint.text.ffi  # noqa: F401
 
-from weasyprint import CSS, HTML, Attachment  # noqa: E402
+from weasyprint import CSS, HTML, Attachment, images  # noqa: E402
 from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.pdf.metadata import NS as XMP_NS  # noqa: E402
 from weasyprint.pdf.metadata import DocumentMetadata  # noqa: E402
@@ -42,7 +44,7 @@ from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
 
 from . import __version__, fonts, pagerefs, resources, svgtext, tagging  # noqa: E402
-from .errors import RenderError  # noqa: E402
+from .errors import InputError, RenderError  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     PDF_VARIANTS,
     AttachedFile,
@@ -51,6 +53,7 @@ from .output import (  # noqa: F401, E402  (re-exported for callers of render)
     stable_identifier,
     write_atomic,
 )
+from .reading import display_path, read_text  # noqa: E402
 from .tagging import pagination_artifacts  # noqa: E402
 from .uasheet import BriefingHTML  # noqa: E402
 
@@ -138,7 +141,8 @@ def template_cache() -> jinja2.BytecodeCache | None:
     folder = user_cache_dir()
     if folder is None:
         return None
-    folder = folder / f"templates-{__version__}-jinja{jinja2.__version__}"
+    # "sandboxed": a sandbox compiles calls differently; never load an unsandboxed build.
+    folder = folder / f"templates-{__version__}-jinja{jinja2.__version__}-sandboxed"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -159,6 +163,71 @@ def _upfirst(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# What a template may look into: the briefing's data (briefgen's own types, its pydantic
+# models), plain Python values, dates, Markup and Jinja's loop helpers. Anything else the data
+# could lead to (a Path, a module, an open file) has no attribute a template can reach.
+TEMPLATE_MODULES = frozenset({"builtins", "datetime", "briefgen", "markupsafe", "jinja2"})
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+class BriefingSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox for every template, the shipped ones and a firm's own.
+
+    Jinja refuses attributes that start with ``_`` (``__globals__``, ``__class__``: the ways
+    from a template to Python's internals, files and commands), Python's internal attributes
+    and changes to lists and dicts (the shared data stays as it is for the next briefing); on
+    top, attributes only of objects of :data:`TEMPLATE_MODULES`. What it does not bound is time:
+    a template that loops for ever is stopped by a batch's --task-timeout, not by ``make``.
+    """
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        module = type(obj).__module__.partition(".")[0]
+        return module in TEMPLATE_MODULES and super().is_safe_attribute(obj, attr, value)
+
+
+class FolderLoader(jinja2.FileSystemLoader):
+    """A firm's templates folder: regular files inside it only (no link out of it, no FIFO),
+    each read with its size checked (:func:`briefgen.reading.read_text`)."""
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)
+        for searchpath in self.searchpath:
+            root = Path(searchpath).resolve()
+            path = Path(searchpath, *pieces)
+            if not os.path.lexists(path):
+                continue
+            name = f"--templates: {path}"
+            if not path.resolve().is_relative_to(root):
+                raise InputError(f"{name}: a link out of the templates folder (allowed: files "
+                                 f"inside {root})")
+            source = read_text(path, name, MAX_TEMPLATE_BYTES)
+            return source, str(path), functools.partial(_unchanged, path, _mtime(path))
+        raise jinja2.TemplateNotFound(template)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _unchanged(path: Path, mtime: float | None) -> bool:
+    return _mtime(path) == mtime
+
+
+def _template_line(exc: BaseException) -> str:
+    """Where in a template an error arose, ``file:line``, from Jinja's rewritten traceback."""
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".css")):
+            where = f"{display_path(Path(filename))}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where or "a template"
+
+
 class Renderer:
     """Templates, stylesheet and fonts, set up once and reused for many briefings.
 
@@ -173,9 +242,9 @@ class Renderer:
         if self.user_templates:
             if not self.user_templates.is_dir():
                 raise RenderError(f"--templates: {templates} is not a folder")
-            loaders.append(jinja2.FileSystemLoader(self.user_templates))
+            loaders.append(FolderLoader(self.user_templates))
         loaders.append(jinja2.FileSystemLoader(shipped))
-        self.env = jinja2.Environment(
+        self.env = BriefingSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -200,9 +269,13 @@ class Renderer:
         # templates might (footnotes, dir="rtl"), so they get WeasyPrint's whole sheet.
         self.html_class = HTML if self.user_templates else BriefingHTML
 
-    def html(self, context: dict) -> str:
+    def html(self, context: dict, template: str = "briefing.html") -> str:
         try:
-            return self.env.get_template("briefing.html").render(**context)
+            return self.env.get_template(template).render(**context)
+        except SecurityError as exc:  # a template reaching past the briefing's data
+            raise InputError(f"{_template_line(exc)}: refused: {str(exc).rstrip('.')} (allowed: "
+                             "a template may use the briefing's data, not Python's internals, "
+                             "files or commands)") from None
         except jinja2.TemplateError as exc:
             raise RenderError(f"template error: {exc}") from None
 
@@ -427,9 +500,26 @@ def install_weasyprint_fixes() -> None:
     """Install briefgen's fixes to WeasyPrint 70 (pinned; recheck on upgrade), once.
 
     Its tag builder also writes /Lang for passages in another language, margin boxes
-    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`), and
-    the charts' labels are drawn a string at a time, not a letter at a time (``svgtext``).
+    (running heads, page numbers) become pagination artifacts (:mod:`briefgen.tagging`), the
+    charts' labels are drawn a string at a time, not a letter at a time (``svgtext``), and an
+    SVG it cannot draw fails the briefing instead of leaving a hole (:func:`_draw_svg_or_fail`).
     Called by every :class:`Renderer`, so importing this module changes nothing by itself.
     """
     svgtext.install()
     tagging.install()
+    images.SVGImage.draw = _draw_svg_or_fail
+
+
+def _draw_svg_or_fail(self, stream, concrete_width, concrete_height, _style) -> None:
+    """WeasyPrint's SVGImage.draw, except that an SVG it cannot draw fails the briefing.
+
+    WeasyPrint logs the error and writes the PDF without the image (a logo, a chart): a part
+    of the briefing silently gone. The logo's own checks (briefgen.logo) refuse what is known
+    to fail with the file and field named; this catches the rest.
+    """
+    try:
+        self._svg.draw(stream, concrete_width, concrete_height, self._base_url, self._context)
+    except Exception as exc:  # RecursionError, ValueError, ... from WeasyPrint's SVG code
+        raise RenderError(f"an SVG image of the briefing (its logo or a chart) could not be "
+                          f"drawn ({type(exc).__name__}: {str(exc)[:120]}); no PDF is written "
+                          "without it") from None

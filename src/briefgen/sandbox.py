@@ -152,9 +152,14 @@ class _Worker:
         self.process = context.Process(target=_serve, daemon=True, name="briefgen-worker",
                                        args=(child, os.getpid(), initializer, initargs,
                                              function))
-        with _children_allowed():
-            self.process.start()
-        child.close()
+        try:
+            with _children_allowed():
+                self.process.start()
+        except BaseException:
+            self.conn.close()
+            raise
+        finally:
+            child.close()
         self.task: Any = None
         self.attempt = 0
         self.done = 0
@@ -256,11 +261,23 @@ class Pool:
     def run(self, tasks: Iterable[Any]) -> Iterator[tuple[Any, Any, str]]:
         queue: deque[tuple[Any, int]] = deque((t, 0) for t in tasks)
         busy: list[_Worker] = []
+        broken = ""  # why no worker can be started any more (the fork server is gone)
         try:
             while queue or busy:
+                while queue and broken:  # fail what cannot run, with the reason
+                    yield queue.popleft()[0], None, broken
                 while queue and len(busy) < self.jobs:
                     task, attempt = queue.popleft()
-                    worker = self._worker()
+                    try:
+                        worker = self._worker()
+                    except Exception as exc:  # EOFError, OSError: the start method is broken
+                        why = str(exc)[:100] or "the fork server is gone"
+                        broken = (f"not run: no worker process could be started "
+                                  f"({type(exc).__name__}: {why}); a new batch builds what is "
+                                  "missing")
+                        log.error("%s", broken)
+                        queue.appendleft((task, attempt))
+                        break
                     try:
                         worker.give(task, attempt)
                     except (OSError, ValueError):  # died before it took the task

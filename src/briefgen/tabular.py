@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import logging
 import re
 import zipfile
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .reading import display_path, read_yaml
+from .reading import display_path, open_regular, read_yaml, regular_size
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class Row:
     data: dict[str, Any] | None  # the profile, as a YAML file would give it
     error: str | None = None    # why the row could not be read (then data is None)
     path: Path | None = None    # the YAML file, for a folder of profiles
+    earlier_of: str = ""        # set by batch.sources: the current profile, when this is an
+                                # earlier assessment of the same organisation (not briefed)
 
     @property
     def raw_id(self) -> str:
@@ -86,9 +89,10 @@ def read_rows(source: Path) -> Iterator[Row]:
 
 
 def read_folder(folder: Path) -> Iterator[Row]:
+    # Every .yaml entry, not only regular files: a FIFO or a broken link among the profiles
+    # fails its row with the reason (read_yaml refuses it) instead of vanishing from the batch.
     paths = sorted(p for p in folder.iterdir()
-                   if p.suffix.lower() in YAML_SUFFIXES and p.is_file()
-                   and not p.name.startswith("."))
+                   if p.suffix.lower() in YAML_SUFFIXES and not p.name.startswith("."))
     if not paths:
         raise InputError(f"{display_path(folder)}: no .yaml profiles in this folder")
     if len(paths) > MAX_PROFILES:
@@ -115,12 +119,10 @@ def _yaml_rows(paths: list[Path]) -> Iterator[Row]:
 
 
 def check_size(path: Path, name: str | None = None) -> None:
-    """Refuse a sheet (CSV or XLSX, batch or survey) larger than ``MAX_TABLE_BYTES`` on disk."""
+    """Refuse a sheet (CSV or XLSX, batch or survey) that is no regular file (a FIFO would
+    hang the read) or is larger than ``MAX_TABLE_BYTES`` on disk."""
     name = name or display_path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read the file ({exc.strerror})") from None
+    size = regular_size(path, name)
     if size > MAX_TABLE_BYTES:
         raise InputError(f"{name}: the file is {size:,} bytes; at most "
                          f"{MAX_TABLE_BYTES:,} allowed (split it into several files)")
@@ -258,14 +260,14 @@ def read_csv(path: Path) -> Iterator[Row]:
     """Read a CSV (UTF-8, optionally with a BOM; delimiter , ; or tab, found from the header)."""
     check_size(path)
     name = display_path(path)
-    with path.open("rb") as fh:
+    with open_regular(path, name) as fh:
         head = fh.read(65536)
     if b"\x00" in head:
         raise InputError(f"{name}: holds NUL bytes; this is not a text CSV (save it from the "
                          "spreadsheet as 'CSV UTF-8')")
     first = head.split(b"\n", 1)[0]
     delimiter = csv_delimiter(first)
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with io.TextIOWrapper(open_regular(path, name), encoding="utf-8-sig", newline="") as fh:
         lines = _BoundedLines(fh, name)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
         try:
@@ -303,7 +305,8 @@ def is_survey(path: Path) -> bool:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            with path.open(encoding="utf-8-sig", newline="") as fh:
+            with io.TextIOWrapper(open_regular(path, display_path(path)),
+                                  encoding="utf-8-sig", newline="") as fh:
                 first = fh.readline(65536)
             delimiter = csv_delimiter(first)
             header = next(csv.reader([first], delimiter=delimiter), [])
@@ -336,7 +339,7 @@ def check_xlsx(path: Path, name: str, limit: int = MAX_XLSX_UNPACKED) -> None:
     unpacked.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_regular(path, name) as fh, zipfile.ZipFile(fh) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
         raise InputError(f"{name}: not an XLSX workbook (save it as 'Excel Workbook .xlsx')") \

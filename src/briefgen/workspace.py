@@ -11,7 +11,7 @@ from pathlib import Path
 from . import resources
 from .config import CONFIG_NAME
 from .errors import InputError
-from .load import DataBundle, list_orgs
+from .load import DataBundle, Listed, listed_orgs
 
 CONFIG_TEMPLATE = '''\
 # briefgen.toml: this workspace's settings. Every briefgen command run in this folder (or
@@ -112,9 +112,10 @@ def _where(path: Path, bundle: DataBundle) -> str:
     return str(path.parent)
 
 
-def list_profiles(bundle: DataBundle) -> list[tuple[Path, str]]:
-    """Every profile ``--org ID`` finds, with where it came from (a folder, or "shipped")."""
-    return [(path, _where(path, bundle)) for path in list_orgs(bundle)]
+def list_profiles(bundle: DataBundle) -> list[tuple[Listed, str]]:
+    """Every organisation ``--org ID`` finds (its current profile, and the earlier assessments
+    beside it), with where it came from (a folder, or "shipped")."""
+    return [(listed, _where(listed.path, bundle)) for listed in listed_orgs(bundle)]
 
 
 def list_benchmarks(bundle: DataBundle) -> list[tuple[Path, str]]:

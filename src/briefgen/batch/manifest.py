@@ -39,6 +39,7 @@ MANIFEST_JSON = "manifest.json"
 MANIFEST_CSV = "manifest.csv"
 OK, UNCHANGED, FAILED, PENDING = "ok", "unchanged", "failed", "pending"
 SKIPPED = "skipped"   # not run because --fail-fast stopped the batch; the reason says so
+HISTORY = "history"   # an organisation's earlier assessment: not briefed on its own
 # Versions of what decides a PDF's bytes (pinned in pyproject.toml), part of every input hash.
 RENDER_PACKAGES = ("weasyprint", "pydyf", "fonttools", "reportlab", "jinja2", "babel")
 KIT_PACKAGES = ("python-pptx", "openpyxl", "resvg-py", "markdown-it-py")
@@ -50,7 +51,8 @@ class Item:
 
     id: str
     file: str                      # the PDF's name in the output folder
-    status: str                    # ok | unchanged | failed | skipped (pending while running)
+    status: str                    # ok | unchanged | failed | skipped | history (pending while
+                                   # running)
     error: str = ""
     row: int = 0                   # the sheet's row number, or the profile's position
     source: str = ""               # "clients.csv row 5" or the profile's path
@@ -66,7 +68,7 @@ class Item:
 
     @property
     def done(self) -> bool:
-        return self.status in (OK, UNCHANGED)
+        return self.status in (OK, UNCHANGED, HISTORY)
 
 
 CSV_FIELDS = [f.name for f in fields(Item) if f.name not in ("mtime_ns", "source")]

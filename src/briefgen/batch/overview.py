@@ -38,7 +38,7 @@ from ..charts import (
     to_svg,
     wrap,
 )
-from ..errors import InputError, RenderError
+from ..errors import BriefgenError, InputError, RenderError
 from ..load import load_benchmark, load_data
 from ..models import Benchmark, Org
 from ..output import PdfMeta, creation_date, pdf_name, stable_identifier, write_atomic
@@ -220,7 +220,9 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
                    estimated=any(a.maturity.estimated for a in analyses),
                    **brand_context(options, t.lang))
     try:
-        html = renderer.env.get_template("overview.html").render(**context)
+        html = renderer.html(context, "overview.html")
+    except BriefgenError:
+        raise
     except Exception as exc:
         raise RenderError(f"template error in overview.html: {exc}") from None
     ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()

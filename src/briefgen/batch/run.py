@@ -24,12 +24,13 @@ from .. import __version__
 from ..errors import InputError
 from ..load import DataBundle, benchmark_path, load_benchmark, load_data
 from ..models import Org
-from ..output import pdf_name, source_date_epoch, write_atomic
+from ..output import output_error, pdf_name, source_date_epoch, write_atomic
 from ..pipeline import Options
 from ..review import find_review
 from ..sandbox import Limits
 from .manifest import (
     FAILED,
+    HISTORY,
     MANIFEST_JSON,
     OK,
     PENDING,
@@ -153,8 +154,11 @@ def batch_lock(out: Path, wait: bool = False) -> Iterator[None]:
                                  "folder; wait for it, or pass --wait") from None
             log.warning("waiting for the batch (pid %s) writing into %s", holder, out)
             fcntl.flock(fd, fcntl.LOCK_EX)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:  # a full disk, before anything else is written
+            raise output_error(path, exc) from None
         yield
     finally:
         os.close(fd)
@@ -179,7 +183,10 @@ def run_batch(source: Path | str, options: Options | None = None,
     benchmark = load_benchmark(options.benchmark, bundle)
     bench_file = benchmark_path(options.benchmark, bundle).resolve()
     out = Path(options.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(out, exc) from None
     with batch_lock(out, batch.wait):
         return _run_locked(source, options, batch, progress, bundle, benchmark, bench_file,
                            out, start)
@@ -200,10 +207,10 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
     tasks: list[Task] = []
     for row, org, error in source_orgs(source, bundle):
         org_id = org.id if org else row.raw_id
+        status = HISTORY if row.earlier_of else FAILED if error else PENDING
         item = Item(id=org_id, file=pdf_name(org_id, options.lang) if org else "",
-                    status=FAILED if error else PENDING, error=error, row=row.number,
-                    source=row.name, benchmark_id=benchmark.id,
-                    benchmark_version=benchmark.version)
+                    status=status, error=error, row=row.number, source=row.name,
+                    benchmark_id=benchmark.id, benchmark_version=benchmark.version)
         items.append(item)
         if org is None:
             continue
@@ -225,15 +232,17 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                           options))
     if not items:
         raise InputError(f"{source}: no organisations found")
-    log.info("%d organisations: %d to render, %d unchanged, %d unusable", len(items), len(tasks),
-             sum(i.status == UNCHANGED for i in items), sum(i.status == FAILED for i in items))
+    log.info("%d organisations: %d to render, %d unchanged, %d unusable, %d earlier assessments",
+             len(items), len(tasks), sum(i.status == UNCHANGED for i in items),
+             sum(i.status == FAILED for i in items), sum(i.status == HISTORY for i in items))
 
     def report() -> None:
         if progress:
-            progress(BatchProgress(len(items), sum(i.status == OK for i in items),
-                              sum(i.status == UNCHANGED for i in items),
-                              sum(i.status == FAILED for i in items),
-                              time.perf_counter() - start))
+            progress(BatchProgress(sum(i.status != HISTORY for i in items),
+                                   sum(i.status == OK for i in items),
+                                   sum(i.status == UNCHANGED for i in items),
+                                   sum(i.status == FAILED for i in items),
+                                   time.perf_counter() - start))
 
     stop = batch.fail_fast and any(i.status == FAILED for i in items)
     if stop:

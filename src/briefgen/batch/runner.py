@@ -8,8 +8,8 @@ memory); on a Dask cluster each worker thread keeps one such sandboxed child.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import itertools
 import logging
 import multiprocessing
 import os
@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,10 @@ def _init_worker(options: Options, level: int) -> None:
                         format="%(levelname)s %(name)s[%(process)d]: %(message)s")
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    _briefgen(options)
+    # A set-up problem (a --templates file that is a FIFO, too large, a link out) fails each
+    # briefing with its message in render_task; raised here, it would kill the worker.
+    with contextlib.suppress(BriefgenError):
+        _briefgen(options)
 
 
 def render_task(task: Task) -> Outcome:
@@ -159,43 +163,97 @@ class Runner:
                 yield outcome if outcome is not None else Outcome(task.index, error=error)
 
     def _dask(self, tasks: list[Task]) -> Iterator[Outcome]:
+        """Run the tasks on a Dask cluster, a bounded number at a time.
+
+        Never blocks on the cluster: the futures are polled, and the client's state with them.
+        When the scheduler is lost, Dask cancels what was running (those fail with its
+        reason) and tries to reconnect for the client's timeout (20 s); nothing new is submitted
+        meanwhile, and if the client gives up, every task not yet done fails with the reason.
+        """
         try:
-            from distributed import Client, as_completed
+            from distributed import Client
         except ImportError:
             raise InputError("--scheduler needs dask.distributed: pip install 'briefgen[dask]'")\
                 from None
+        _one_line_logs(logging.getLogger("distributed"))
         try:
-            client = Client(self.scheduler, timeout="20s")
+            client = Client(self.scheduler, timeout=f"{DASK_TIMEOUT:g}s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"--scheduler: cannot connect to {self.scheduler} "
                              f"({exc})") from None
         try:
             workers = max(1, len(client.scheduler_info().get("workers", {})))
             window = 4 * workers
-            pending = iter(tasks)
-            by_key = {}
-
-            def submit(task: Task):
-                future = client.submit(render_task_limited, task, self.limits,
-                                       pure=False, retries=1,
-                                       key=f"briefgen-{task.index}-{task.org.id}")
-                by_key[future.key] = task
-                return future
-
-            queue = as_completed([submit(t) for t in itertools.islice(pending, window)])
-            for future in queue:
-                task = by_key.pop(future.key)
-                try:
-                    yield future.result()
-                except Exception as exc:  # KilledWorker, lost connection, ...
-                    yield Outcome(task.index, error=f"on the cluster: {type(exc).__name__}: "
-                                  f"{one_line(str(exc))}")
-                future.release()
-                task = next(pending, None)
-                if task is not None:
-                    queue.add(submit(task))
+            pending = deque(tasks)
+            flying: dict[Any, Task] = {}
+            lost_since: float | None = None   # when the client last lost the scheduler
+            while pending or flying:
+                while pending and len(flying) < window and client.status == "running":
+                    task = pending.popleft()
+                    try:
+                        future = client.submit(render_task_limited, task, self.limits,
+                                               pure=False, retries=1,
+                                               key=f"briefgen-{task.index}-{task.org.id}")
+                    except Exception as exc:  # e.g. the client closed under us
+                        yield Outcome(task.index, error=f"not run on the cluster: "
+                                      f"{type(exc).__name__}: {one_line(str(exc))[:200]}")
+                        continue
+                    flying[future] = task
+                done = [future for future in flying if future.done()]
+                if client.status == "running":
+                    lost_since = None
+                elif lost_since is None:
+                    lost_since = time.monotonic()
+                if not done:
+                    # Dask closes a client that cannot reconnect within its timeout; the
+                    # second bound holds should it not.
+                    if client.status in ("closing", "closed", "failed") or (
+                            lost_since is not None
+                            and time.monotonic() - lost_since > DASK_TIMEOUT + 10):
+                        reason = (f"not run: the Dask scheduler {self.scheduler} is gone and "
+                                  f"did not come back within {DASK_TIMEOUT:g} s; a new batch "
+                                  "builds what is missing")
+                        log.error("%s", reason)
+                        for task in [*flying.values(), *pending]:
+                            yield Outcome(task.index, error=reason)
+                        return
+                    time.sleep(DASK_POLL)
+                    continue
+                for future in done:
+                    task = flying.pop(future)
+                    try:
+                        yield future.result(timeout=DASK_TIMEOUT)
+                    except Exception as exc:  # KilledWorker, the scheduler lost, ...
+                        yield Outcome(task.index, error=f"on the cluster: {type(exc).__name__}: "
+                                      f"{one_line(str(exc))}")
+                    future.release()
         finally:
-            client.close()
+            with contextlib.suppress(Exception):
+                client.close(timeout=DASK_TIMEOUT)
+
+
+DASK_TIMEOUT = 20.0   # seconds: to connect, to reconnect after losing the scheduler, to fetch
+DASK_POLL = 0.2       # seconds between looks at the futures and the client
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a library's log records to their message: a traceback is not for the user."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            kind = record.exc_info[0]
+            if kind is not None:
+                record.msg, record.args = f"{record.getMessage()} ({kind.__name__})", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _one_line_logs(logger: logging.Logger) -> None:
+    """Make ``logger``'s own handlers (Dask installs one, and stops propagation) print no
+    tracebacks; other loggers' handlers are left as they are."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, _NoTraceback) for f in handler.filters):
+            handler.addFilter(_NoTraceback())
 
 
 _SANDBOXES = threading.local()

@@ -18,8 +18,15 @@ import pandas as pd
 from .. import resources
 from ..errors import InputError
 from ..load import DataBundle
-from ..models import IMPORTANCE_LEVELS, LEVELS, SLUG_RE
-from ..reading import did_you_mean, display_path
+from ..models import (
+    ASSESSED_ALLOWED,
+    EARLIEST_ASSESSED,
+    IMPORTANCE_LEVELS,
+    LATEST_ASSESSED,
+    LEVELS,
+    SLUG_RE,
+)
+from ..reading import did_you_mean, display_path, open_regular
 from ..tabular import check_size, check_xlsx, csv_delimiter
 from ..texts import _strings
 from .columns import META, Column, answer_columns
@@ -64,7 +71,8 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
                              "use the sheet of the questionnaire (briefgen questionnaire)")
     elif suffix == ".csv":
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            with open_regular(path, name) as fh:  # check_size measured it: a bounded read
+                text = fh.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as "
                              "CSV UTF-8") from None
@@ -166,6 +174,9 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
             shown = f"'{text}' is not a date" if text else "missing"
             problems.append(f"{name}: row {r}: date: {shown} (allowed: YYYY-MM-DD, e.g. "
                             "2026-10-15)")
+        elif not EARLIEST_ASSESSED <= parsed.date() <= LATEST_ASSESSED:
+            problems.append(f"{name}: row {r}: date: '{text}' is outside the years an "
+                            f"assessment can be dated (allowed: {ASSESSED_ALLOWED})")
     frame["date"] = dates.to_numpy()
 
     # Answers: numbers 1-5 (a decimal comma is accepted); blank means not answered.
