@@ -97,7 +97,7 @@ def test_no_effect_section_when_no_area_is_below_the_study(rendered, bg):
     assert matches.effect_practices == {}
     text = pdf_text(rendered[("myndighet-z", "sv")])
     assert "Effektområden att lyfta" not in text
-    assert "Inget effektområde ligger under studiens medel." in text
+    assert "Inget effektområde ligger mer än 0,3 under studiens medel." in text
     assert "Effektområden att lyfta" in pdf_text(rendered[("kommun-y", "sv")])
 
 

@@ -19,6 +19,25 @@ from click.testing import CliRunner
 from briefgen.cli import cli
 
 
+def deck_text(path: Path) -> str:
+    from pptx import Presentation
+
+    deck = Presentation(str(path))
+    texts = [shape.text_frame.text for slide in deck.slides for shape in slide.shapes
+             if shape.has_text_frame]
+    texts += [cell.text for slide in deck.slides for shape in slide.shapes if shape.has_table
+              for row in shape.table.rows for cell in row.cells]
+    return " ".join(" ".join(texts).split())
+
+
+def workbook_text(path: Path) -> str:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path)
+    return " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row
+                    if c.value is not None)
+
+
 def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
@@ -89,6 +108,13 @@ def test_review_edit_make_follows_the_edits_everywhere(ws):
     assert "Inventera era data" not in text and "Bygg ett litet analysteam" not in text
     assert FINDING in text and "Våra iakttagelser" in text            # a place of its own
     assert "Källa: intervjuer, november 2026" in text
+    for name, kit in (("deck", deck_text(ws / "output" / "region-x.pptx")),
+                      ("workbook", workbook_text(ws / "output" / "region-x.xlsx"))):
+        assert "Kartlägg kompetensen i vården" in kit, name
+        assert "Kartlägg vilka digitala kompetenser som saknas" not in kit, name
+        assert "Dela data och gör dem till insikt" not in kit, name
+        assert "Inventera era data" not in kit and "Bygg ett litet analysteam" not in kit, name
+        assert FINDING in kit and "{" not in kit, name
     data = json.loads(run("analyse", "--org", "region-x", "--format", "json").output)
     assert data["review"].endswith("reviews/region-x.yaml")
     assert [r["id"] for r in data["recommendations"]] == ["rec-3", "rec-4"]
@@ -201,6 +227,9 @@ def test_a_priority_not_below_its_reference_needs_the_consultants_reason(ws):
     assert run("make", "--org", "region-x").exit_code == 0
     text = pdf_text(ws / "output" / "region-x.pdf")
     assert f"Konsultens skäl för prioriteringen: {reason}" in text
+    assert run("make", "--org", "region-x", "--format", "pptx").exit_code == 0
+    assert f"Konsultens skäl för prioriteringen: {reason}" in deck_text(
+        ws / "output" / "region-x.pptx")
     assert re.search(r"Partnerskapspotential PRIORITET 2", text), text
     assert not re.search(r"Agila beslutsstrukturer PRIORITET", text)   # the consultant left it out
 

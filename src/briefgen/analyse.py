@@ -121,6 +121,11 @@ class Analysis:
         return [c for c in self.capabilities if c.below]
 
     @property
+    def tolerance(self) -> float:
+        """How close to its reference a score reads as level with it (rules.yaml)."""
+        return self.capabilities[0].tolerance if self.capabilities else 0.0
+
+    @property
     def capability_mean(self) -> float:
         return round1(sum(self.org.capability_scores.values()) / len(self.capabilities))
 

@@ -766,8 +766,9 @@ class Slides:
     def effects(self) -> None:
         t, a = self.t, self.a
         effects = a.effects
-        below = [e for e in effects if e.benchmark is not None and e.score < e.benchmark]
-        notes = [t("kit_notes_effects", count=len(below), total=len(effects)),
+        below = [e for e in effects if e.benchmark is not None and e.below]
+        tol = t.num(a.tolerance)
+        notes = [t("kit_notes_effects", count=len(below), total=len(effects), tol=tol),
                  self.inputs.charts["effects"].alt if "effects" in self.inputs.charts else "",
                  self.source(figures=[e.figure.source for e in effects])]
         slide = self.deck.slide(t("kit_chart_effects"), notes)
@@ -777,13 +778,13 @@ class Slides:
              Series(t("legend_bench"), [e.benchmark for e in effects], self.firm.accent)],
             self.inputs.charts["effects"].alt if "effects" in self.inputs.charts else "",
             _chart_name("effects"))
-        paras = [Para(t("kit_effects_side_h"), bold=True, color=self.firm.primary)]
+        paras = [Para(t("kit_effects_side_h", tol=tol), bold=True, color=self.firm.primary)]
         if below:
             paras += [Para(t("kit_effect_line", label=t.label(e.key), score=t.num(e.score),
                              benchmark=t.num(e.benchmark))) for e in
                       sorted(below, key=lambda e: e.gap or 0.0)]
         else:
-            paras.append(Para(t("effect_practices_none")))
+            paras.append(Para(t("effect_practices_none", tol=tol)))
         self.deck.text(slide, self.content.part(left=0.67, width=0.33), paras, 18, 11,
                        name="Key points")
 
@@ -878,6 +879,9 @@ class Slides:
             block = [Para(t("kit_priority_line", n=n, label=t.label(key), score=t.num(c.score),
                             ref=self.ref(c)), bold=True, color=self.firm.primary,
                           space_after=0.25)]
+            if key in a.priority_notes:   # a consultant's priority: their reason
+                block.append(Para(f"{t('priority_note_h')} {a.priority_notes[key]}", indent=18,
+                                  space_after=0.2))
             block += [Para(f"– {mp.practice.title(t.lang)}", indent=18, space_after=0.2)
                       for mp in m.capability_practices.get(key, [])[:3]]
             blocks.append(block)
@@ -999,8 +1003,10 @@ class Slides:
         t, a = self.t, self.a
         org, bench = a.org, a.benchmark
         paras = [Para(t("back_how_h"), bold=True, color=self.firm.primary),
-                 Para(t("back_how", name=org.name, benchmark=bench.title(t.lang),
-                        n=bench.organisations, date=t.date(org.profile.assessed))),
+                 Para(t("kit_back_how", name=org.name, benchmark=bench.title(t.lang),
+                        n=bench.organisations, date=t.date(org.profile.assessed),
+                        tol=t.num(a.tolerance))
+                      + (" " + t("back_reviewed") if self.advice.review else "")),
                  Para(t("back_disclaimer_h"), bold=True, color=self.firm.primary),
                  Para(self.firm.disclaimer or t("back_disclaimer"))]
         contact = [Para(self.firm.name, bold=True, size=1.2)] if self.firm.name else []
