@@ -17,7 +17,8 @@ import time
 
 def main() -> None:
     org, lang = sys.argv[1], sys.argv[2]
-    from briefgen.pipeline import Briefgen, Options
+    from briefgen.options import Options
+    from briefgen.pipeline import Briefgen
 
     bg = Briefgen(Options(lang=lang))
 

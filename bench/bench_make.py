@@ -20,7 +20,8 @@ import time
 
 from weasyprint import HTML
 
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 
 
 def median_time(fn, runs: int) -> float:

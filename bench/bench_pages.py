@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from briefgen import resources  # noqa: E402
 from briefgen.batch.sources import source_orgs  # noqa: E402
-from briefgen.pipeline import Briefgen, Options  # noqa: E402
+from briefgen.options import Options  # noqa: E402
+from briefgen.pipeline import Briefgen  # noqa: E402
 from briefgen.survey.benchmark import build_benchmark  # noqa: E402
 from briefgen.survey.read import read_survey  # noqa: E402
 from tests.test_briefing_text import _survey, _uniform  # noqa: E402

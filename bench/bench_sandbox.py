@@ -21,7 +21,8 @@ from markupsafe import Markup
 
 from briefgen import brand, resources
 from briefgen.context import briefing_context
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.render import BriefingSandbox, _upfirst
 
 

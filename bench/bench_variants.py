@@ -14,7 +14,8 @@ import statistics
 import time
 
 from briefgen.load import list_orgs
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.render import PDF_VARIANTS
 
 

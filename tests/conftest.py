@@ -12,8 +12,9 @@ import yaml
 from pypdf import PdfReader
 
 from briefgen import resources
+from briefgen.options import Options
 from briefgen.output import pdf_name
-from briefgen.pipeline import Briefgen, Options
+from briefgen.pipeline import Briefgen
 
 EXAMPLES = ["region-x", "kommun-y", "myndighet-z"]
 

@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from briefgen import charts, resources
-from briefgen.pipeline import Briefgen, Options
+from briefgen.config import contrast_ratio, luminance
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 
 NS = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -266,24 +268,16 @@ def test_the_same_input_gives_the_same_bytes(tmp_path):
 # --------------------------------------------------------------------------- contrast
 
 
-def luminance(hex_colour: str) -> float:
-    """WCAG 2.1 relative luminance of an sRGB colour such as #1F4E79."""
-    value = hex_colour.lstrip("#")
-    if len(value) == 3:
-        value = "".join(c * 2 for c in value)
-    channels = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def contrast(a: str, b: str) -> float:
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
+    return contrast_ratio(a, b)
 
 
 def test_contrast_formula_matches_wcag_examples():
+    # WCAG's own figures: black on white 21:1, #767676 the lightest grey that passes 4.5:1
+    # (4.54), #777777 just fails it (4.48); #FFF is #FFFFFF.
     assert contrast("#000000", "#FFFFFF") == pytest.approx(21)
     assert contrast("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)
+    assert contrast("#777777", "#fff") == pytest.approx(4.48, abs=0.01)
 
 
 NAMED = {"white": "#FFFFFF", "black": "#000000"}

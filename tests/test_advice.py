@@ -25,7 +25,8 @@ from briefgen.compare import compare, member_key, target_checks
 from briefgen.load import load_org, validate_profile
 from briefgen.match import match
 from briefgen.models import HORIZONS, LEVELS, PHASES
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.survey.benchmark import build_benchmark
 from briefgen.survey.columns import META, answer_columns
 from briefgen.survey.read import read_survey

@@ -25,7 +25,7 @@ from pypdf import PdfReader
 
 from briefgen.batch.run import BatchOptions, run_batch
 from briefgen.cli import cli
-from briefgen.pipeline import Options
+from briefgen.options import Options
 
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"
 GOOD_IDS = ["alfa", "bravo", "charlie", "delta"]

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.survey.benchmark import build_benchmark
 from briefgen.survey.read import read_survey
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import subprocess
 import sys
@@ -18,7 +19,7 @@ HTML = ("<html lang='sv'><body><h1>Rubrik</h1>"
         + "".join(f"<p>Stycke {i} med <b>lite</b> text.</p>" for i in range(60))
         + "<table><tr><th>a</th><td>1</td></tr></table></body></html>")
 META = PdfMeta(title="t", author="a", subject="s", keywords=("k",), lang="sv",
-               created="2024-01-01T00:00:00Z", identifier=b"0" * 16)
+               created=dt.datetime(2024, 1, 1), identifier=b"0" * 16)
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from briefgen.analyse import analyse
 from briefgen.compare import compare, peer_group, progress, quartile_position
 from briefgen.load import load_benchmark, load_data, load_org
 from briefgen.models import Benchmark, Figure, Group
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 
 RULES = load_data(None).rules.surveys   # the shipped rules: a group needs 5 organisations
 

@@ -20,7 +20,8 @@ from briefgen import resources
 from briefgen.cli import cli
 from briefgen.errors import InputError, RenderError
 from briefgen.load import validate_profile
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.render import Renderer, SafeFetcher
 
 from .conftest import pdf_text, run_cli

@@ -22,8 +22,8 @@ import yaml
 from briefgen import resources
 from briefgen.batch.run import BatchOptions, run_batch
 from briefgen.errors import InputError, OutputError, printable
+from briefgen.options import Options
 from briefgen.output import write_atomic
-from briefgen.pipeline import Options
 from briefgen.sandbox import Limits, Pool, sensible_jobs, usable_cores
 
 from .conftest import run_cli
@@ -389,7 +389,7 @@ def test_a_huge_logo_is_refused_before_it_is_read(tmp_path, region_x_profile):
         fh.truncate(1_500_000_000)
     script = ("import resource, sys\n"
               "from briefgen.batch.run import run_batch, BatchOptions\n"
-              "from briefgen.pipeline import Options\n"
+              "from briefgen.options import Options\n"
               f"r = run_batch({str(source)!r}, Options(out={str(tmp_path / 'out')!r}),"
               " BatchOptions(jobs=1))\n"
               "print(r.items[0].status, r.items[0].error)\n"

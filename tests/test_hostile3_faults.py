@@ -21,7 +21,7 @@ import yaml
 
 from briefgen import resources
 from briefgen.batch.run import BatchOptions, run_batch
-from briefgen.pipeline import Options
+from briefgen.options import Options
 
 from .conftest import run_cli
 

@@ -26,7 +26,8 @@ from briefgen.kit.common import KitInputs, action_plan
 from briefgen.kit.deck import pptx_bytes
 from briefgen.kit.fit import face
 from briefgen.kit.workbook import xlsx_bytes
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 
 PRIMARY, ACCENT = "#0B5D4B", "#B3541E"
 LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120"><rect width="100" '

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import briefgen
 
 PACKAGE = Path(briefgen.__file__).parent
@@ -160,3 +162,30 @@ def test_every_module_imports_on_its_own():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "", done.stdout
+
+
+def test_only_the_commands_and_the_workers_import_the_pipeline():
+    """Options live in briefgen.options: no module below the pipeline imports it back. Those
+    that run briefings (the CLI, the batch's workers and fork server, serve's briefing) may."""
+    above = {"briefgen.cli", "briefgen.batch.runner", "briefgen.serve.app", "briefgen.warm",
+             "briefgen", "briefgen.__main__"}
+    graph = import_graph()
+    importers = {name for name, deps in graph.items() if "briefgen.pipeline" in deps}
+    assert importers <= above, importers - above
+    assert "briefgen.pipeline" not in graph["briefgen.options"]
+    assert graph["briefgen.options"] <= {"briefgen", "briefgen.errors"}
+
+
+def test_options_refuse_an_unknown_choice_with_the_allowed_list():
+    from briefgen.errors import InputError
+    from briefgen.options import FORMATS, LANGS, PDF_VARIANTS, Options
+
+    assert (LANGS, FORMATS, PDF_VARIANTS) == (("sv", "en"), ("pdf", "pptx", "xlsx", "charts"),
+                                              ("pdf/ua-1", "pdf/a-3b"))
+    for kwargs, message in (({"formats": ("pdf", "docx")}, "--format: 'docx' is not supported "
+                             "(allowed: pdf, pptx, xlsx, charts)"),
+                            ({"lang": "de"}, "--lang: 'de' is not supported (allowed: sv, en)"),
+                            ({"pdf_variant": "pdf/a-1b"}, "--pdf-variant: 'pdf/a-1b'")):
+        with pytest.raises(InputError) as caught:
+            Options(**kwargs)
+        assert str(caught.value).startswith(message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import datetime as dt
 import io
 import re
 import subprocess
@@ -66,7 +67,8 @@ def test_user_templates_override_one_partial(tmp_path, bg):
     (tmp_path / "_cover.html").write_text("<section class='cover'><p>FIRM COVER "
                                           "{{ org.name }}</p><p class='orgname-holder'>"
                                           "{{ org.name }}</p></section>")
-    from briefgen.pipeline import Briefgen, Options
+    from briefgen.options import Options
+    from briefgen.pipeline import Briefgen
 
     custom = Briefgen(Options(templates=tmp_path))
     pdf, _ = custom.pdf("region-x")
@@ -280,7 +282,7 @@ def test_contents_entry_without_a_target_gets_no_number(bg):
             '<li><a href="#nowhere">Beta</a></li></ol></nav>'
             '<h2 id="a" style="break-before: page">Alpha</h2><p>x</p></body></html>')
     meta = PdfMeta(title="t", author="a", subject="s", keywords=("k",), lang="en",
-                   created="2024-01-01T00:00:00Z", identifier=b"0" * 16)
+                   created=dt.datetime(2024, 1, 1), identifier=b"0" * 16)
     contents = PdfReader(io.BytesIO(bg.renderer.pdf(html, meta).pdf)).pages[0].extract_text()
     assert re.search(r"^Alpha 2$", contents, re.M)
     assert re.search(r"^Beta$", contents, re.M) and "00" not in contents

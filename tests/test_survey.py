@@ -15,7 +15,8 @@ from pypdf import PdfReader
 
 from briefgen.cli import cli
 from briefgen.errors import InputError
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.survey.aggregate import disagreements, importance_median, survey_org
 from briefgen.survey.columns import META
 from briefgen.survey.read import read_survey

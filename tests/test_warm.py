@@ -10,7 +10,8 @@ import textwrap
 import pytest
 
 from briefgen import render
-from briefgen.pipeline import Briefgen, Options
+from briefgen.options import Options
+from briefgen.pipeline import Briefgen
 from briefgen.warm import warm
 
 PROBE = textwrap.dedent("""
@@ -22,7 +23,8 @@ PROBE = textwrap.dedent("""
         # Before this worker does anything: is the shipped templates' renderer there, with
         # its templates compiled? Then give its first PDF's page count.
         from briefgen import render
-        from briefgen.pipeline import Briefgen, Options
+        from briefgen.options import Options
+        from briefgen.pipeline import Briefgen
 
         renderer = render._SHARED.get(None)
         ready = renderer is not None and "briefing.html" in {

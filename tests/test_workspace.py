@@ -16,9 +16,10 @@ from briefgen.config import (
     find_config,
     load_config,
     workspace_config,
+    workspace_options,
 )
 from briefgen.errors import InputError
-from briefgen.pipeline import DEFAULTS, workspace_options
+from briefgen.options import DEFAULTS, Options
 from briefgen.workspace import CONFIG_TEMPLATE, init_workspace
 
 from .conftest import pdf_text
@@ -267,7 +268,8 @@ def test_firm_files_outside_the_workspace_are_refused(workspace, in_dir, lines, 
 
 
 def test_python_api_reads_no_firm_file_outside_the_workspace(tmp_path, in_dir):
-    from briefgen.pipeline import Briefgen, Options
+    from briefgen.options import Options
+    from briefgen.pipeline import Briefgen
 
     in_dir(tmp_path)
     for options in (Options(out=tmp_path, cover_note="/etc/passwd"),
@@ -316,7 +318,7 @@ def test_cover_note_and_disclaimer_per_language(workspace, in_dir):
     assert "Vänliga" not in "".join(en) and "Kind regards" not in "".join(sv)
     # One plain value: the workspace's language (sv) only.
     from briefgen.brand import brand_context
-    from briefgen.pipeline import Options
+    from briefgen.options import Options
 
     (workspace / "briefgen.toml").write_text(
         '[firm]\nname = "Nordkonsult AB"\n[briefing]\ncover_note = "note-sv.md"\n'
@@ -455,3 +457,18 @@ def test_firm_logo_on_the_cover_the_back_page_and_the_deck(workspace, in_dir):
     shutil.copy(fixtures / "external-ref.svg", workspace / "theme" / "logo.svg")
     refused = CliRunner().invoke(cli, ["make", "--org", "region-x"])
     assert refused.exit_code == 2 and "firm.logo" in refused.output
+
+
+@pytest.mark.parametrize("colour, ok", [("#767676", True), ("#777777", False)])
+def test_the_python_api_checks_colours_at_the_wcag_threshold(tmp_path, colour, ok):
+    """Options built in Python (no briefgen.toml) get the same check: 4.5:1 on white, exactly
+    (#767676 is 4.54:1, #777777 4.48:1)."""
+    from briefgen.pipeline import Briefgen
+
+    bg = Briefgen(Options(out=tmp_path, primary=colour, accent=colour, formats=("xlsx",)))
+    if ok:
+        assert bg.make("kommun-y").files
+    else:
+        with pytest.raises(InputError, match=r"theme.primary: #777777 gives text a contrast of "
+                                             r"4.48:1 on white; at least 4.5:1"):
+            bg.make("kommun-y")

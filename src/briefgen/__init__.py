@@ -19,7 +19,7 @@ from .errors import BriefgenError, DataError, InputError, OutputError, RenderErr
 # package-metadata lookup is needed when briefgen starts.
 __version__ = "0.1.0"
 
-_LAZY = {"Briefgen": "pipeline", "Options": "pipeline", "Result": "pipeline",
+_LAZY = {"Briefgen": "pipeline", "Options": "options", "Result": "pipeline",
          "run_batch": "batch.run", "BatchOptions": "batch.run", "BatchResult": "batch.run",
          "BatchProgress": "batch.run"}
 

@@ -1,6 +1,6 @@
 """The firm's brand in a briefing: its name, contact, logo, colours and cover note.
 
-Everything here comes from :class:`~briefgen.pipeline.Options` (filled from ``briefgen.toml``
+Everything here comes from :class:`~briefgen.options.Options` (filled from ``briefgen.toml``
 by :mod:`briefgen.config`) and becomes template context, or the :class:`Firm` the deliverable
 kit draws from. The cover note is Markdown rendered with raw HTML disabled, so ``<script>`` in
 it shows as text. The firm's files (logo, cover notes, deck template) are read from inside the
@@ -20,10 +20,11 @@ from markupsafe import Markup
 
 from .config import check_colour, workspace_file
 from .logo import logo_data_uri
+from .options import ACCENT, PRIMARY
 from .reading import display_path, read_bytes, read_text
 
 if TYPE_CHECKING:
-    from .pipeline import Options
+    from .options import Options
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,6 @@ MAX_TEMPLATE_BYTES = 50_000_000     # a firm's deck template with its pictures
 
 # The shipped palette (#RRGGBB), as templates/common.css has it: a workspace's theme.primary and
 # theme.accent replace the first two; text, secondary text and the pale ground stay.
-PRIMARY = "#1F4E79"    # headings, rules, the organisation in every chart (--navy)
-ACCENT = "#A8480F"     # the benchmark in every chart, priority badges (--copper), 5.6:1 on white
 INK = "#1B2A3A"        # text (--ink)
 MUTED = "#55606B"      # secondary text (--muted), 6.4:1 on white
 PALE = "#EEF2F6"       # the ground of highlighted rows and boxes (--pale)

@@ -1,7 +1,8 @@
 """The ``briefgen`` command: a thin layer over :mod:`briefgen.pipeline`.
 
 Options are parsed here, the library does the work, and library errors become one-line
-messages with exit code 2 (bad input) or 1 (a failed render) in one place: :func:`main`.
+messages with exit code 2 (bad input) or 1 (a failed render) in one place:
+:meth:`BriefgenGroup.invoke`, which every command runs through.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import click
 from . import __version__, collector
 from .batch.run import BATCH_DEFAULTS, BatchOptions
 from .cli_options import data_option
-from .config import FORMATS
+from .config import workspace_options
 from .errors import BriefgenError, printable
-from .models import LANGS
-from .output import PDF_VARIANTS
-from .pipeline import DEFAULTS, Briefgen, Options, analysis_json, workspace_options
+from .options import DEFAULTS, FORMATS, LANGS, PDF_VARIANTS, Options
+from .pipeline import Briefgen, analysis_json
 
 log = logging.getLogger("briefgen")
 

@@ -3,7 +3,7 @@
 A workspace is a folder holding ``briefgen.toml`` (plus ``orgs/``, ``benchmarks/`` and
 ``theme/``). Every command looks for the file in the working directory and its parents, the way
 git finds ``.git``; ``--config FILE`` names one explicitly. The values feed
-:class:`briefgen.pipeline.Options`: options given on the command line win over the file, the
+:class:`briefgen.options.Options`: options given on the command line win over the file, the
 file over the built-in defaults of ``Options``.
 
 Other parts of briefgen read their own table from the same file through :func:`load_config`,
@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError
-from .models import LANGS
+from .options import DEFAULTS, FORMATS, LANGS, Options
 from .reading import display_path, read_text
 
 if sys.version_info >= (3, 11):
@@ -32,7 +32,6 @@ else:  # pragma: no cover - Python 3.10
 CONFIG_NAME = "briefgen.toml"
 MAX_CONFIG_BYTES = 200_000
 MIN_CONTRAST = 4.5                    # WCAG AA for normal text
-FORMATS = ("pdf", "pptx", "xlsx", "charts")
 _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # The firm's files named in the file, by key: what each may be (suffixes) and is (words).
 FIRM_FILES = {
@@ -142,7 +141,7 @@ class Config:
         return {lang: text for lang, text in value.model_dump().items() if text} or None
 
     def option_values(self) -> dict[str, Any]:
-        """The values this file gives :class:`~briefgen.pipeline.Options` (None: not given).
+        """The values this file gives :class:`~briefgen.options.Options` (None: not given).
 
         Files stay relative to the workspace (:func:`briefgen.brand.workspace_root`), where
         :func:`workspace_file` finds them again when a briefing is made.
@@ -219,15 +218,19 @@ def _line_of(text: str, table: str, key: str) -> int | None:
     return None
 
 
+def luminance(hex_colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour, #RRGGBB or #RGB."""
+    value = hex_colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(c * 2 for c in value)
+    channels = [int(value[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def contrast_ratio(colour: str, background: str = "#FFFFFF") -> float:
-    """WCAG 2 contrast ratio of two #RRGGBB colours."""
-
-    def luminance(hex_colour: str) -> float:
-        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-                  for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
+    """WCAG 2 contrast ratio of two colours: the one formula briefgen checks colours with
+    (briefgen.toml's theme, the Python API's Options, and the tests of the stylesheets)."""
     high, low = sorted((luminance(colour), luminance(background)), reverse=True)
     return (high + 0.05) / (low + 0.05)
 
@@ -315,6 +318,18 @@ def workspace_config(explicit: Path | None = None, start: Path | None = None) ->
     return load_config(found) if found else None
 
 
+def workspace_options(config: Path | None = None, start: Path | None = None,
+                      **given: Any) -> Options:
+    """Options from the built-in defaults, then ``briefgen.toml``, then ``given`` (not None).
+
+    ``config`` names the file (``--config``); without it the nearest ``briefgen.toml`` in
+    ``start`` (default: the working directory) or a parent is used, if there is one.
+    """
+    found = workspace_config(config, start)
+    base = DEFAULTS.with_(**found.option_values()) if found else DEFAULTS
+    return base.with_(**given)
+
+
 __all__ = ["Config", "FirmConfig", "ThemeConfig", "BriefingConfig", "ServeConfig", "FORMATS",
            "CONFIG_NAME", "find_config", "load_config", "workspace_config", "contrast_ratio",
-           "check_colour", "workspace_file"]
+           "check_colour", "workspace_file", "workspace_options"]

@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-LANGS = ("sv", "en")
 LEVELS = ("state", "regional", "municipal")
 IMPORTANCE_LEVELS = ("most_important", "top3", "important", "not_prioritised")
 IMPACTS = ("optimise_tasks", "change_division_of_work", "change_task_portfolio")

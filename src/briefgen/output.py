@@ -17,9 +17,6 @@ from pathlib import Path
 
 from .errors import InputError, OutputError, printable
 
-# A cell starting with one of these is a formula to a spreadsheet: written as text, never run.
-PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")   # what the renderer writes; the CLI offers these
-
 MAX_SOURCE_DATE_EPOCH = 253_402_300_799   # 9999-12-31T23:59:59Z, the last date a PDF can hold
 
 
@@ -40,15 +37,14 @@ class PdfMeta:
     subject: str
     keywords: tuple[str, ...]
     lang: str
-    created: str                  # ISO 8601, from the assessment date or SOURCE_DATE_EPOCH
+    created: dt.datetime          # creation_time(): the assessment date or SOURCE_DATE_EPOCH
     identifier: bytes             # stable: the same input gives the same bytes
     attachments: tuple[AttachedFile, ...] = ()
 
 
-# --------------------------------------------------------------------------- PDF accessibility
-# Small additions to what WeasyPrint 70 (pinned) writes, so that the tagged PDF also carries
-# table header scopes, the language of passages marked with lang=, dc:language in XMP, and
-# the PDF/UA identification in the PDF/A variant (WeasyPrint writes one identification only).
+# --------------------------------------------------------------------------- names, dates
+# (The PDF's accessibility additions to what WeasyPrint writes are in briefgen.tagging and
+# briefgen.render.)
 
 def pdf_name(org_id: str, lang: str) -> str:
     """The file name of a briefing: ``ID.pdf`` in Swedish, ``ID-LANG.pdf`` in another language."""
@@ -74,14 +70,24 @@ def source_date_epoch() -> int | None:
                      "unset)")
 
 
-def creation_date(assessed: dt.date) -> str:
-    """The PDF's dates: SOURCE_DATE_EPOCH when set, else noon UTC on the assessment date."""
+ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def creation_time(assessed: dt.date) -> dt.datetime:
+    """When a deliverable says it was made: SOURCE_DATE_EPOCH when set, else noon UTC on the
+    assessment date (so the same input gives the same bytes). Naive, in UTC: what the PDF's
+    attachments and the Office files take."""
     epoch = source_date_epoch()
     if epoch is not None:
         when = dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
     else:
         when = dt.datetime.combine(assessed, dt.time(12, 0), tzinfo=dt.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.replace(tzinfo=None)
+
+
+def creation_date(assessed: dt.date) -> str:
+    """:func:`creation_time` as the PDF's metadata writes it (ISO 8601, UTC)."""
+    return creation_time(assessed).strftime(ISO_UTC)
 
 
 def stable_identifier(*parts: str) -> bytes:

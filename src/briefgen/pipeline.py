@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,15 +19,17 @@ from . import __version__, brand
 from .advice import Advice, advise
 from .analyse import Analysis, Target, analyse, round1
 from .compare import target_checks
+from .config import workspace_options
 from .context import briefing_context, partials_context
 from .load import DataBundle, load_benchmark, load_data, load_org
 from .logo import logo_data_uri, logo_folders
 from .match import Matches, match
 from .models import Benchmark, Org
+from .options import DEFAULTS, Options
 from .output import (
     AttachedFile,
     PdfMeta,
-    creation_date,
+    creation_time,
     pdf_name,
     stable_identifier,
     write_atomic,
@@ -39,54 +41,6 @@ if TYPE_CHECKING:
     from .render import Renderer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Options:
-    """Every option of ``make`` and its default: the one definition the CLI also uses."""
-
-    data: Path | None = None           # a folder laid out like data/ (None: the shipped one)
-    out: Path = Path("output")
-    lang: str = "sv"
-    benchmark: str | None = None       # an id in benchmarks/ or a file (None: the 2018 study)
-    pdf_variant: str = "pdf/ua-1"
-    author: str | None = None          # the firm: cover, footer, back page, PDF author
-    templates: Path | None = None
-    survey: Path | None = None         # a survey (.xlsx/.csv); the org is then an id in it
-    extra_benchmarks: tuple[str, ...] = ()  # more benchmarks (--benchmark again): peers, study
-    # The workspace (briefgen.toml, see briefgen.config): the firm, its colours, its outputs.
-    formats: tuple[str, ...] = ("pdf",)  # pdf, pptx, xlsx, charts
-    contact: str | None = None         # the firm's contact, on the back page
-    firm_logo: str | None = None       # relative to the workspace
-    deck_template: str | None = None   # the firm's .pptx/.potx, relative to the workspace
-    primary: str = brand.PRIMARY       # headings, rules, the organisation in every chart
-    accent: str = brand.ACCENT         # the benchmark in every chart, priority badges
-    # A Markdown letter from the firm after the cover (relative to the workspace), and the back
-    # page's disclaimer: by language ({"sv": ..., "en": ...}), or one value in ``lang``'s.
-    cover_note: str | Mapping[str, str] | None = None
-    disclaimer: str | Mapping[str, str] | None = None
-    config: Path | None = None         # the briefgen.toml these values came from
-    review: Path | None = None         # a review file (default: the workspace's reviews/ID.yaml)
-
-    def with_(self, **changes: Any) -> Options:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-DEFAULTS = Options()
-
-
-def workspace_options(config: Path | None = None, start: Path | None = None,
-                      **given: Any) -> Options:
-    """Options from the built-in defaults, then ``briefgen.toml``, then ``given`` (not None).
-
-    ``config`` names the file (``--config``); without it the nearest ``briefgen.toml`` in
-    ``start`` (default: the working directory) or a parent is used, if there is one.
-    """
-    from .config import workspace_config
-
-    found = workspace_config(config, start)
-    base = DEFAULTS.with_(**found.option_values()) if found else DEFAULTS
-    return base.with_(**given)
 
 
 @dataclass
@@ -245,7 +199,7 @@ class Briefgen:
             subject=t("pdf_subject", name=org.name, benchmark=analysis.benchmark.title(t.lang)),
             keywords=tuple(t("pdf_keywords").split(", ")),
             lang=t.lang,
-            created=creation_date(org.profile.assessed),
+            created=creation_time(org.profile.assessed),
             identifier=stable_identifier(org.id, t.lang, analysis.benchmark.id,
                                          analysis.benchmark.version, __version__),
         )

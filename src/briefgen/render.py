@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextvars
-import datetime as dt
 import functools
 import io
 import logging
@@ -45,11 +44,12 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from . import __version__, fonts, pagerefs, resources, svgtext, tagging  # noqa: E402
 from .errors import InputError, RenderError  # noqa: E402
+from .options import PDF_VARIANTS  # noqa: E402
 from .output import (  # noqa: F401, E402  (re-exported for callers of render)
-    PDF_VARIANTS,
+    ISO_UTC,
     AttachedFile,
     PdfMeta,
-    creation_date,
+    creation_time,
     stable_identifier,
     write_atomic,
 )
@@ -299,7 +299,7 @@ class Renderer:
         md = document.metadata
         md.title, md.authors, md.description = meta.title, [meta.author], meta.subject
         md.keywords, md.lang = list(meta.keywords), meta.lang
-        md.created = md.modified = meta.created
+        md.created = md.modified = meta.created.strftime(ISO_UTC)
         md.generator = f"briefgen {__version__}"
         md.attachments = []  # never files named by <link rel=attachment> in the HTML
         md.__class__ = _BriefingMetadata  # adds dc:language (and PDF/UA id to PDF/A)
@@ -349,9 +349,8 @@ class Renderer:
         self._layout(html).write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True, finisher=_finish)
 
     def _attachments(self, meta: PdfMeta) -> list[Attachment]:
-        when = dt.datetime.strptime(meta.created, "%Y-%m-%dT%H:%M:%SZ")
         return [Attachment(file_obj=io.BytesIO(a.data), name=a.name, description=a.description,
-                           created=when, modified=when, relationship=a.relationship,
+                           created=meta.created, modified=meta.created, relationship=a.relationship,
                            url_fetcher=self.fetcher)
                 for a in meta.attachments]
 

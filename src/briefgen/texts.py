@@ -13,7 +13,8 @@ from babel.numbers import format_decimal, format_percent
 
 from .errors import DataError
 from .match import Reason
-from .models import LANGS, Benchmark, Framework
+from .models import Benchmark, Framework
+from .options import LANGS
 from .reading import read_yaml
 
 LOCALES = {"sv": "sv_SE", "en": "en_GB"}

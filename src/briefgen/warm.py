@@ -12,7 +12,7 @@ import logging
 import time
 from pathlib import Path
 
-from .models import LANGS
+from .options import LANGS, Options
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def warm(templates: Path | None = None) -> float:
         shared_renderer(templates).warm_up()
         # The shipped data, texts and benchmark, read once (each is cached by its path): a
         # worker on the shipped data starts its first briefing without reading a file.
-        briefgen = pipeline.Briefgen(pipeline.Options())
+        briefgen = pipeline.Briefgen(Options())
         for lang in LANGS:
             briefgen.texts(lang)
         briefgen.benchmark()

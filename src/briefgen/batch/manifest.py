@@ -31,7 +31,7 @@ from ..models import Org
 from ..output import write_atomic
 
 if TYPE_CHECKING:
-    from ..pipeline import Options
+    from ..options import Options
 
 log = logging.getLogger(__name__)
 

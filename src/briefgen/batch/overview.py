@@ -41,8 +41,8 @@ from ..charts import (
 from ..errors import BriefgenError, InputError, RenderError
 from ..load import load_benchmark, load_data
 from ..models import Benchmark, Org
-from ..output import PdfMeta, creation_date, pdf_name, stable_identifier, write_atomic
-from ..pipeline import Options
+from ..options import Options
+from ..output import PdfMeta, creation_time, pdf_name, stable_identifier, write_atomic
 from ..render import Renderer
 from ..texts import Texts
 from .manifest import MANIFEST_JSON
@@ -232,7 +232,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
         subject=t("overview_pdf_subject", n=len(analyses), benchmark=benchmark.title(t.lang)),
         keywords=tuple(t("pdf_keywords").split(", ")),
         lang=t.lang,
-        created=creation_date(context["latest"]),
+        created=creation_time(context["latest"]),
         identifier=stable_identifier("overview", ids, t.lang, benchmark.id, benchmark.version,
                                      __version__),
     )

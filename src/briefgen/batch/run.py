@@ -24,8 +24,8 @@ from .. import __version__
 from ..errors import InputError
 from ..load import DataBundle, benchmark_path, load_benchmark, load_data
 from ..models import Org
+from ..options import Options
 from ..output import output_error, pdf_name, source_date_epoch, write_atomic
-from ..pipeline import Options
 from ..review import find_review
 from ..sandbox import Limits
 from .manifest import (
@@ -56,7 +56,7 @@ MANIFEST_EVERY = 1.0          # seconds: the manifest is rewritten at most this 
 
 @dataclass(frozen=True)
 class BatchOptions:
-    """How a batch runs (what each briefing looks like is :class:`~briefgen.pipeline.Options`)."""
+    """How a batch runs (what each briefing looks like is :class:`~briefgen.options.Options`)."""
 
     jobs: int | None = None        # worker processes; None: the number of cores (also the cap)
     force: bool = False            # render every briefing, changed or not

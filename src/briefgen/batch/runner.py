@@ -26,8 +26,8 @@ from typing import Any
 from .. import __version__
 from ..errors import BriefgenError, InputError, one_line
 from ..models import Org
+from ..options import Options
 from ..output import pdf_name, write_atomic
-from ..pipeline import Options
 from ..sandbox import Limits, Pool, bound_forkserver_preload, sensible_jobs
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from ..charts import Chart
 from ..compare import PeerComparison, ProgressReport
 from ..match import Matches
 from ..models import Recommendation
-from ..output import creation_date, pdf_name
+from ..output import ISO_UTC, creation_time, pdf_name
 from ..texts import Texts
 
 HORIZONS = ("0-3", "3-12", "12-24")    # the action plan's time horizons, in months
@@ -151,7 +151,7 @@ def by_horizon(plan: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def office_date(assessed: dt.date) -> dt.datetime:
     """The date an Office file carries: the assessment date (or ``SOURCE_DATE_EPOCH``)."""
-    return dt.datetime.strptime(creation_date(assessed), "%Y-%m-%dT%H:%M:%SZ")
+    return creation_time(assessed)
 
 
 _DATES = re.compile(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*(</dcterms:(?:modified|created)>)")
@@ -166,7 +166,7 @@ def stable_zip(data: bytes, assessed: dt.date) -> bytes:
     """
     when = office_date(assessed)
     stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    iso = creation_date(assessed).encode()
+    iso = when.strftime(ISO_UTC).encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, \
             zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:

@@ -28,7 +28,8 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import BriefgenError
 from ..load import DataBundle, load_data, load_org
-from ..models import IMPORTANCE_LEVELS, LANGS, SLUG_RE
+from ..models import IMPORTANCE_LEVELS, SLUG_RE
+from ..options import LANGS
 from ..output import pdf_name
 from ..texts import _strings, fill
 from .questions import SECTIONS, Posted, all_keys, check_posted, sections, survey_bytes

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..cli_options import data_option
-from ..models import LANGS
+from ..options import LANGS
 from .settings import (
     DEFAULT_DATABASE,
     DEFAULT_HOST,
