@@ -17,6 +17,7 @@ from .compare import PeerGroup, TargetCheck, compare, disagreements, progress
 from .load import DataBundle
 from .match import Matches
 from .models import Benchmark, Framework, SurveyRule
+from .survey.aggregate import disagreements as disagreements_of
 from .survey.columns import answer_columns
 from .texts import Texts
 
@@ -64,9 +65,9 @@ def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
         pairs = [(c, (c.heading(t.lang), org.spread[c.key])) for c in answer_columns(fw)
                  if c.key in org.spread]
         rows = [row for _, row in pairs]
-        wide = [(label, s) for label, s in rows
-                if s["n"] >= 2 and s["max"] - s["min"] >= threshold - 1e-9]
-        wide.sort(key=lambda item: -(item[1]["max"] - item[1]["min"]))
+        headings = {c.key: c.heading(t.lang) for c, _ in pairs}
+        # The one rule for a spread that is a finding: survey.aggregate.disagreements.
+        wide = [(headings[k], org.spread[k]) for k in disagreements_of(org, fw, threshold)]
         context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
                              "single": org.respondents == 1, "threshold": threshold}
         cap_rows = [row for c, row in pairs if c.kind != "impact"]
