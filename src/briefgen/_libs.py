@@ -50,7 +50,7 @@ def one_ldconfig() -> Iterator[None]:
         yield
         return
     original = ctypes.util.find_library
-    ctypes.util.find_library = ldconfig_lookup(listing)
+    ctypes.util.find_library = ldconfig_lookup(listing)  # type: ignore[assignment]
     try:
         yield
     finally:

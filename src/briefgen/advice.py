@@ -38,7 +38,7 @@ class Advised:
     """One of the study's recommendations as the briefing gives it."""
 
     id: str
-    number: int
+    number: int | None         # the study's number; None for a consultant's own
     title: str
     reason: str                # why for this organisation, in numbers
     summary: str               # the study's picture (2018), from the library

@@ -151,7 +151,7 @@ def urgency(rank: float, score: float, count: int, rules: Rules) -> float:
 
 def estimate_phase(capability_mean: float, rules: Rules) -> str:
     reached = [phase for phase, low in rules.phase.thresholds.items() if capability_mean >= low]
-    ordered = sorted(rules.phase.thresholds, key=rules.phase.thresholds.get)
+    ordered = sorted(rules.phase.thresholds, key=lambda phase: rules.phase.thresholds[phase])
     return max(reached, key=ordered.index) if reached else ordered[0]
 
 

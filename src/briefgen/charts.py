@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from reportlab.graphics import renderSVG
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
@@ -86,7 +87,7 @@ def _hex(color: Color) -> str:
     return "#" + "".join(f"{round(c * 255):02X}" for c in (color.red, color.green, color.blue))
 
 
-def _exact_svg_colours(canvas: type) -> None:
+def _exact_svg_colours(canvas: Any) -> None:  # ReportLab's class, patched in place
     """Make ReportLab's SVG canvas write colours as #RRGGBB.
 
     It writes whole percentages, truncated (#0B5D4B comes out as #0A5C4A): a firm's colour

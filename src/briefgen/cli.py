@@ -127,11 +127,23 @@ def render_options(f):
 
 
 class BriefgenFailure(click.ClickException):
-    """A library error as Click shows it: ``Error: message``, with the error's exit code."""
+    """A library error as Click shows it: ``Error: message``, exit code 1 (a failed render)."""
 
-    def __init__(self, message: str, exit_code: int):
+    exit_code = 1
+
+    def __init__(self, message: str):
         super().__init__(printable(message))  # control characters from the input, escaped
-        self.exit_code = exit_code
+
+
+class BadInput(BriefgenFailure):
+    """Bad input: exit code 2."""
+
+    exit_code = 2
+
+
+def failure(message: str, exit_code: int) -> BriefgenFailure:
+    """The Click exception for a library error with ``exit_code`` (2: bad input, else 1)."""
+    return BadInput(message) if exit_code == 2 else BriefgenFailure(message)
 
 
 class BriefgenGroup(click.Group):
@@ -141,12 +153,12 @@ class BriefgenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BriefgenError as exc:
-            raise BriefgenFailure(str(exc), exc.exit_code) from None
+            raise failure(str(exc), exc.exit_code) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
-            raise BriefgenFailure(f"{where}{exc.strerror or exc}", 2) from None
+            raise failure(f"{where}{exc.strerror or exc}", 2) from None
         except RecursionError:
-            raise BriefgenFailure("the input is nested too deeply to process", 2) from None
+            raise failure("the input is nested too deeply to process", 2) from None
 
 
 @click.group(cls=BriefgenGroup,

@@ -55,9 +55,9 @@ def peer_group(bench: Benchmark, level: str, rules: SurveyRule,
         if _was_member(bench, org_id):
             log.info("%s: too few organisations besides %s to compare with", bench.id, org_id)
             return None
-    group = bench.levels.get(level)
-    if group is not None and (group.n or 0) >= least:
-        return PeerGroup(bench, level, group, group.n or 0, level, least)
+    published = bench.levels.get(level)
+    if published is not None and (published.n or 0) >= least:
+        return PeerGroup(bench, level, published, published.n or 0, level, least)
     log.info("%s: no published %s group; comparing with all %d organisations", bench.id, level,
              bench.overall.n or bench.organisations)
     return PeerGroup(bench, None, bench.overall, bench.overall.n or bench.organisations, level,

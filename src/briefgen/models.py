@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-LEVELS = ("state", "regional", "municipal")
+Level = Literal["state", "regional", "municipal"]
+LEVELS: tuple[Level, ...] = ("state", "regional", "municipal")
 IMPORTANCE_LEVELS = ("most_important", "top3", "important", "not_prioritised")
 IMPACTS = ("optimise_tasks", "change_division_of_work", "change_task_portfolio")
 SCALE_MIN, SCALE_MAX = 1.0, 5.0   # every score's bounds; framework.yaml's scale must agree
@@ -251,7 +252,8 @@ class Practice(Strict):
 
 
 HORIZONS = ("0-3", "3-12", "12-24")   # months
-PHASES = ("mobilised", "embedded", "accelerated", "integrated")
+Phase = Literal["mobilised", "embedded", "accelerated", "integrated"]
+PHASES: tuple[Phase, ...] = ("mobilised", "embedded", "accelerated", "integrated")
 TRACKS = ("gap", "lead")   # an initiative raises a weak area, or builds on a strong one
 
 
@@ -284,8 +286,8 @@ class Initiative(Strict):
     done_when: Text              # what shows the initiative is done
     areas: list[str] = Field(min_length=1)  # the areas it works on, its main area first
     track: Literal["gap", "lead"] = "gap"  # gap: raises a weak area; lead: builds on a strength
-    levels: list[Literal["state", "regional", "municipal"]] = list(LEVELS)
-    phases: list[Literal["mobilised", "embedded", "accelerated", "integrated"]] = list(PHASES)
+    levels: list[Level] = list(LEVELS)
+    phases: list[Phase] = list(PHASES)
 
     @property
     def main(self) -> str:

@@ -42,8 +42,8 @@ def fill(document) -> int:
         found = list(_placeholders(page._page_box))
         for outer, line, text in found:
             href = text.element.get("href") or ""
-            number = pages.get(href[1:]) if href.startswith("#") else None
-            _set_text(outer, line, text, str(number) if number else "")
+            target: int | None = pages.get(href[1:]) if href.startswith("#") else None
+            _set_text(outer, line, text, str(target) if target else "")
             # the white behind the number was placed with the placeholder's width: again
             layout_box_backgrounds(page._page_box, outer, _no_image)
         if found:  # the links' areas too, measured with the placeholders' widths

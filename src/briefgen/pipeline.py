@@ -96,6 +96,7 @@ class Briefgen:
         from .survey.read import read_survey
 
         if getattr(self, "_survey", None) is None:
+            assert self.options.survey is not None  # only asked for with a survey
             self._survey = read_survey(self.options.survey, self.bundle)
         return self._survey
 

@@ -31,10 +31,10 @@ MAX_ALIASES = 100
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]  # chosen at import time
     """SafeLoader that also refuses duplicate keys (aliases are counted in _check_expansion)."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+    def construct_mapping(self, node, deep=False):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
@@ -47,14 +47,14 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
     # PyYAML raises a bare ValueError for an impossible date (2026-02-30) and for an integer
     # longer than Python converts (4,300 digits). Keep the file readable instead, so that
     # validation names the field and its line like any other bad value.
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
+    def construct_yaml_timestamp(self, node):
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:
             return InvalidScalar(node.value, "is not a valid date (allowed: a date such as "
                                  "2026-10-15)")
 
-    def construct_yaml_int(self, node):  # type: ignore[override]
+    def construct_yaml_int(self, node):
         try:
             return super().construct_yaml_int(node)
         except ValueError:
@@ -67,6 +67,8 @@ class InvalidScalar(str):
 
     A ``str`` so that every later step can show it, shortened, in a message.
     """
+
+    problem: str
 
     def __new__(cls, text: str, problem: str) -> InvalidScalar:
         shown = text if len(text) <= 24 else f"{text[:12]}...{text[-6:]}"
@@ -254,7 +256,7 @@ def line_of(node: yaml.Node | None, loc: tuple) -> int | None:
         if isinstance(node, yaml.MappingNode):
             child = next((v for k, v in node.value if k.value == str(part)), None)
             key = next((k for k, v in node.value if k.value == str(part)), None)
-            if child is None:
+            if child is None or key is None:
                 return line
             line, node = key.start_mark.line + 1, child
         elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)

@@ -260,6 +260,7 @@ class Renderer:
             roots.append(self.user_templates)
         self.fetcher = SafeFetcher(roots)
         self.font_config = FontConfiguration()
+        assert self.env.loader is not None  # set just above
         css_source, css_path, _ = self.env.loader.get_source(self.env, stylesheet)
         # Relative URLs in the stylesheet (the fonts) resolve against the shipped templates.
         self.css = CSS(string=css_source, base_url=str(shipped / stylesheet),

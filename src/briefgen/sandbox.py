@@ -188,7 +188,7 @@ class _Worker:
 @contextlib.contextmanager
 def _children_allowed():
     """Let a daemonic process (a Dask worker) start its sandbox; the lifeline bounds it."""
-    config = multiprocessing.current_process()._config  # noqa: SLF001
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
     daemon = config.get("daemon")
     if daemon:
         config["daemon"] = False

@@ -267,8 +267,8 @@ def read_csv(path: Path) -> Iterator[Row]:
                          "spreadsheet as 'CSV UTF-8')")
     first = head.split(b"\n", 1)[0]
     delimiter = csv_delimiter(first)
-    with io.TextIOWrapper(open_regular(path, name), encoding="utf-8-sig", newline="") as fh:
-        lines = _BoundedLines(fh, name)
+    with io.TextIOWrapper(open_regular(path, name), encoding="utf-8-sig", newline="") as text:
+        lines = _BoundedLines(text, name)
         reader = csv.reader(lines, delimiter=delimiter, strict=True)
         try:
             header = next(reader, None)
@@ -318,8 +318,8 @@ def is_survey(path: Path) -> bool:
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
             try:
                 for sheet in workbook.worksheets:
-                    first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-                    if "respondent" in [str(v).strip() for v in first if v is not None]:
+                    top = next(sheet.iter_rows(max_row=1, values_only=True), ())
+                    if "respondent" in [str(v).strip() for v in top if v is not None]:
                         return True
             finally:
                 workbook.close()

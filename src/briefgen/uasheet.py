@@ -50,8 +50,8 @@ def trimmed(source: str) -> str:
                 kept.append(f"{prelude} {{{body}}}")  # @page with its margin boxes
             continue
         declarations = body.strip()
-        selectors = [_kept(s.strip(), declarations) for s in _top_level_commas(prelude)]
-        selectors = [s for s in selectors if s]
+        selectors = [kept_selector for s in _top_level_commas(prelude)
+                     if (kept_selector := _kept(s.strip(), declarations))]
         if selectors:
             kept.append(f"{', '.join(selectors)} {{ {declarations} }}")
     return "\n".join(kept)

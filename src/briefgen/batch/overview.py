@@ -167,8 +167,9 @@ def phase_chart(counts: dict[str, int], benchmark: Benchmark, t: Texts) -> Chart
         d.add(text(cx - bw / 2 - 2, base + height + 4,
                     t("overview_count", count=counts.get(key, 0), share=t.percent(share)),
                     8, "middle", bold=True, color=palette.ORG))
-        if study_total and study.get(key) is not None:
-            sshare = study[key] / study_total
+        count = study.get(key)
+        if study_total and count is not None:
+            sshare = count / study_total
             sheight = tallest * sshare
             d.add(Rect(cx + 2, base, bw, max(sheight, 0.8), fillColor=white,
                        strokeColor=palette.BENCH, strokeWidth=1.4))

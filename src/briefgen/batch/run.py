@@ -265,7 +265,7 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
                         write_atomic(path, outcome.data)
                     _write_kit(out, item, outcome)
                     item.status, item.error = OK, ""
-                    item.pages, item.bytes, item.sha256 = (outcome.pages, outcome.bytes,
+                    item.pages, item.bytes, item.sha256 = (outcome.pages, outcome.size,
                                                            outcome.sha256)
                     item.mtime_ns = path.stat().st_mtime_ns
                 report()

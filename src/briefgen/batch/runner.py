@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ class Outcome:
     index: int
     error: str = ""
     pages: int | None = None
-    bytes: int | None = None
+    size: int | None = None        # the PDF's bytes (not named bytes: the type below)
     sha256: str = ""
     seconds: float = 0.0
     pid: int = 0
@@ -96,7 +96,7 @@ def render_task(task: Task) -> Outcome:
                                                     {"pdf", *task.options.formats})
         data = kit.pop(pdf_name(result.org.id, lang))  # the rest: the kit's files
         outcome.pages = result.pages
-        outcome.bytes, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
+        outcome.size, outcome.sha256 = len(data), hashlib.sha256(data).hexdigest()
         if task.path:
             write_atomic(Path(task.path), data)
             for name, content in kit.items():
@@ -148,7 +148,7 @@ class Runner:
         self.scheduler, self.max_tasks = scheduler, max_tasks
         self.jobs = sensible_jobs(jobs, limits.memory_mb)
 
-    def run(self, tasks: list[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: list[Task]) -> Generator[Outcome, None, None]:
         if self.scheduler:
             yield from self._dask(tasks)
         else:
