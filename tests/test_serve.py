@@ -46,9 +46,12 @@ def store(db_url):
     return open_store(db_url)
 
 
+BASE = "https://enkat.firma.se"
+
+
 @pytest.fixture
 def client(store, bundle):
-    app = create_app(Config(store=store, bundle=bundle, admin_secret=SECRET))
+    app = create_app(Config(store=store, bundle=bundle, admin_secret=SECRET, base_url=BASE))
     with TestClient(app, follow_redirects=False) as c:
         yield c
 
@@ -172,10 +175,10 @@ def test_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(client,
                                               "lang": "sv"}).status_code == 403
     assert client.post("/admin/rounds/1/close", data={}).status_code == 403
     admin_token = csrf_of(client, "/admin")
-    stranger = TestClient(client.app, follow_redirects=False)
-    stranger.cookies.set("briefgen_admin", client.cookies.get("briefgen_admin"), path="/admin")
-    assert stranger.post("/admin/rounds/1/close",
-                         data={"csrf": admin_token}).status_code == 403
+    # The token belongs to the session: another session's token does not do.
+    other = TestClient(client.app, follow_redirects=False)
+    login(other)
+    assert other.post("/admin/rounds/1/close", data={"csrf": admin_token}).status_code == 403
     assert store.rounds("region-x")[0].is_open
     # With the tokens it works.
     r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good},
@@ -203,16 +206,14 @@ def login(client: TestClient, secret: str = SECRET):
     return client.post("/admin/login", data={"csrf": token, "secret": secret})
 
 
-def test_admin_pages_need_the_login(client, store):
+def test_admin_pages_need_the_login(client, store, bundle):
     invite(store, n=2)
     assert client.get("/admin").headers["location"] == "/admin/login"
-    for url in ("/admin/orgs/region-x/export.csv", "/admin/orgs/region-x/briefing-sv.pdf"):
-        assert client.get(url).status_code == 404
     assert "Region X" not in client.get("/admin/login").text
     r = login(client, "wrong-secret-guess")
     assert r.status_code == 401 and 'aria-describedby="secret-error"' in r.text
     # A forged cookie is no session.
-    client.cookies.set("briefgen_admin", "99999999999.deadbeef", path="/admin")
+    client.cookies.set("briefgen_admin", "A" * 43, path="/admin")
     assert client.get("/admin").status_code == 303
     client.cookies.clear()
 
@@ -229,8 +230,9 @@ def test_admin_pages_need_the_login(client, store):
                                            "lang": "en"})
     assert r.status_code == 200
     links = re.findall(r"<code>(http[^<]+)</code>", r.text)
-    assert len(links) == 3 and all("/a/region-x/" in u for u in links)
-    assert client.get(links[0].split("testserver")[1]).text.count('lang="en"') == 1
+    # The links start with the configured address, whatever the request's Host header says.
+    assert len(links) == 3 and all(u.startswith(BASE + "/a/region-x/") for u in links)
+    assert client.get(links[0][len(BASE):]).text.count('lang="en"') == 1
     r = client.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "3",
                                            "lang": "sv"})
     assert r.status_code == 400 and "did you mean &#39;region-x&#39;" in r.text
@@ -255,12 +257,24 @@ def test_admin_stays_closed_without_a_secret(store, bundle):
 def test_admin_secret_from_env_or_toml(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
     assert settings.admin_secret(tmp_path) is None
-    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-toml-file"\n')
-    assert settings.admin_secret(tmp_path) == "from-the-toml-file"
-    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "from-the-environment")
-    assert settings.admin_secret(tmp_path) == "from-the-environment"
-    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "short")
-    with pytest.raises(InputError, match="at least 12"):
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-toml-file-1234"\n')
+    assert settings.admin_secret(tmp_path) == "from-the-toml-file-1234"
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "from-the-environment-1234")
+    assert settings.admin_secret(tmp_path) == "from-the-environment-1234"
+    for weak, why in (("short", "has 5 characters besides spaces; use at least 20"),
+                      (" " * 24, "has 0 characters besides spaces"),
+                      ("a b c d e f g h i j k l m n o p q r s t", None),
+                      ("ab" * 12, "uses 2 different characters; use at least 8")):
+        monkeypatch.setenv(settings.ADMIN_SECRET_ENV, weak)
+        if why is None:
+            assert settings.admin_secret(tmp_path) == weak
+            continue
+        with pytest.raises(InputError, match=why) as caught:
+            settings.admin_secret(tmp_path)
+        assert str(caught.value).startswith("BRIEFGEN_ADMIN_SECRET: the admin secret ")
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV)
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "' + " " * 12 + '"\n')
+    with pytest.raises(InputError, match=r"\[serve\] admin_secret in .*briefgen.toml: the "):
         settings.admin_secret(tmp_path)
 
 
@@ -268,11 +282,11 @@ def test_serve_settings_come_from_the_workspace(tmp_path, monkeypatch):
     # The workspace's briefgen.toml is found from a sub-folder, as by every other command;
     # options given win over it, and without a URL the answers live in the workspace folder.
     monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
-    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-workspace"\n'
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-workspace-1234"\n'
                                             'port = 8123\n')
     below = tmp_path / "orgs"
     below.mkdir()
-    assert settings.admin_secret(below) == "from-the-workspace"
+    assert settings.admin_secret(below) == "from-the-workspace-1234"
     host, port, database = settings.server_settings(None, None, None, below)
     assert (host, port) == ("127.0.0.1", 8123)
     assert database == f"sqlite:///{tmp_path / 'briefgen.db'}"
@@ -328,7 +342,7 @@ def test_autosave_answers_in_json(client, store):
     auto = {"x-briefgen-autosave": "1"}
     r = client.post(link + "/effects", data={"csrf": token, "effects.citizen_centric": "4"},
                     headers=auto)
-    assert r.status_code == 200 and r.json() == {"ok": True, "errors": []}
+    assert r.status_code == 200 and r.json() == {"ok": True, "errors": [], "conflicts": {}}
     r = client.post(link + "/effects", data={"csrf": token, "effects.cross_processes": "0",
                                              "effects.relevant_services": "5"}, headers=auto)
     assert r.status_code == 422 and r.json()["errors"] == ["effects.cross_processes"]
@@ -487,4 +501,4 @@ def test_the_migrations_make_the_schema_the_code_expects(store):
 
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
