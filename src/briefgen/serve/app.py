@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import tempfile
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -75,15 +75,16 @@ class UiText:
         return fill(ui_strings()[key][self.lang], values)
 
 
-# Characters that change how the text around them is shown without showing themselves: bidi
-# controls and zero-width characters (Unicode's "format" category), and control characters.
-_HIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
-                     r"\u2060-\u206f\ufeff\ufff9-\ufffb]")
+# Characters that change how the text around them is shown without showing themselves:
+# controls, bidi marks and overrides, zero-width characters (Unicode's Cc and Cf), and the
+# line and paragraph separators.
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
 
 
 def visible(text: object) -> str:
     """``text`` with every invisible or reordering character shown as its code (⟨U+202E⟩)."""
-    return _HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", str(text))
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) in HIDDEN_CATEGORIES else c
+                   for c in str(text))
 
 
 @dataclass

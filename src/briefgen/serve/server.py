@@ -24,7 +24,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -48,11 +47,13 @@ class Limits:
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol with request deadlines and a connection cap per client."""
 
-    open_per_client: ClassVar[Counter[str]] = Counter()   # this process's open connections
-
     def __init__(self, config, server_state, app_state, _loop=None):
         super().__init__(config, server_state, app_state, _loop)
         self.limits: Limits = getattr(config, "briefgen_limits", None) or Limits()
+        # This server's open connections per client address (one server per process).
+        if not hasattr(server_state, "open_per_client"):
+            server_state.open_per_client = Counter()
+        self.open_per_client: Counter[str] = server_state.open_per_client
         self.counted: str | None = None
         self.deadline: asyncio.TimerHandle | None = None
         self.waiting_for: object = None      # the h11 state the deadline is running for
@@ -147,7 +148,9 @@ def raise_file_limit() -> int:
     return soft
 
 
-def uvicorn_config(settings: ServeSettings, host: str, port: int, workers: int = 1):
+def uvicorn_config(settings: ServeSettings, host: str, port: int, workers: int = 1,
+                   **options):
+    """uvicorn's settings for briefgen; ``options`` are passed on (tests: ``log_config``)."""
     import uvicorn
 
     config = uvicorn.Config(
@@ -156,7 +159,7 @@ def uvicorn_config(settings: ServeSettings, host: str, port: int, workers: int =
         # X-Forwarded-For and -Proto are read only from the proxies named (none by default).
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies) or None,
-        timeout_keep_alive=5, timeout_graceful_shutdown=10)
+        timeout_keep_alive=5, timeout_graceful_shutdown=10, **options)
     config.briefgen_limits = Limits(settings.limits.header_seconds,
                                     settings.limits.body_seconds, settings.limits.per_client,
                                     frozenset(settings.trusted_proxies))

@@ -65,7 +65,9 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
                              "use the sheet of the questionnaire (briefgen questionnaire)")
     elif suffix == ".csv":
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            # newline="": a carriage return inside a quoted cell stays one (csv's rule).
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                text = fh.read()
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as "
                              "CSV UTF-8") from None
