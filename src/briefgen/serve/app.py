@@ -536,7 +536,8 @@ def create_app(config: Config, table=ROUTES) -> Starlette:
         HTTPException: http_error, Exception: server_error})
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True,
+                      auto_reload=False)       # the shipped templates do not change
     env.filters["visible"] = visible
     state = app.state
     state.config = config

@@ -21,7 +21,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -289,18 +289,23 @@ class Store:
 
     def _respondent(self, org_id: str, token: str, conn: Connection,
                     lock: bool) -> Respondent | None:
-        query = (sa.select(respondents, rounds.c.org_id, rounds.c.org_name, rounds.c.number
-                           .label("round_number"), rounds.c.closed_at)
-                 .join(rounds, rounds.c.id == respondents.c.round_id)
+        # One round trip: the respondent, its round and its answers (one row per answer).
+        query = (sa.select(respondents.c.id, respondents.c.round_id, respondents.c.number,
+                           respondents.c.lang, respondents.c.status, respondents.c.importance,
+                           rounds.c.org_id, rounds.c.org_name,
+                           rounds.c.number.label("round_number"), rounds.c.closed_at,
+                           answers.c.key, answers.c.value)
+                 .select_from(respondents.join(rounds, rounds.c.id == respondents.c.round_id)
+                              .outerjoin(answers, answers.c.respondent_id == respondents.c.id))
                  .where(respondents.c.token_hash == token_hash(token)))
         if lock and not self.is_sqlite:       # SQLite: BEGIN IMMEDIATE already locks
             query = query.with_for_update(of=respondents)
-        row = conn.execute(query).first()
+        rows = conn.execute(query).all()
+        row = rows[0] if rows else None
         if (row is None or row.org_id != org_id or row.closed_at is not None
                 or row.status == "submitted"):
             return None
-        stored = dict(conn.execute(sa.select(answers.c.key, answers.c.value).where(
-            answers.c.respondent_id == row.id)).all())
+        stored = {r.key: r.value for r in rows if r.key is not None}
         return Respondent(row.id, row.round_id, row.round_number, row.number, row.org_id,
                           row.org_name, row.lang, row.status, row.importance, stored)
 
@@ -325,19 +330,28 @@ class Store:
             values = {k: v for k, v in values.items() if k not in conflicts}
             if "importance" in conflicts:
                 importance = None
-            if values:
-                conn.execute(answers.delete().where(
-                    (answers.c.respondent_id == who.id) & answers.c.key.in_(list(values))))
-                conn.execute(answers.insert(), [
-                    {"respondent_id": who.id, "key": k, "value": float(v)}
-                    for k, v in values.items()])
+            if values:                     # one statement: insert, or update what is there
+                conn.execute(self._upsert([{"respondent_id": who.id, "key": k,
+                                            "value": float(v)} for k, v in values.items()]))
             changes: dict[str, object] = {"updated_at": now()}
             if values or importance:
                 changes["status"] = "started"
             if importance:
                 changes["importance"] = importance
             conn.execute(respondents.update().where(respondents.c.id == who.id).values(**changes))
-            return Saved(self.respondent(org_id, token, conn), conflicts)
+        return Saved(replace(who, status=changes.get("status", who.status),
+                             importance=importance or who.importance,
+                             answers={**who.answers, **{k: float(v) for k, v in values.items()}}),
+                     conflicts)
+
+    def _upsert(self, rows: list[dict[str, object]]):
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        statement = insert(answers).values(rows)
+        return statement.on_conflict_do_update(index_elements=["respondent_id", "key"],
+                                               set_={"value": statement.excluded.value})
 
     def submit(self, org_id: str, token: str, required: list[str]) -> list[str]:
         """Lock the answers if every question is answered; else return the unanswered keys."""
@@ -492,7 +506,9 @@ def make_engine(url: str) -> Engine:
         _create_private(Path(parsed.database))
         return _sqlite_engine(url)
     try:
-        return sa.create_engine(parsed, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping (a round trip on every checkout): a connection the server has dropped
+        # fails its request once, and pool_recycle keeps connections from getting that old.
+        return sa.create_engine(parsed, pool_size=20, max_overflow=20, pool_recycle=1800)
     except ModuleNotFoundError:
         raise InputError("--database: PostgreSQL needs psycopg: pip install "
                          "'briefgen[postgres]'") from None
