@@ -2,6 +2,7 @@
 
     python bench/mutation.py            # run mutmut (one process), then print the figures
     python bench/mutation.py --report   # only print the figures of the last run
+    python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
 
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
 which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
@@ -40,6 +41,13 @@ SCOPE: dict[str, list[str]] = {
     "benchmark build": ["briefgen.survey.benchmark.*"],
     "profile validation": [f"briefgen.load.x_{f}__mutmut_*" for f in VALIDATION]
     + [f"briefgen.reading.x_{f}__mutmut_*" for f in VALIDATION_READING],
+    # briefgen serve (issue 19): every function mutmut can mutate (not the click commands).
+    "serve security": ["briefgen.serve.security.*"],
+    "serve store": ["briefgen.serve.store.*"],
+    "serve app": ["briefgen.serve.app.*"],
+    "serve questions": ["briefgen.serve.questions.*"],
+    "serve settings": ["briefgen.serve.settings.*"],
+    "serve server": ["briefgen.serve.server.*"],
 }
 
 # Survivors judged equivalent: the mutant cannot change what the code does, and why. The
@@ -169,9 +177,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only count the last run")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
+    parser.add_argument("--only", metavar="PREFIX", default="",
+                        help="run only the modules whose name starts so, e.g. 'serve'")
     args = parser.parse_args()
     if not args.report:
-        patterns = [p for ps in SCOPE.values() for p in ps]
+        patterns = [p for module, ps in SCOPE.items() if module.startswith(args.only)
+                    for p in ps]
         # One child: the machine is shared; the run takes a few minutes.
         subprocess.run(["mutmut", "run", "--max-children", "1", *patterns], cwd=ROOT,
                        check=True)

@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from briefgen.load import load_data
 from briefgen.serve import security
-from briefgen.serve.app import ROUTES, Config, create_app, visible
+from briefgen.serve.app import ROUTES, Config, create_app, routes, visible
 from briefgen.serve.questions import all_keys
 from briefgen.serve.security import (
     ADMIN,
@@ -86,7 +86,7 @@ def sign_in(c: TestClient, secret: str = SECRET):
 
 
 def test_every_route_is_guarded_and_admin_is_the_default():
-    made = create_app.__globals__["routes"](ROUTES + EXTRA)
+    made = routes(ROUTES + EXTRA)
     for route in made[:-1]:                    # the last is the static files' mount
         assert route.endpoint.access in security.ACCESS, route.path
     async def page(request):  # noqa: E306 - a route registered without saying who may use it
