@@ -343,6 +343,10 @@ def test_a_cookie_of_the_wrong_length_is_not_looked_up(store):
 
 
 def test_admin_routes_refuse_without_a_session_with_answers_stored(app, store, bundle):
+    refused_then_signed_in(app, store, bundle)
+
+
+def refused_then_signed_in(app, store, bundle) -> TestClient:
     """Export and briefing exist (answers are stored), so a refusal is the login's doing."""
     link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
     keys = all_keys(bundle.framework)
@@ -367,6 +371,11 @@ def test_admin_routes_refuse_without_a_session_with_answers_stored(app, store, b
     assert sign_in(admin).status_code == 303
     export = admin.get("/admin/orgs/region-x/export.csv")
     assert export.status_code == 200 and b"region-x" in export.content
+    return admin
+
+
+def test_the_briefing_refused_without_a_session_is_served_with_one(app, store, bundle):
+    admin = refused_then_signed_in(app, store, bundle)
     pdf = admin.get("/admin/orgs/region-x/briefing-sv.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
