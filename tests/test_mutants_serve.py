@@ -241,3 +241,338 @@ def test_refusals_speak_the_language_of_their_page(app, store):
     r = c.get("/no/such/page")
     assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
     assert "svaren kan redan vara inskickade eller omgången avslutad" in r.text
+
+
+# --------------------------------------------------------------------------- respondent pages
+
+
+def test_the_overview_and_the_parts_say_where_the_respondent_is(app, store):
+    from briefgen.serve.app import loaded_values
+
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    store.save("region-x", link.token, {"partnerships": 3.0, "effects.citizen_centric": 2.5})
+    c = client(app)
+    page = c.get(link.path()).text
+    assert "<h1>Self-assessment for Region X</h1>" in page
+    assert (f'<li><a href="{link.path()}/capabilities">Capabilities</a> '
+            '<span class="progress">(1 of 11 answered)</span></li>') in page
+    assert (f'<li><a href="{link.path()}/importance">The weight of digitalisation</a> '
+            '<span class="progress">(0 of 1 answered)</span></li>') in page
+    assert f'<li><a href="{link.path()}/submit">Submit</a></li>' in page
+    part = c.get(link.path() + "/effects").text
+    assert '<span class="count">Part 3 of 4:</span> Effect areas' in part
+    assert f'<p class="crumbs"><a href="{link.path()}">Back to the overview</a></p>' in part
+    assert f'action="{link.path()}/effects"' in part
+    assert 'name="loaded" value="effects.relevant_services=;effects.citizen_centric=2.5;' in part
+    assert "Your answers are saved." not in part
+    assert "Your answers are saved." in c.get(link.path() + "/effects?saved=1").text
+    assert "Part 1 of 4:" in c.get(link.path() + "/importance").text
+    assert c.get(link.path() + "/nonsense").status_code == 404
+    who = store.respondent("region-x", link.token)
+    assert loaded_values(who, "importance", {}) == "importance="
+    r = c.post(link.path() + "/impact", data={
+        "csrf": token_on(c, link.path() + "/impact"), "action": "next"})
+    assert r.status_code == 303 and r.headers["location"] == link.path() + "/submit"
+    r = c.post(link.path() + "/importance", data={
+        "csrf": token_on(c, link.path() + "/importance"), "importance": "top3"})
+    assert r.headers["location"] == link.path() + "/importance?saved=1"
+    r = c.post(link.path() + "/importance", data={
+        "csrf": token_on(c, link.path() + "/importance"), "importance": "top3",
+        "action": "next"})
+    assert r.headers["location"] == link.path() + "/capabilities"
+
+
+def test_submit_lists_what_is_missing_and_thanks_in_the_right_language(app, store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    store.save("region-x", link.token, {k: 3.0 for k in keys[1:]})
+    c = client(app)
+    page = c.get(link.path() + "/submit").text
+    assert "Before you can submit, please answer 2 more questions:" in page
+    assert f'<li><a href="{link.path()}/importance">The weight of digitalisation</a></li>' \
+        in page
+    assert f'href="{link.path()}/capabilities#q-{keys[0].replace("_", "-")}"' in page
+    assert 'class="notice"' in page and 'role="alert"' not in page
+    token = token_on(c, link.path() + "/submit")
+    r = c.post(link.path() + "/submit", data={"csrf": token})
+    assert r.status_code == 400 and 'class="error-summary" role="alert"' in r.text
+    store.save("region-x", link.token, {keys[0]: 4.0}, "important")
+    page = c.get(link.path() + "/submit").text
+    assert "Every question is answered." in page and "more question" not in page
+    r = c.post(link.path() + "/submit", data={"csrf": token})
+    assert r.status_code == 303 and r.headers["location"] == "/done?lang=en"
+    done = c.get("/done?lang=en").text
+    assert '<html lang="en">' in done and "<h1>Thank you for your answers</h1>" in done
+    assert '<html lang="sv">' in c.get("/done?lang=xx").text
+    assert '<html lang="sv">' in c.get("/done").text
+    # The link is used up: a further post is the missing page, in the link's language.
+    assert c.post(link.path() + "/submit", data={"csrf": token}).status_code == 404
+
+
+def test_one_missing_answer_is_said_in_the_singular(app, store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", link.token, {k: 3.0 for k in keys}, None)
+    page = client(app).get(link.path() + "/submit").text
+    assert "Innan du kan skicka in behöver du besvara en fråga till:" in page
+
+
+def test_a_conflict_on_the_importance_names_the_level_kept(app, store):
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    c = client(app)
+    token = token_on(c, link.path() + "/importance")
+    store.save("region-x", link.token, {}, "most_important")
+    r = c.post(link.path() + "/importance", data={"csrf": token, "importance": "top3",
+                                                  "loaded": "importance="})
+    assert r.status_code == 409
+    label = next(lv.label("sv") for lv in load_data().framework.importance_levels
+                 if lv.key == "most_important")
+    assert (f'<li><a href="#q-importance">Hur viktig är digital transformation på ledningens '
+            f'strategiska agenda?: nu {label}</a></li>') in r.text
+    assert 'value="most_important" aria-describedby' in r.text
+
+
+def test_error_pages(app, store):
+    c = client(app)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    token = token_on(c, link + "/capabilities")
+    r = c.post(link + "/capabilities", content=b"x" * 70000,
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and "<h1>Begäran kunde inte tas emot</h1>" in r.text
+    r = c.post(link + "/capabilities", data={"csrf": token},
+               headers={"x-briefgen-autosave": "1", "sec-fetch-site": "cross-site"})
+    assert r.status_code == 403 and r.json() == {"ok": False, "error": "csrf"}
+    r = c.request("DELETE", link)
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
+
+
+# --------------------------------------------------------------------------- admin downloads
+
+
+def test_exports_and_briefings_name_their_files_and_types(app, store):
+    from briefgen.serve.app import export_rows
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", link.token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", link.token, keys)
+    c, _ = signed_in(app)
+    r = c.get("/admin/orgs/region-x/export.xlsx")
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet")
+    assert r.headers["content-disposition"] == 'attachment; filename="region-x-svar.xlsx"'
+    r = c.get("/admin/orgs/region-x/export.csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert c.get("/admin/orgs/region-x/export.pdf").status_code == 404
+    assert c.get("/admin/orgs/kommun-y/export.xlsx").status_code == 404
+    assert c.get("/admin/orgs/region-x/briefing-de.pdf").status_code == 404
+    assert c.get("/admin/orgs/kommun-y/briefing-sv.pdf").status_code == 404
+    # The admin page offers them on the organisation's latest round only.
+    store.close_round(store.rounds("region-x")[0].id)
+    store.invite("region-x", "Region X", "regional", 1, "sv")
+    rounds = store.rounds()
+    assert [r.number for r in rounds] == [2, 1]
+    assert export_rows(rounds) == {rounds[0].id}
+    page = c.get("/admin").text
+    assert page.count('href="/admin/orgs/region-x/export.xlsx"') == 1
+    assert 'href="/admin/orgs/region-x/briefing-en.pdf?preview=1">Förhandsvisa</a>' in page
+    store.invite("kommun-y", "Kommun Y", "municipal", 1, "sv")
+    assert export_rows(store.rounds()) == {rounds[0].id}
+
+
+# --------------------------------------------------------------------------- security details
+
+
+def test_the_outermost_layer_answers_when_the_application_cannot(caplog):
+    from briefgen.serve.security import Outermost
+
+    async def fails_before_answering(scope, receive, send):
+        raise RuntimeError("no answer at all")
+
+    caplog.set_level(logging.INFO)
+    r = TestClient(Outermost(fails_before_answering), raise_server_exceptions=False).get("/x")
+    assert r.status_code == 500 and r.text == "Internal Server Error"
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+    [record] = [rec for rec in caplog.records if rec.levelno == logging.ERROR]
+    assert record.getMessage() == "GET /x failed" and record.exc_info
+
+    async def static(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"cache-control", b"max-age=60")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    r = TestClient(Outermost(static)).get("/static/serve.css")
+    assert r.headers["cache-control"] == "max-age=60"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
+    assert r.headers["cross-origin-opener-policy"] == "same-origin"
+    r = TestClient(Outermost(static)).get("/page")
+    assert r.headers["cache-control"] == "max-age=60"          # set by the app: kept
+
+
+def test_pages_are_not_cached_but_assets_may_be(app):
+    c = client(app)
+    assert c.get("/done").headers["cache-control"] == "no-store"
+    assert "cache-control" not in c.get("/static/serve.css").headers or \
+        c.get("/static/serve.css").headers["cache-control"] != "no-store"
+
+
+def test_cookies_are_secure_over_https_and_the_lock_out_says_how_long(app):
+    c = TestClient(app, base_url="https://testserver", follow_redirects=False,
+                   client=("127.0.0.5", 1))
+    page = c.get("/admin/login")
+    nonce = page.headers["set-cookie"]
+    assert "Secure" in nonce and "HttpOnly" in nonce and "Path=/admin" in nonce
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    r = c.post("/admin/login", data={"csrf": token, "secret": SECRET})
+    session = r.headers["set-cookie"]
+    assert session.startswith("briefgen_admin=") and "Secure" in session
+    assert "HttpOnly" in session and "SameSite=strict" in session and "Path=/admin" in session
+    assert "Max-Age" not in session                          # gone with the browser
+    plain = client(app, "127.0.0.6")
+    assert "Secure" not in plain.get("/admin/login").headers["set-cookie"]
+    token = token_on(plain, "/admin/login")
+    for _ in range(5):
+        r = plain.post("/admin/login", data={"csrf": token, "secret": "wrong-" * 5})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) in (899, 900)
+    assert "Försök igen om 15 minuter." in r.text
+    assert 'aria-describedby="secret-error"' not in r.text
+
+
+def test_a_wrong_secret_is_said_beside_the_field(app):
+    c = client(app)
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"),
+                                     "secret": "wrong-" * 5})
+    assert r.status_code == 401
+    assert ('<p class="error" id="secret-error"><span class="visually-hidden">Fel: </span>'
+            "Fel lösenord.</p>") in r.text
+    closed = create_app(Config(store=app.state.store, bundle=load_data(), admin_secret=None))
+    c = client(closed)
+    page = c.get("/admin/login").text
+    assert "Ingen administratörshemlighet är satt." in page
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"), "secret": SECRET})
+    assert r.status_code == 401 and "Ingen administratörshemlighet är satt." in r.text
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def test_rounds_count_each_status_and_close_once(store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 3, "sv")
+    store.save("region-x", made[0].token, {keys[0]: 2.0})
+    store.save("region-x", made[1].token, dict.fromkeys(keys, 2.0), "top3")
+    store.submit("region-x", made[1].token, keys)
+    store.invite("kommun-y", "Kommun Y", "municipal", 1, "en")
+    found = {r.org_id: r for r in store.rounds()}
+    assert found["region-x"].counts == {"invited": 1, "started": 1, "submitted": 1}
+    assert found["kommun-y"].counts == {"invited": 1, "started": 0, "submitted": 0}
+    assert found["region-x"].total == 3 and found["region-x"].is_open
+    assert [r.org_id for r in store.rounds("kommun-y")] == ["kommun-y"]
+    rid = found["region-x"].id
+    assert store.close_round(rid) is True and store.close_round(rid) is False
+    assert store.close_round(9999) is False
+    # A new round after a closed one; its respondents are numbered from 1 again.
+    again = store.invite("region-x", "Region X (ny)", "regional", 2, "en")
+    assert [(m.round_number, m.number, m.lang) for m in again] == [(2, 1, "en"), (2, 2, "en")]
+    assert store.rounds("region-x")[0].org_name == "Region X (ny)"
+    more = store.invite("region-x", "Region X", "regional", 1, "sv")
+    assert (more[0].round_number, more[0].number) == (2, 3)
+    for count in (0, 501):
+        with pytest.raises(InputError) as caught:
+            store.invite("region-x", "Region X", "regional", count, "sv")
+        assert str(caught.value) == (f"--respondents: {count} is not allowed (allowed: 1 to "
+                                     "500)")
+
+
+def test_submitted_answers_carry_their_round_and_its_last_date(store):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from briefgen.serve.questions import all_keys
+    from briefgen.serve.store import respondents
+
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 3, "sv")
+    for i, m in enumerate(made[:2]):
+        store.save("region-x", m.token, dict.fromkeys(keys, 1.0 + i), "top3")
+        store.submit("region-x", m.token, keys)
+    with store.write() as conn:
+        conn.execute(respondents.update().where(respondents.c.number == 1).values(
+            submitted_at=dt.datetime(2026, 3, 1, 12)))
+        conn.execute(respondents.update().where(respondents.c.number == 2).values(
+            submitted_at=dt.datetime(2026, 3, 4, 9)))
+    people = store.submitted()
+    assert [p["respondent"] for p in people] == ["r1-1", "r1-2"]
+    assert {p["date"] for p in people} == {dt.date(2026, 3, 4)}
+    assert people[0]["answers"] == dict.fromkeys(keys, 1.0)
+    assert people[1]["answers"] == dict.fromkeys(keys, 2.0)
+    assert (people[0]["org_id"], people[0]["org_name"], people[0]["level"],
+            people[0]["importance"], people[0]["round"]) == (
+        "region-x", "Region X", "regional", "top3", 1)
+    rid = store.rounds("region-x")[0].id
+    assert len(store.submitted("region-x", rid)) == 2
+    assert store.submitted("region-x", rid + 1) == []
+    assert store.submitted("kommun-y") == []
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(respondents).where(
+            respondents.c.status == "submitted")).scalar() == 2
+
+
+def test_the_csrf_key_is_made_once_and_kept(store, tmp_path):
+    key = store.server_key()
+    assert len(key) == 32 and store.server_key() == key
+    assert open_store(str(store.engine.url)).server_key() == key
+    assert open_store(f"sqlite:///{tmp_path / 'other.db'}").server_key() != key
+
+
+def test_a_respondent_lookup_refuses_what_is_not_a_live_link(store):
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    assert store.respondent("region-x", link.token).number == 1
+    assert store.respondent("kommun-y", link.token) is None
+    assert store.respondent("region-x", "") is None
+    assert store.respondent("region-x", link.token + "x" * 60) is None       # > 100
+    assert store.respondent("region-x", "x" * 100) is None
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
+    import resource
+
+    from briefgen.serve.server import (
+        GuardedH11Protocol,
+        Limits,
+        ServeSettings,
+        raise_file_limit,
+        uvicorn_config,
+    )
+
+    config = uvicorn_config(ServeSettings("sqlite:///x.db", limits=Limits(3, 4, 5)),
+                            "127.0.0.1", 8123, 2, log_config=None)
+    assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
+    assert config.http is GuardedH11Protocol and config.factory
+    assert config.proxy_headers is False and config.server_header is False
+    assert config.timeout_keep_alive == 5 and config.timeout_graceful_shutdown == 10
+    assert config.log_level == 30 or config.log_level == "warning"
+    assert config.briefgen_limits == Limits(3, 4, 5, frozenset())
+    config = uvicorn_config(ServeSettings("sqlite:///x.db", trusted_proxies=("10.0.0.9",)),
+                            "127.0.0.1", 8123, log_config=None)
+    assert config.proxy_headers is True and config.forwarded_allow_ips == ["10.0.0.9"]
+    assert config.briefgen_limits.exempt == frozenset({"10.0.0.9"})
+    assert config.briefgen_limits.header_seconds == settings.HEADER_SECONDS
+    assert config.briefgen_limits.per_client == settings.CONNECTIONS_PER_CLIENT
+    assert raise_file_limit() == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert soft == hard or hard == resource.RLIM_INFINITY

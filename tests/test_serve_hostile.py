@@ -66,6 +66,7 @@ def serving(store, bundle, limits: Limits = LIMITS):
             break
         time.sleep(0.01)
     try:
+        serving.server = server
         yield port
     finally:
         server.should_exit = True
@@ -157,7 +158,7 @@ def test_many_half_open_connections_from_one_client_do_not_starve_another(store,
                 sock.sendall(b"GET /done HTTP/1.1\r\n")      # and never finish
                 held.append(sock)
             status, took = honest_get(port)
-            assert status == 200 and took < 1.0, took
+            assert status == 200 and took < 3.0, took          # the review: none in 10 s
             for sock in held:
                 sock.settimeout(1)
                 try:
@@ -170,6 +171,13 @@ def test_many_half_open_connections_from_one_client_do_not_starve_another(store,
             for sock in held:
                 sock.close()
         assert refused == 1100 - LIMITS.per_client
+        # Every connection closed is counted off again.
+        counts = serving.server.server_state.open_per_client
+        for _ in range(100):
+            if not counts:
+                break
+            time.sleep(0.02)
+        assert counts == {}
 
 
 def test_guessing_the_secret_locks_out_the_guesser_only(store, bundle):
