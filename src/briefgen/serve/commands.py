@@ -104,8 +104,8 @@ def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url
               "language of the invitation).")
 @base_url_option
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
-              help="Server processes. Answers are never lost with several, on SQLite (WAL) "
-              "as on PostgreSQL; PostgreSQL gains more from them.")
+              help="Server processes, each with its own connections to the database; no "
+              "answer is lost with several, on SQLite (WAL) as on PostgreSQL.")
 @click.option("--trusted-proxy", "trusted", multiple=True, metavar="IP",
               help="The address of a reverse proxy whose X-Forwarded-For and "
               "X-Forwarded-Proto headers are believed (repeatable).  [default: [serve] "
