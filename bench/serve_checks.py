@@ -29,7 +29,8 @@ CHECKS: dict[str, tuple[str, str, str, list[str]]] = {
                  "            return SignIn(locked_for=_seconds_until(until))\n", "",
                  ["tests/test_serve_security.py", *HOSTILE]),
     "session end": ("security.py",
-                    "        if session:\n            self.store.end_session(session)\n", "",
+                    "        if request.state.session:\n"
+                    "            self.store.end_session(request.state.session)\n", "",
                     ["tests/test_serve_security.py"]),
     "cell escaping (CSV)": ("questions.py",
                             "writer.writerows([to_csv(v) for v in row] for row in rows)",

@@ -576,3 +576,68 @@ def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
     assert raise_file_limit() == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert soft == hard or hard == resource.RLIM_INFINITY
+
+
+def test_the_briefing_download_and_preview(app, store):
+    from briefgen.serve.questions import all_keys
+    from tests.conftest import pdf_text
+
+    keys = all_keys(load_data().framework)
+    for m in store.invite("region-x", "Region X", "regional", 2, "sv"):
+        store.save("region-x", m.token, dict.fromkeys(keys, 2.0), "top3")
+        store.submit("region-x", m.token, keys)
+    c, _ = signed_in(app)
+    r = c.get("/admin/orgs/region-x/briefing-en.pdf?preview=1")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"] == 'inline; filename="region-x-en.pdf"'
+    text = pdf_text(r.content)
+    assert "Region X" in text and "2 respondents" in text
+
+
+def test_a_briefing_that_cannot_be_made_says_why(store, tmp_path):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    # The organisation answered, but the data folder the server was given has no profile of
+    # it and no framework: the pipeline refuses, and the page says what it said.
+    m = store.invite("nowhere", "Nowhere", "regional", 1, "sv")[0]
+    store.save("nowhere", m.token, dict.fromkeys(keys, 2.0), "top3")
+    store.submit("nowhere", m.token, keys)
+    empty = tmp_path / "data"
+    empty.mkdir()
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                            admin_lang="en", data=empty))
+    c, _ = signed_in(app)
+    r = c.get("/admin/orgs/nowhere/briefing-sv.pdf")
+    assert r.status_code == 422
+    assert "<h1>The request could not be accepted</h1>" in r.text
+    assert re.search(r'<pre class="detail">[^<]*framework\.yaml', r.text)
+    r = c.get("/admin/orgs/elsewhere/export.csv")
+    assert r.status_code == 404 and "<h1>Page not found</h1>" in r.text
+    assert "<h1>Page not found</h1>" in c.get("/admin/orgs/nowhere/export.pdf").text
+    assert "<h1>Page not found</h1>" in c.get("/admin/orgs/nowhere/briefing-de.pdf").text
+    assert "<h1>Page not found</h1>" in c.get("/admin/orgs/elsewhere/briefing-sv.pdf").text
+
+
+def test_the_file_limit_is_raised_to_what_the_system_allows():
+    import resource
+
+    from briefgen.serve.server import raise_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard < 2:
+        pytest.skip("no finite hard limit to raise to")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard - 1, hard))
+    try:
+        assert raise_file_limit() == hard
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+        assert raise_file_limit() == hard                   # already there: left as it is
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_odd_urls_in_messages():
+    from briefgen.serve.store import _shown
+
+    assert _shown("postgresql://u:p@ss@h:x/db") == "h:x/db"
+    assert settings.public_url("::", 1, "https://enkat.se/X/") == "https://enkat.se/X"

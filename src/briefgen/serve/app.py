@@ -167,12 +167,6 @@ def progress(request: Request, who: Respondent) -> dict[str, tuple[int, int]]:
     return done
 
 
-async def respondent(request: Request) -> Respondent | None:
-    """The link's respondent, as read now."""
-    org, token = request.path_params["org"], request.path_params["token"]
-    return await run_in_threadpool(request.app.state.store.respondent, org, token)
-
-
 def base_of(request: Request, who: Respondent) -> str:
     return f"/a/{who.org_id}/{request.path_params['token']}"
 
@@ -305,7 +299,6 @@ async def submit(request: Request, who: Respondent) -> Response:
     except AnswersLocked:
         return not_found(request, who.lang)
     if missing:
-        who = await respondent(request) or who
         return page(request, "submit.html", who.lang, 400, who=who, missing=missing,
                     base=base_of(request, who), parts=state.parts, tried=True)
     return RedirectResponse(f"/done?lang={who.lang}", status_code=303)

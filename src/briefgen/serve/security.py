@@ -273,9 +273,8 @@ class AdminAuth:
                             secure=_secure(request), path="/admin")
 
     def sign_out(self, request: Request, response: Response) -> None:
-        session = getattr(request.state, "session", None)
-        if session:
-            self.store.end_session(session)
+        if request.state.session:
+            self.store.end_session(request.state.session)
         response.delete_cookie(ADMIN_COOKIE, path="/admin", httponly=True, samesite="strict")
 
 
