@@ -641,3 +641,143 @@ def test_odd_urls_in_messages():
 
     assert _shown("postgresql://u:p@ss@h:x/db") == "h:x/db"
     assert settings.public_url("::", 1, "https://enkat.se/X/") == "https://enkat.se/X"
+
+
+# --------------------------------------------------------------------------- more details
+
+
+def test_a_series_started_again_counts_on_to_a_lock_out(store):
+    import datetime as dt
+
+    from briefgen.serve import security
+    from briefgen.serve.store import login_failures
+
+    args = (security.FAILURE_WINDOW, security.MAX_FAILURES, security.LOCKOUT)
+    store.record_failure("c", *args)
+    with store.write() as conn:                      # that failure was long ago
+        conn.execute(login_failures.update().values(first_at=dt.datetime(2000, 1, 1)))
+    results = [store.record_failure("c", *args) for _ in range(security.MAX_FAILURES)]
+    assert results[:-1] == [None] * (security.MAX_FAILURES - 1) and results[-1] is not None
+    assert store.locked_until("c") == results[-1]
+    assert store.record_failure("other", security.FAILURE_WINDOW, 1, security.LOCKOUT)
+
+
+def test_error_pages_say_their_language(app, store):
+    c = client(app)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    r = c.post(link + "/capabilities", content=b"x" * 70000,
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and '<html lang="sv">' in r.text
+    r = c.get("/nowhere")
+    assert '<html lang="sv">' in r.text
+    r = c.post("/admin/invite", data={"csrf": "x"})               # no session
+    assert r.status_code == 403 and '<html lang="sv">' in r.text
+    assert "Av säkerhetsskäl kunde formuläret inte tas emot." in r.text
+    assert c.head("/admin").status_code == 303
+    en = store.invite("region-x", "Region X", "regional", 1, "en")[0].path()
+    r = c.post(en + "/capabilities", data={"csrf": "x"})
+    assert "For security reasons the form could not be accepted." in r.text
+    english = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                admin_lang="en"))
+    e = client(english)
+    r = e.get("/admin/orgs/x/export.csv")
+    assert r.status_code == 303
+    r = e.post("/admin/invite", data={"csrf": "x"})
+    assert '<html lang="en">' in r.text and "For security reasons" in r.text
+    # Without a base URL, the admin page says so in its own language.
+    c2 = client(english)
+    r = c2.post("/admin/login", data={"csrf": token_on(c2, "/admin/login"), "secret": SECRET})
+    token = token_on(c2, "/admin")
+    r = c2.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1"})
+    assert "Links cannot be made because the server does not know its public address." in r.text
+    assert '<html lang="en">' in r.text
+
+
+def test_invite_without_a_count_or_with_a_foreign_language(app, store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    m = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", m.token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", m.token, keys)
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "lang": "de"})
+    assert r.status_code == 400
+    assert ('<p class="error" id="count-error"><span class="visually-hidden">Fel: </span>'
+            "1-500</p>") in r.text
+    assert ('<p class="error" id="lang-error"><span class="visually-hidden">Fel: </span>'
+            "sv, en</p>") in r.text
+    assert 'href="/admin/orgs/region-x/export.xlsx"' in r.text     # the rounds as before
+
+
+def test_exported_numbers_keep_their_decimals_only_when_they_have_some(store, tmp_path):
+    import openpyxl
+
+    from briefgen.serve.questions import all_keys, survey_bytes
+
+    fw = load_data().framework
+    keys = all_keys(fw)
+    m = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", m.token, {**dict.fromkeys(keys, 3.0), keys[0]: 2.5}, "top3")
+    store.submit("region-x", m.token, keys)
+    people = store.submitted()
+    raw = survey_bytes(people, fw, ".csv")
+    assert raw.startswith(b"\xef\xbb\xbf")          # a BOM: Excel then reads it as UTF-8
+    text = raw.decode("utf-8-sig")
+    assert text.endswith("\r\n")
+    header, row = text.splitlines()[:2]
+    cells = row.split(",")
+    assert cells[6] == "2.5" and cells[7] == "3" and cells[5] == "top3"
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(survey_bytes(people, fw, ".xlsx"))
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet.title == "Svar" and sheet.freeze_panes == "A2"
+    assert sheet.cell(row=2, column=7).value == 2.5 and sheet.cell(row=2, column=8).value == 3
+    for suffix in (".pdf", ""):
+        with pytest.raises(InputError) as caught:
+            survey_bytes(people, fw, suffix)
+        shown = suffix or "no suffix"
+        assert str(caught.value) == (f"--out: '{shown}' is not allowed (allowed: .xlsx or "
+                                     ".csv)")
+
+
+def test_posted_fields_that_belong_to_another_part_are_unknown():
+    from briefgen.serve.questions import check_posted
+
+    posted = check_posted({"importance": "top3", "partnerships": "3"}, ["partnerships"],
+                          ["top3"], False)
+    assert posted.values == {"partnerships": 3.0} and posted.importance is None
+    assert posted.unknown == ["importance"]
+    posted = check_posted({"importance": "", "partnerships": "3"}, [], ["top3"], True)
+    assert posted.importance is None and posted.unknown == ["partnerships"]
+
+
+def test_the_data_folder_and_host_from_the_workspace(tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    given = tmp_path / "given"
+    assert settings.data_folder(given, tmp_path) == given
+    assert settings.data_folder(None, tmp_path) is None
+    (tmp_path / "briefgen.toml").write_text('[serve]\nhost = "10.0.0.5"\n')
+    assert settings.data_folder(None, tmp_path) is None          # no orgs/ here
+    (tmp_path / "orgs").mkdir()
+    assert settings.data_folder(None, tmp_path) == tmp_path
+    assert settings.server_settings(None, None, "sqlite:///x.db", tmp_path)[0] == "10.0.0.5"
+
+
+def test_the_server_uses_the_data_folder_it_is_given(tmp_path, monkeypatch):
+    import shutil
+
+    from briefgen import resources
+    from briefgen.serve.app import app_from_settings
+
+    data = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), data)
+    profile = (data / "orgs" / "region-x.yaml").read_text(encoding="utf-8")
+    (data / "orgs" / "ny-region.yaml").write_text(
+        profile.replace("id: region-x", "id: ny-region"), encoding="utf-8")
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    app = app_from_settings(f"sqlite:///{tmp_path / 'b.db'}", data, "en", BASE)
+    assert app.state.config.data == data
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "ny-region", "count": "1"})
+    assert r.status_code == 200 and "/a/ny-region/" in r.text

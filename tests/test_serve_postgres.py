@@ -97,3 +97,23 @@ def test_postgres_round_trip(postgres_url, tmp_path):
     org_ = survey_org(read_survey(out, bundle), "myndighet-z", bundle)
     assert org_.respondents == 2
     assert org_.spread["partnerships"]["min"] == 2 and org_.spread["partnerships"]["max"] == 4
+
+
+def test_guesses_at_once_on_postgresql_count_each_failure_once(postgres_url):
+    from briefgen.serve import security
+
+    store = open_store(postgres_url)
+    results: list = []
+
+    def fail() -> None:
+        results.append(store.record_failure("10.9.8.7", security.FAILURE_WINDOW,
+                                            security.MAX_FAILURES, security.LOCKOUT))
+
+    threads = [threading.Thread(target=fail) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 12                                 # none failed
+    assert sum(r is None for r in results) == security.MAX_FAILURES - 1
+    assert store.locked_until("10.9.8.7") is not None

@@ -413,20 +413,23 @@ class Store:
         """
         stamp = now()
         with self.write() as conn:
+            if not self.is_sqlite:     # two first failures at once must not both insert
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                             {"key": "briefgen sign-in " + client})
             row = conn.execute(sa.select(login_failures).where(
                 login_failures.c.client == client)).first()
-            if row is None:
-                failures, first = 1, stamp
-                conn.execute(login_failures.insert().values(
-                    client=client, failures=0, first_at=stamp))
-            elif stamp - row.first_at > window or (row.locked_until is not None
-                                                   and row.locked_until <= stamp):
-                failures, first = 1, stamp      # an old series, or a lock-out served
+            if row is None or stamp - row.first_at > window or (
+                    row.locked_until is not None and row.locked_until <= stamp):
+                failures, first = 1, stamp      # a first failure, an old series, or served
             else:
                 failures, first = row.failures + 1, row.first_at
             until = stamp + lockout if failures >= limit else None
-            conn.execute(login_failures.update().where(login_failures.c.client == client)
-                         .values(failures=failures, first_at=first, locked_until=until))
+            values = {"failures": failures, "first_at": first, "locked_until": until}
+            if row is None:
+                conn.execute(login_failures.insert().values(client=client, **values))
+            else:
+                conn.execute(login_failures.update().where(
+                    login_failures.c.client == client).values(**values))
         return until
 
     def clear_failures(self, client: str) -> None:
