@@ -298,6 +298,10 @@ def test_submit_lists_what_is_missing_and_thanks_in_the_right_language(app, stor
     token = token_on(c, link.path() + "/submit")
     r = c.post(link.path() + "/submit", data={"csrf": token})
     assert r.status_code == 400 and 'class="error-summary" role="alert"' in r.text
+    assert f'<li><a href="{link.path()}/importance">The weight of digitalisation</a></li>' \
+        in r.text
+    assert '<p class="site-name">Self-assessment of digital transformation · <bdi>Region X' \
+        in r.text
     store.save("region-x", link.token, {keys[0]: 4.0}, "important")
     page = c.get(link.path() + "/submit").text
     assert "Every question is answered." in page and "more question" not in page
@@ -750,6 +754,45 @@ def test_posted_fields_that_belong_to_another_part_are_unknown():
     assert posted.unknown == ["importance"]
     posted = check_posted({"importance": "", "partnerships": "3"}, [], ["top3"], True)
     assert posted.importance is None and posted.unknown == ["partnerships"]
+    assert posted.errors == {} and posted.values == {}
+
+
+def test_every_posted_field_is_looked_at_whatever_comes_before_it():
+    from briefgen.serve.questions import check_posted
+
+    keys = ["a", "b", "c", "d", "e", "f", "g"]
+    posted = check_posted({"csrf": "x", "a": "", "action": "next", "b": "3,5", "loaded": "",
+                           "c": "inf", "d": "nan", "e": "abc", "f": " 2 ", "g": "9"},
+                          keys, ["top3"], False)
+    assert posted.values == {"b": 3.5, "f": 2.0}
+    assert posted.errors == {"c": "not_number", "d": "not_number", "e": "not_number",
+                             "g": "outside"}
+    assert posted.echo == {"c": "inf", "d": "nan", "e": "abc", "g": "9"}
+    assert posted.unknown == []
+    posted = check_posted({"importance": "", "partnerships": "2"}, ["partnerships"],
+                          ["top3"], True)
+    assert posted.values == {"partnerships": 2.0} and posted.errors == {}
+    posted = check_posted({"importance": "urgent", "importance2": "x"}, [], ["top3"], True)
+    assert posted.errors == {"importance": "choice"} and posted.echo == {"importance": "urgent"}
+    assert posted.unknown == ["importance2"]
+    posted = check_posted({"a": "x" * 100}, ["a"], [], False)
+    assert posted.echo == {"a": "x" * 40}
+
+
+def test_the_loaded_field_takes_what_follows_the_first_equals_sign():
+    from briefgen.serve.app import parse_loaded
+
+    allowed = ["a", "b", "importance"]
+    assert parse_loaded("importance=a=b;b=2", allowed) == {"importance": "a=b", "b": 2.0}
+    assert parse_loaded("a=x;b=2", allowed) == {"b": 2.0}
+
+
+def test_a_post_to_a_part_that_does_not_exist_is_the_missing_page(app, store):
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    c = client(app)
+    token = token_on(c, link + "/capabilities")
+    r = c.post(link + "/nonsense", data={"csrf": token, "partnerships": "3"})
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
 
 
 def test_the_data_folder_and_host_from_the_workspace(tmp_path, monkeypatch):
@@ -781,3 +824,15 @@ def test_the_server_uses_the_data_folder_it_is_given(tmp_path, monkeypatch):
     c, token = signed_in(app)
     r = c.post("/admin/invite", data={"csrf": token, "org": "ny-region", "count": "1"})
     assert r.status_code == 200 and "/a/ny-region/" in r.text
+
+
+def test_the_application_from_a_database_url_alone(tmp_path, monkeypatch):
+    from briefgen.serve.app import app_from_settings
+
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = app_from_settings(f"sqlite:///{tmp_path / 'b.db'}")
+    config = app.state.config
+    assert (config.admin_lang, config.base_url, config.data, config.admin_secret) == (
+        "sv", None, None, None)
+    assert '<html lang="sv">' in TestClient(app).get("/admin/login").text

@@ -262,8 +262,7 @@ async def save_part(request: Request) -> Response:
     if part == "submit":
         return await submit(request, who)
     allowed = ["importance"] if part == "importance" else state.parts[part].keys
-    posted = check_posted(data, [] if part == "importance" else allowed,
-                          list(IMPORTANCE_LEVELS), part == "importance")
+    posted = check_posted(data, allowed, list(IMPORTANCE_LEVELS), part == "importance")
     loaded = parse_loaded(data.get("loaded"), allowed)
     values, importance = posted.values, posted.importance
     if loaded is not None:         # only what was changed on this page
