@@ -75,7 +75,10 @@ def source_address(i: int) -> str:
 
 async def respondent(i: int, link: str, base: str, answers: dict, importance: str,
                      timings: dict[str, list[float]], failures: list[str]) -> None:
-    transport = httpx.AsyncHTTPTransport(local_address=source_address(i), verify=TLS)
+    # Idle connections are dropped after 2 s, before the server's 5 s keep-alive ends them:
+    # otherwise a client starved of CPU can send on a connection the server is closing.
+    transport = httpx.AsyncHTTPTransport(local_address=source_address(i), verify=TLS,
+                                         limits=httpx.Limits(keepalive_expiry=2))
     async with httpx.AsyncClient(base_url=base, timeout=120, transport=transport) as client:
         async def call(kind: str, method: str, url: str, expect: int, **kw):
             start = time.perf_counter()
