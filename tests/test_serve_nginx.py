@@ -122,7 +122,10 @@ http {{
 
 
 def client(site, source: str, **kw) -> httpx.Client:
-    transport = httpx.HTTPTransport(local_address=source, verify=site["cert"])
+    import ssl
+
+    context = ssl.create_default_context(cafile=site["cert"])
+    transport = httpx.HTTPTransport(local_address=source, verify=context)
     return httpx.Client(base_url=site["base"], transport=transport, follow_redirects=False,
                         timeout=10, **kw)
 
