@@ -158,9 +158,9 @@ def test_many_half_open_connections_from_one_client_do_not_starve_another(store,
                 sock.sendall(b"GET /done HTTP/1.1\r\n")      # and never finish
                 held.append(sock)
             status, took = honest_get(port)
-            assert status == 200 and took < 3.0, took          # the review: none in 10 s
+            assert status == 200 and took < 5.0, took          # the review: none in 10 s
             for sock in held:
-                sock.settimeout(1)
+                sock.settimeout(5)          # the held ones close at the deadline
                 try:
                     first = sock.recv(64)
                 except TimeoutError:
