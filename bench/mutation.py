@@ -2,6 +2,7 @@
 
     python bench/mutation.py            # run mutmut (one process), then print the figures
     python bench/mutation.py --report   # only print the figures of the last run
+    python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
 
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
 which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
@@ -40,6 +41,13 @@ SCOPE: dict[str, list[str]] = {
     "benchmark build": ["briefgen.survey.benchmark.*"],
     "profile validation": [f"briefgen.load.x_{f}__mutmut_*" for f in VALIDATION]
     + [f"briefgen.reading.x_{f}__mutmut_*" for f in VALIDATION_READING],
+    # briefgen serve (issue 19): every function mutmut can mutate (not the click commands).
+    "serve security": ["briefgen.serve.security.*"],
+    "serve store": ["briefgen.serve.store.*"],
+    "serve app": ["briefgen.serve.app.*"],
+    "serve questions": ["briefgen.serve.questions.*"],
+    "serve settings": ["briefgen.serve.settings.*"],
+    "serve server": ["briefgen.serve.server.*"],
 }
 
 # Survivors judged equivalent: the mutant cannot change what the code does, and why. The
@@ -47,6 +55,12 @@ SCOPE: dict[str, list[str]] = {
 _EPSILON = ("the two sides are one-decimal scores, never exactly 1e-9 from each other, so "
             "'<' and '<=' (or '>' and '>=') agree")
 _ZIP = "the zipped columns come from one frame and have one length: strict never fires"
+_HEADER = "HTTP header names are case-insensitive; Starlette sends them lower-cased"
+_STATUS = "the handler is registered for HTTPException, which always has a status_code"
+_RESPONDENT = ("a CSRF refusal on a link's page comes after the guard found the respondent, "
+               "so request.state.respondent is always there and set")
+_LIMIT = ("with the soft limit at the hard one, setting (hard, hard) changes nothing and "
+          "returns what the soft limit is")
 EQUIVALENT: dict[str, str] = {
     "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
@@ -104,6 +118,25 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.reading.x_did_you_mean__mutmut_8": "only the first close match is used",
     "briefgen.reading.x_did_you_mean__mutmut_12": "only the first close match is used",
     "briefgen.reading.x_did_you_mean__mutmut_9": "0.6 is difflib's default cutoff",
+    # briefgen serve
+    "briefgen.serve.app.x_briefing__mutmut_67": _HEADER,
+    "briefgen.serve.app.x_export__mutmut_52": _HEADER,
+    "briefgen.serve.app.x_http_error__mutmut_4": _STATUS,
+    "briefgen.serve.app.x_http_error__mutmut_7": _STATUS,
+    "briefgen.serve.app.x_http_error__mutmut_10": _STATUS,
+    "briefgen.serve.app.x_invite__mutmut_29": "int('XXXX') fails as int('') does: no count",
+    "briefgen.serve.app.x_page_lang__mutmut_9": _RESPONDENT,
+    "briefgen.serve.app.x_page_lang__mutmut_13": _RESPONDENT,
+    "briefgen.serve.app.x_page_lang__mutmut_14": _RESPONDENT,
+    "briefgen.serve.app.x_page_lang__mutmut_15": _RESPONDENT,
+    "briefgen.serve.questions.x_survey_bytes__mutmut_21": "codec names are case-insensitive",
+    "briefgen.serve.security.x__seconds_until__mutmut_5": "max(2, ...) differs from max(1, "
+    "...) only in the last second of a 15-minute lock-out",
+    "briefgen.serve.server.x_raise_file_limit__mutmut_3": _LIMIT,
+    "briefgen.serve.server.x_raise_file_limit__mutmut_5": _LIMIT,
+    "briefgen.serve.settings.x_is_loopback__mutmut_7": "an IP literal never begins or ends "
+    "with 'X', so strip('XX[]XX') strips what strip('[]') does",
+    "briefgen.serve.store.x__shown__mutmut_5": "a text without '@' split at '@' is itself",
 }
 
 KILLED = {1, 3, 37}
@@ -169,12 +202,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only count the last run")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
+    parser.add_argument("--children", type=int, default=1, help="mutants run at once")
+    parser.add_argument("--only", metavar="PREFIX", default="",
+                        help="run only the modules whose name starts so, e.g. 'serve'")
     args = parser.parse_args()
     if not args.report:
-        patterns = [p for ps in SCOPE.values() for p in ps]
-        # One child: the machine is shared; the run takes a few minutes.
-        subprocess.run(["mutmut", "run", "--max-children", "1", *patterns], cwd=ROOT,
-                       check=True)
+        patterns = [p for module, ps in SCOPE.items() if module.startswith(args.only)
+                    for p in ps]
+        # One child per core: serve's mutants take about an hour with two.
+        subprocess.run(["mutmut", "run", "--max-children", str(args.children), *patterns],
+                       cwd=ROOT, check=True)
     return report(args.survivors)
 
 
