@@ -743,7 +743,10 @@ class Slides:
                       for n, k in enumerate(a.priorities, 1)]
         if a.strengths:
             paras.append(Para(t("kit_strengths"), bold=True, color=self.firm.primary))
-            paras += [Para(f"{t.label(k)}: {t.num(self.cap(k).score)}") for k in a.strengths]
+            paras += [Para(t("kit_strength_prioritised", label=t.label(k),
+                                  score=t.num(self.cap(k).score)) if k in a.priorities
+                           else f"{t.label(k)}: {t.num(self.cap(k).score)}")
+                      for k in a.strengths]
         if not paras:
             paras = [Para(t("kit_radar_none"))]
         self.deck.text(slide, side, paras, 18, 11, name="Key points")
