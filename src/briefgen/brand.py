@@ -76,8 +76,9 @@ def firm_logo(options: Options) -> str | None:
     return logo_data_uri(options.firm_logo, [root], f"{_where(options)}: firm.logo")
 
 
-def markdown_html(text: str) -> Markup:
-    """Render a cover note: CommonMark without raw HTML or images, headings below the h2.
+def markdown_html(text: str, top: int = 3) -> Markup:
+    """Render a cover note: CommonMark without raw HTML or images, its headings from ``top``
+    down (h3: below the h2 the note sits under; a web page's privacy notice starts at h2).
 
     A line break in a paragraph stays a line break (a letter's "Vänliga hälsningar," and the
     name below it), as a consultant who writes the note expects, not CommonMark's space.
@@ -89,8 +90,9 @@ def markdown_html(text: str) -> Markup:
     tokens = md.parse(text)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
-            # The note sits under its own h2: its headings start at h3 (PDF/UA nesting).
-            token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+            # The note sits under its own heading: its headings start one below (PDF/UA and
+            # WCAG nesting).
+            token.tag = f"h{min(int(token.tag[1]) + top - 1, 6)}"
     return Markup(md.renderer.render(tokens, md.options, {}))
 
 

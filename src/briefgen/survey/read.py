@@ -260,7 +260,7 @@ def choice_keys(bundle: DataBundle) -> tuple[dict[str, str], dict[str, str]]:
     """The levels and importance answers by every name a sheet may give them: the key, and
     the label in Swedish and English (compared without case and extra spaces)."""
     texts = _strings(resources.data_dir() / "texts.yaml")
-    levels = {_folded(k): k for k in LEVELS}
+    levels: dict[str, str] = {_folded(k): k for k in LEVELS}
     for key in LEVELS:
         levels.update({_folded(label): key for label in texts[f"level_{key}"].values()})
     importances = {_folded(k): k for k in IMPORTANCE_LEVELS}
