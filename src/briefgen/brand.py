@@ -77,8 +77,10 @@ def firm_logo(options: Options) -> str | None:
 
 
 def markdown_html(text: str, top: int = 3) -> Markup:
-    """Render a cover note: CommonMark without raw HTML or images, its headings from ``top``
-    down (h3: below the h2 the note sits under; a web page's privacy notice starts at h2).
+    """Render a cover note: CommonMark without raw HTML or images, its highest heading at
+    ``top`` and the others in step (h3: below the h2 the note sits under; a web page's privacy
+    notice starts at h2), so that no heading level is skipped whether the note starts at # or
+    at ##.
 
     A line break in a paragraph stays a line break (a letter's "Vänliga hälsningar," and the
     name below it), as a consultant who writes the note expects, not CommonMark's space.
@@ -88,11 +90,12 @@ def markdown_html(text: str, top: int = 3) -> Markup:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
     md.disable("image")
     tokens = md.parse(text)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            # The note sits under its own heading: its headings start one below (PDF/UA and
-            # WCAG nesting).
-            token.tag = f"h{min(int(token.tag[1]) + top - 1, 6)}"
+    headings = [t for t in tokens if t.type in ("heading_open", "heading_close")]
+    highest = min((int(t.tag[1]) for t in headings), default=1)
+    for token in headings:
+        # The note sits under its own heading: its headings start one below (PDF/UA and
+        # WCAG nesting).
+        token.tag = f"h{min(int(token.tag[1]) - highest + top, 6)}"
     return Markup(md.renderer.render(tokens, md.options, {}))
 
 
