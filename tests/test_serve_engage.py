@@ -283,3 +283,23 @@ def test_a_comment_is_saved_shortened_never_overwritten_from_a_stale_tab(bundle,
                     headers={"x-briefgen-autosave": "1"})
     assert r.status_code == 200 and r.json()["comment_tag"] == ""
     assert store.respondent("region-x", made.token).comments == {}
+
+
+def test_serve_says_what_it_sends_through_and_what_respondents_are_not_told(
+        ws, monkeypatch, tmp_path):
+    from briefgen.serve import server, settings
+
+    monkeypatch.setattr(server, "run", lambda *a, **k: None)
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    r = CliRunner().invoke(cli, ["serve", "--database", db])
+    assert r.exit_code == 0, r.output
+    assert "privacy" not in r.output and "e-mail through" not in r.output
+    (ws / "briefgen.toml").write_text(
+        (ws / "briefgen.toml").read_text().split("[serve]")[0]
+        + '[smtp]\nhost = "smtp.firma.se"\nsender = "enkat@firma.se"\n')
+    r = CliRunner().invoke(cli, ["serve", "--database", db])
+    assert r.exit_code == 0, r.output
+    assert ("briefgen serve: e-mail through smtp.firma.se:587 as Konsultfirman AB "
+            "<enkat@firma.se>") in r.output
+    assert "no privacy notice ([serve] privacy in briefgen.toml)" in r.output

@@ -65,6 +65,8 @@ class Inbox:
     def __init__(self):
         self.received: list[dict] = []
         self.refuse: set[str] = set()
+        self.hang_up: set[str] = set()    # a 421 for their message (the server hangs up)
+        self.on_hang_up = lambda: None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -73,6 +75,9 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hang_up & set(envelope.rcpt_tos):
+            self.on_hang_up()
+            return "421 4.3.2 Service shutting down, closing transmission channel"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.received.append({"to": list(envelope.rcpt_tos), "from": envelope.mail_from,
                                "message": message,
@@ -336,6 +341,41 @@ def test_a_refused_address_is_named_and_the_others_are_sent(plain, tmp_path):
                         "region-x: left out 2: already invited in this round\n")
     assert inbox.received[-1]["to"] == ["bo.ek@region-x.se"]
     assert client_for(database).get(link_of(inbox.received[-1]["message"])).status_code == 200
+
+
+def test_after_the_server_hangs_up_the_next_message_goes_on_a_new_connection(plain, tmp_path):
+    inbox, ws, database = plain
+    inbox.hang_up.add("bo.ek@region-x.se")
+    people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    args = ("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+            "--database", database)
+    r = run(*args)
+    assert r.exit_code == 1
+    assert "region-x: sent 2 invitations" in r.output
+    assert "bo.ek@region-x.se: 421 4.3.2 Service shutting down" in r.output
+    assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
+                                                          "carl.dahl@region-x.se"]
+
+
+def test_a_server_gone_for_good_midway_names_each_message_as_failed(tmp_path, monkeypatch):
+    inbox = Inbox()
+    inbox.hang_up.add("bo.ek@region-x.se")
+    with smtp_server(inbox) as controller:
+        inbox.on_hang_up = controller.server.close       # no new connections from now on
+        ws = workspace(tmp_path / "ws", controller.port)
+        monkeypatch.chdir(ws)
+        database = f"sqlite:///{ws / 'briefgen.db'}"
+        people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+        r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+                "--database", database)
+    assert r.exit_code == 1
+    assert "region-x: sent 1 invitation\n" in r.output
+    assert "Error: 2 invitations could not be sent" in r.output
+    assert "carl.dahl@region-x.se: [smtp] cannot reach the mail server 127.0.0.1:" in r.output
+    # Logged as failed, not as perhaps sent: running again writes to both.
+    assert [(m.recipient, m.status) for m in open_store(database).message_log()] == [
+        ("anna.berg@region-x.se", "sent"), ("bo.ek@region-x.se", "failed"),
+        ("carl.dahl@region-x.se", "failed")]
 
 
 def test_two_senders_at_once_write_to_each_person_once(plain, tmp_path):

@@ -241,6 +241,14 @@ def serve(host: str, port: int, database: str, data: Path | None, lang: str,
     app = build_app(settings)            # bad settings stop here, before any worker starts
     click.echo(f"briefgen serve: http://{host}:{port} (admin: /admin), answers in "
                f"{app.state.store.shown_url}", err=True)
+    config = app.state.config
+    if config.smtp is not None:
+        click.echo(f"briefgen serve: e-mail through {config.smtp.shown} as "
+                   f"{config.smtp.sender}", err=True)
+    if not config.engagement.privacy:
+        click.echo("briefgen serve: no privacy notice ([serve] privacy in briefgen.toml): "
+                   "respondents are not told who is responsible for their answers or how long "
+                   "they are kept", err=True)
     if app.state.config.admin_secret is None:
         click.echo("briefgen serve: no admin secret, so /admin stays closed; set "
                    "BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in briefgen.toml", err=True)

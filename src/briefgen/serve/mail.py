@@ -138,6 +138,8 @@ class Mailer:
 
     def send(self, message: EmailMessage) -> None:
         """Hand one message to the server; an exception says why it did not take it."""
+        if self.smtp is not None and self.smtp.sock is None:
+            self.smtp = None         # a 421 for the last message closed the connection
         if self.smtp is None:
             self.connect()
         assert self.smtp is not None
@@ -272,7 +274,9 @@ def _deliver(store: Store, mailer: Mailer, smtp: SmtpSettings, claim: Claim | Sk
     try:
         mailer.send(compose(report.kind, claim.email, claim.name, claim.lang, link,
                             smtp.sender, context))
-    except (OSError, smtplib.SMTPException, ValueError) as exc:
+    except (OSError, smtplib.SMTPException, ValueError, MailError) as exc:
+        # MailError: the connection dropped and could not be opened again. The message is
+        # logged as failed, not left "sending", so that running again sends it.
         reason = _said(exc)
         store.finish(claim.message_id, reason)
         report.failed.append((claim.email, reason))

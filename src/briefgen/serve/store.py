@@ -369,9 +369,10 @@ class Store:
     def invite_people(self, org_id: str, org_name: str, level: str,
                       people: list[Person]) -> tuple[list[Invitation], list[Skipped]]:
         """Add each person to the organisation's open round, once: someone already in it is
-        not added again. Returns who is to be sent an invitation (a new respondent with a new
-        link; or one whose earlier invitation never went, with a link of its own) and who not
-        (``invited``: an invitation went, or may have; ``submitted``)."""
+        not added again, but takes the name, role and language the list gives now. Returns
+        whom to send an invitation (a new respondent, with the new link; or one already in
+        the round, without a link: :meth:`claim` decides whether one goes, with a link of its
+        own) and who has submitted already."""
         todo: list[Invitation] = []
         skipped: list[Skipped] = []
         with self.write() as conn:
@@ -379,21 +380,13 @@ class Store:
             known = {r.email: r for r in conn.execute(
                 sa.select(respondents).where((respondents.c.round_id == round_id)
                                              & respondents.c.email.is_not(None)))}
-            went = set(conn.execute(
-                sa.select(messages.c.respondent_id).join(
-                    respondents, respondents.c.id == messages.c.respondent_id)
-                .where((respondents.c.round_id == round_id)
-                       & (messages.c.kind == "invitation")
-                       & (messages.c.status != "failed"))).scalars())
             for person in people:
                 row = known.get(person.email)
                 if row is None:
                     todo.append(self._add(conn, round_id, number, org_id, person))
                 elif row.status == "submitted":
                     skipped.append(Skipped(row.id, row.number, row.email, "submitted"))
-                elif row.id in went:
-                    skipped.append(Skipped(row.id, row.number, row.email, "invited"))
-                else:             # the invitation failed: the list may correct name and role
+                else:
                     conn.execute(respondents.update().where(respondents.c.id == row.id).values(
                         name=person.name or row.name, role=person.role or row.role,
                         lang=person.lang))
