@@ -240,6 +240,11 @@ def test_admin_pages_need_the_login(client, store, bundle):
         "”region-x”? Tillgängliga: " in r.text
     assert "unknown organisation" not in r.text
     assert 'aria-describedby="org-hint org-error"' in r.text
+    # Said at the top too, where the page opens, linked to the field further down.
+    summary = r.text.split('<div class="error-summary" role="alert"')[1].split("</div>")[0]
+    assert "<h2 id=\"error-summary-h\">Något behöver rättas</h2>" in summary
+    assert '<li><a href="#org">Organisationen ”regon-x” finns inte.' in summary
+    assert r.text.index("error-summary") < r.text.index('<section class="org"')
     # Close the round.
     rid = store.rounds("region-x")[0].id
     assert client.post(f"/admin/rounds/{rid}/close", data={"csrf": token}).status_code == 303

@@ -112,7 +112,8 @@ def _links_base(host: str, port: int, base_url: str | None) -> str:
               "from the firm's mail server ([smtp] in briefgen.toml), once per round.")
 @click.option("--role", default=None, metavar="ROLE",
               help="The respondents' role, e.g. Ledningsgruppen (for --emails: of those the "
-              "list gives none). The briefing shows a role on its own from 5 respondents.")
+              "list gives none). The briefing shows a role on its own only from "
+              "surveys.min_group_size respondents (rules.yaml; 5 as shipped).")
 @click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the form these respondents see (and of their e-mail).")
 @address_options
