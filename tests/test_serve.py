@@ -413,7 +413,7 @@ def test_export_writes_the_survey_format_and_make_reads_it(client, store, bundle
     out = tmp_path / "svar.xlsx"
     r = runner.invoke(cli, ["export", "--out", str(out), "--database", db_url])
     assert r.exit_code == 0, r.output
-    assert "2 respondents, 1 organisations" in r.output
+    assert "2 respondents, 1 organisation\n" in r.output
     survey = read_survey(out, bundle)
     org = survey_org(survey, "region-x", bundle)
     assert org.respondents == 2 and org.name == "Region X"

@@ -286,6 +286,10 @@ def secret() -> None:
 def export(out: Path, org: str | None, database: str, data: Path | None) -> None:
     """Write the submitted answers as a survey: one row per respondent, every round.
 
+    Each row carries the respondent's role and their comment on each part (columns role and
+    comment.PART): briefgen review --survey lists the comments; they never reach the
+    briefing unless quoted there.
+
     \b
     Examples:
       briefgen export --out svar.xlsx
@@ -308,7 +312,7 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
                          "written")
     n = write_survey(out, people, load_data(data).framework)
     orgs = len({p["org_id"] for p in people})
-    click.echo(f"{out}: {n} respondents, {orgs} organisations")
+    click.echo(f"{out}: {n} respondent{'s' * (n != 1)}, {orgs} organisation{'s' * (orgs != 1)}")
 
 
 COMMANDS = (invite, remind, serve, export, secret)
