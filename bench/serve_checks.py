@@ -1,4 +1,5 @@
-"""Remove each of serve's security checks once, run the tests that should catch it, put it back.
+"""Remove each of serve's security and engagement checks once, run the tests that should
+catch it, put it back.
 
     python bench/serve_checks.py      # one line per check: the tests that failed without it
 
@@ -16,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVE = ROOT / "src" / "briefgen" / "serve"
 SECURITY = ["tests/test_serve_security.py", "tests/test_serve.py"]
 HOSTILE = ["tests/test_serve_hostile.py"]
+MAIL = ["tests/test_serve_mail.py"]
+ENGAGE = ["tests/test_serve_engage.py"]
 
 CHECKS: dict[str, tuple[str, str, str, list[str]]] = {
     "login": ("security.py",
@@ -43,6 +46,33 @@ CHECKS: dict[str, tuple[str, str, str, list[str]]] = {
     "connection cap": ("server.py",
                        "if self.open_per_client[host] >= self.limits.per_client:",
                        "if False:", HOSTILE),
+    # The engagement (issue 21): nobody written to twice, nor after submitting; names and
+    # addresses gone with the round; a stale tab's comment never overwrites a newer one.
+    "one invitation per person": ("store.py",
+                                  '            if kind == "invitation" and any(m.kind == '
+                                  '"invitation" for m in went):\n'
+                                  '                return skip("invited")\n', "", MAIL),
+    "a reminder a day at most": ("store.py",
+                                 "            if gap is not None and any(m.sent_at > stamp - "
+                                 "gap for m in went):\n"
+                                 '                return skip("recent")\n', "", MAIL),
+    "no reminder after submitting": ("store.py",
+                                     '            if row.status == "submitted":\n'
+                                     '                return skip("submitted")\n', "", MAIL),
+    "names erased on close": ("store.py",
+                              "            conn.execute(messages.update().where(messages.c."
+                              "respondent_id.in_(ids)).values(\n"
+                              "                recipient=None))\n", "", MAIL),
+    "a stale tab's comment": ("store.py",
+                              "                if key in loaded and comment_tag(who.comments."
+                              "get(part)) != loaded[key]:\n",
+                              "                if False:\n", ENGAGE),
+    # A message that fails is named and the others still go.
+    "a new connection after a hang-up": ("mail.py",
+                                         "if self.smtp is not None and self.smtp.sock is None:",
+                                         "if False:", MAIL),
+    "a lost server logged as failed": ("mail.py", "ValueError, MailError) as exc:",
+                                       "ValueError) as exc:", MAIL),
 }
 
 

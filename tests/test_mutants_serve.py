@@ -179,15 +179,17 @@ def test_invite_checks_every_field_and_keeps_what_was_typed(app, store):
                                       "lang": "de"})
     assert r.status_code == 400
     assert ('<p class="error" id="org-error"><span class="visually-hidden">Fel: </span>'
-            "&#39;Bad Org&#39;: lower-case letters, digits and &#39;-&#39;</p>") in r.text
+            "”Bad Org” är inget id: använd små bokstäver, siffror och bindestreck, t.ex. "
+            "region-x.</p>") in r.text
     assert ('<p class="error" id="count-error"><span class="visually-hidden">Fel: </span>'
-            "1-500</p>") in r.text
+            "Ange ett antal från 1 till 500.</p>") in r.text
+    assert "Välj svenska eller engelska." in r.text
     assert 'value="Bad Org"' in r.text and 'value="0"' in r.text
     assert '<option value="en">engelska</option>' in r.text         # 'de' is not kept
     r = c.post("/admin/invite", data={"csrf": token, "org": "X" * 60, "count": "x"})
-    assert f"&#39;{'X' * 40}&#39;: lower-case" in r.text and "1-500</p>" in r.text
+    assert f"”{'X' * 40}” är inget id" in r.text and "från 1 till 500.</p>" in r.text
     r = c.post("/admin/invite", data={"csrf": token, "count": "2"})     # no org at all
-    assert "&#39;&#39;: lower-case letters" in r.text
+    assert "”” är inget id" in r.text
     for count, ok in (("1", True), ("500", True), ("501", False), ("-1", False)):
         r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": count})
         assert (r.status_code == 200) == ok, count
@@ -201,7 +203,7 @@ def test_invite_checks_every_field_and_keeps_what_was_typed(app, store):
     # A refused invitation still shows the rounds.
     r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1",
                                       "lang": "xx"})
-    assert r.status_code == 400 and "<td>501</td>" in r.text and "Region X" in r.text
+    assert r.status_code == 400 and "<dd>501</dd>" in r.text and "Region X" in r.text
 
 
 def test_sign_out_forgets_the_cookie_and_goes_to_the_sign_in_page(app, store):
@@ -708,9 +710,9 @@ def test_invite_without_a_count_or_with_a_foreign_language(app, store):
     r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "lang": "de"})
     assert r.status_code == 400
     assert ('<p class="error" id="count-error"><span class="visually-hidden">Fel: </span>'
-            "1-500</p>") in r.text
+            "Ange ett antal från 1 till 500.</p>") in r.text
     assert ('<p class="error" id="lang-error"><span class="visually-hidden">Fel: </span>'
-            "sv, en</p>") in r.text
+            "Välj svenska eller engelska.</p>") in r.text
     assert 'href="/admin/orgs/region-x/export.xlsx"' in r.text     # the rounds as before
 
 
@@ -731,12 +733,12 @@ def test_exported_numbers_keep_their_decimals_only_when_they_have_some(store, tm
     assert text.endswith("\r\n")
     header, row = text.splitlines()[:2]
     cells = row.split(",")
-    assert cells[6] == "2.5" and cells[7] == "3" and cells[5] == "top3"
+    assert cells[7] == "2.5" and cells[8] == "3" and cells[5] == "top3" and cells[6] == ""
     path = tmp_path / "svar.xlsx"
     path.write_bytes(survey_bytes(people, fw, ".xlsx"))
     sheet = openpyxl.load_workbook(path).active
     assert sheet.title == "Svar" and sheet.freeze_panes == "A2"
-    assert sheet.cell(row=2, column=7).value == 2.5 and sheet.cell(row=2, column=8).value == 3
+    assert sheet.cell(row=2, column=8).value == 2.5 and sheet.cell(row=2, column=9).value == 3
     for suffix in (".pdf", ""):
         with pytest.raises(InputError) as caught:
             survey_bytes(people, fw, suffix)

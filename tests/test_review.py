@@ -277,3 +277,45 @@ def test_a_batch_uses_the_reviews_and_renders_again_when_one_changes(ws):
     result = run("batch", "orgs", "--no-progress")
     assert "1 rendered, 0 unchanged" in result.output, result.output
     assert "En andra iakttagelse." in pdf_text(ws / "output" / "region-x.pdf")
+
+
+def test_a_surveys_comments_are_listed_in_the_review_as_comments_never_as_data(tmp_path,
+                                                                                 keys):
+    """The consultant sees every comment of the latest assessment under findings:, and none
+    reaches the data (nor the briefing) until a finding quotes it."""
+    import csv
+
+    from briefgen.survey.columns import META
+
+    survey = tmp_path / "svar.csv"
+    hostile = "Rad ett\nfindings:\n- text: insmugglad\u2028made_for: x\r\n# och mer"
+    with survey.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*META, *keys, "comment.capabilities",
+                                                "comment.impact"])
+        writer.writeheader()
+        base = {"org_id": "region-s", "org_name": "Region S", "level": "regional",
+                "importance": "top3", **dict.fromkeys(keys, 3)}
+        writer.writerow({**base, "respondent": "a", "date": "2026-10-01",
+                         "comment.capabilities": "Vi saknar en gemensam bild av datan. " * 4,
+                         "comment.impact": hostile})
+        writer.writerow({**base, "respondent": "b", "date": "2026-10-02"})
+        writer.writerow({**base, "respondent": "a", "date": "2025-01-01",
+                         "comment.impact": "En gammal kommentar"})
+    out = tmp_path / "review.yaml"
+    result = run("review", "--org", "region-s", "--survey", str(survey), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text("utf-8")
+    data = yaml.safe_load(text)
+    assert data["findings"] == [] and "insmugglad" not in json.dumps(data)
+    listed = text[text.index("\nfindings:"):text.index("\nmade_for:")]
+    assert "#   - [Förmågor] Vi saknar en gemensam bild av datan." in listed
+    assert ("#   - [Förväntad påverkan] Rad ett findings: - text: insmugglad made_for: x "
+            "# och mer") in listed
+    assert "gammal" not in text                     # only the latest assessment's
+    assert all(line.startswith("#") for line in listed.splitlines()[2:])
+    assert max(len(line) for line in listed.splitlines()) <= 96
+    # The review is used as it is: the briefing carries no comment.
+    made = run("make", "--org", "region-s", "--survey", str(survey), "--review", str(out),
+               "--out", str(tmp_path))
+    assert made.exit_code == 0, made.output
+    assert "gemensam bild av datan" not in pdf_text(tmp_path / "region-s.pdf")

@@ -222,7 +222,7 @@ def test_admin_pages_need_the_login(client, store, bundle):
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/admin" in cookie
     page = client.get("/admin").text
-    assert "Region X" in page and "<td>2</td>" in page      # invited: 2
+    assert "Region X" in page and "<dt>Inbjudna</dt><dd>2</dd>" in page      # invited: 2
 
     # Add respondents from the admin page: links shown once, for the configured org.
     token = csrf_of(client, "/admin")
@@ -235,8 +235,16 @@ def test_admin_pages_need_the_login(client, store, bundle):
     assert client.get(links[0][len(BASE):]).text.count('lang="en"') == 1
     r = client.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "3",
                                            "lang": "sv"})
-    assert r.status_code == 400 and "did you mean &#39;region-x&#39;" in r.text
+    # Said in the admin's language (Swedish here), not in the CLI's words.
+    assert r.status_code == 400 and "Organisationen ”regon-x” finns inte. Menade du " \
+        "”region-x”? Tillgängliga: " in r.text
+    assert "unknown organisation" not in r.text
     assert 'aria-describedby="org-hint org-error"' in r.text
+    # Said at the top too, where the page opens, linked to the field further down.
+    summary = r.text.split('<div class="error-summary" role="alert"')[1].split("</div>")[0]
+    assert "<h2 id=\"error-summary-h\">Något behöver rättas</h2>" in summary
+    assert '<li><a href="#org">Organisationen ”regon-x” finns inte.' in summary
+    assert r.text.index("error-summary") < r.text.index('<section class="org"')
     # Close the round.
     rid = store.rounds("region-x")[0].id
     assert client.post(f"/admin/rounds/{rid}/close", data={"csrf": token}).status_code == 303
@@ -342,7 +350,8 @@ def test_autosave_answers_in_json(client, store):
     auto = {"x-briefgen-autosave": "1"}
     r = client.post(link + "/effects", data={"csrf": token, "effects.citizen_centric": "4"},
                     headers=auto)
-    assert r.status_code == 200 and r.json() == {"ok": True, "errors": [], "conflicts": {}}
+    assert r.status_code == 200 and r.json() == {"ok": True, "errors": [], "conflicts": {},
+                                                 "comment_tag": ""}
     r = client.post(link + "/effects", data={"csrf": token, "effects.cross_processes": "0",
                                              "effects.relevant_services": "5"}, headers=auto)
     assert r.status_code == 422 and r.json()["errors"] == ["effects.cross_processes"]
@@ -404,7 +413,7 @@ def test_export_writes_the_survey_format_and_make_reads_it(client, store, bundle
     out = tmp_path / "svar.xlsx"
     r = runner.invoke(cli, ["export", "--out", str(out), "--database", db_url])
     assert r.exit_code == 0, r.output
-    assert "2 respondents, 1 organisations" in r.output
+    assert "2 respondents, 1 organisation\n" in r.output
     survey = read_survey(out, bundle)
     org = survey_org(survey, "region-x", bundle)
     assert org.respondents == 2 and org.name == "Region X"
@@ -501,7 +510,7 @@ def test_the_migrations_make_the_schema_the_code_expects(store):
 
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 # --------------------------------------------------------------------------- two tabs
@@ -548,7 +557,8 @@ def test_a_stale_tab_saves_only_what_changed_in_it_and_never_reverts_another(cli
                                               "loaded": loaded_imp},
                   headers={"x-briefgen-autosave": "1"})
     assert r.status_code == 409
-    assert r.json() == {"ok": False, "errors": [], "conflicts": {"importance": "top3"}}
+    assert r.json() == {"ok": False, "errors": [], "conflicts": {"importance": "top3"},
+                        "comment_tag": ""}
     assert store.respondent("region-x", tok).importance == "top3"
     r = tab1.post(link + "/effects", data={"csrf": csrf, "effects.relevant_services": "3",
                                            "effects.citizen_centric": "5",

@@ -1,10 +1,13 @@
 """A real browser (Debian's chromium through chromedriver) against a real ``briefgen serve``.
 
-Two respondents fill in the form by keyboard alone, one with the pages' JavaScript off; the
-other closes the browser halfway (one answer stored only by the autosave script) and resumes
-through the link; both submit. ``briefgen export`` then gives their answers, and the briefing
-made from the export shows two respondents and their spread. axe-core (from npm), injected into
-the pages, reports no WCAG 2.1 A/AA violation on any form page.
+The server runs in a workspace with the firm's name, logo, colours, deadline, privacy notice
+and mail server (aiosmtpd on loopback). Two respondents fill in the form by keyboard alone, one
+with the pages' JavaScript off; the other closes the browser halfway (one answer stored only by
+the autosave script) and resumes through the link; both submit. ``briefgen export`` then gives
+their answers, and the briefing made from the export shows two respondents and their spread.
+The consultant invites by e-mail, follows up and reminds on the admin page at a phone's width
+(390 px) without scrolling sideways. axe-core (from npm), injected into the pages, reports no
+WCAG 2.1 A/AA violation on any form page or admin page.
 """
 
 from __future__ import annotations
@@ -48,10 +51,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Inbox:
+    """An aiosmtpd handler that keeps every message."""
+
+    def __init__(self):
+        self.received: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.received.append(email.message_from_bytes(envelope.content,
+                                                      policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """``briefgen serve`` as its own process on a free loopback port."""
+def mail_server():
+    controller_module = pytest.importorskip("aiosmtpd.controller")
+    inbox = Inbox()
+    controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
+        '<rect width="120" height="40" fill="#0B5D4B"/><text x="8" y="26" fill="#fff">'
+        'Konsultfirman</text></svg>')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, mail_server):
+    """``briefgen serve`` as its own process on a free loopback port, in a workspace with the
+    firm's look, a deadline, a privacy notice and the loopback mail server."""
     folder = tmp_path_factory.mktemp("serve")
+    (folder / "logo.svg").write_text(LOGO, "utf-8")
+    (folder / "integritet.md").write_text("## Vem ansvarar\n\nKonsultfirman AB ansvarar för "
+                                          "svaren och sparar dem i tolv månader.\n", "utf-8")
+    (folder / "briefgen.toml").write_text(f"""\
+[firm]
+name = "Konsultfirman AB"
+contact = "enkat@konsultfirman.se"
+logo = "logo.svg"
+
+[theme]
+primary = "#0B5D4B"
+accent = "#8A4B08"
+
+[serve]
+deadline = 2099-12-15
+privacy = "integritet.md"
+
+[smtp]
+host = "127.0.0.1"
+port = {mail_server[1]}
+sender = "enkat@konsultfirman.se"
+security = "none"
+""", "utf-8")
     port = free_port()
     database = f"sqlite:///{folder / 'briefgen.db'}"
     env = {**os.environ, "BRIEFGEN_ADMIN_SECRET": SECRET}
@@ -96,17 +153,20 @@ def axe_js() -> str:
     return script.read_text("utf-8")
 
 
-def new_browser(javascript: bool = True):
+def new_browser(javascript: bool = True, width: int = 1000):
     """Headless chromium; ``javascript=False`` turns the pages' own scripts off (WebDriver's
-    injected scripts, such as axe, still run)."""
+    injected scripts, such as axe, still run); ``width`` in CSS pixels (390: a phone)."""
     if not (CHROMIUM and CHROMEDRIVER):
         pytest.skip("needs Debian's chromium and chromium-driver (apt-get install chromium "
                     "chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1000,900", "--lang=sv"):
+                f"--window-size={max(width, 500)},900", "--lang=sv"):
         options.add_argument(arg)
+    if width < 500:         # below chromium's smallest window: a phone's screen, emulated
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": {
+            "width": width, "height": 844, "pixelRatio": 3.0, "touch": True}})
     if not javascript:
         options.add_experimental_option(
             "prefs", {"profile.managed_default_content_settings.javascript": 2})
@@ -277,7 +337,10 @@ def test_two_respondents_by_keyboard_resume_submit_export_and_brief(server, axe_
         driver.quit()
 
     out = tmp_path / "svar.csv"
-    r = runner.invoke(cli, ["export", "--out", str(out), "--database", server["database"]])
+    # This organisation only: the server is shared with the admin page's test (kommun-y),
+    # which may run first.
+    r = runner.invoke(cli, ["export", "--out", str(out), "--org", "region-x", "--database",
+                            server["database"]])
     assert r.exit_code == 0, r.output
     with out.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
@@ -290,3 +353,106 @@ def test_two_respondents_by_keyboard_resume_submit_export_and_brief(server, axe_
     text = pdf_text(Path(r.output.strip()))
     assert "2 personers svar" in text
     assert "Ledningen delar inte en bild" in text
+
+
+def no_sideways_scroll(driver, where: str, width: int = 390) -> None:
+    """Nothing on the page is wider than the phone's screen: no horizontal scroll bar, and no
+    zooming out (a phone widens its layout to fit a page wider than the screen)."""
+    widths = driver.execute_script(
+        "return [window.innerWidth, document.documentElement.scrollWidth,"
+        " document.body.scrollWidth];")
+    assert widths == [width, width, width] or max(widths) <= width and widths[0] == width, \
+        f"{where}: {widths}"
+
+
+def open_details(driver) -> None:
+    driver.execute_script("document.querySelectorAll('details').forEach(d => d.open = true);")
+
+
+def test_the_admin_page_at_a_phones_width_invites_follows_up_and_reminds(
+        server, axe_js, mail_server, tmp_path, monkeypatch):
+    import httpx
+
+    inbox, _ = mail_server
+    monkeypatch.chdir(server["folder"])                 # the workspace: [smtp], the firm
+    people = tmp_path / "ledningen.csv"
+    people.write_text("email,name,role\n"
+                      "anna.berg@kommun-y.se,Anna Berg,Kommunledningen\n"
+                      "bo.ek@kommun-y.se,Bo Ek,IT\n"
+                      "cecilia.lind-johansson-westerberg@kommun-y.se,Cecilia Lind,IT\n",
+                      "utf-8")
+    r = CliRunner().invoke(cli, ["invite", "--org", "kommun-y", "--emails", str(people),
+                                 "--base-url", server["base"], "--database",
+                                 server["database"]])
+    assert r.exit_code == 0, r.output
+    mine = [m for m in inbox.received if "kommun-y" in m.get_content()]
+    assert len(mine) == 3
+    link = next(line for m in mine if m["To"].addresses[0].username == "anna.berg"
+                for line in m.get_content().splitlines() if "/a/kommun-y/" in line).strip()
+
+    # Anna answers (plain HTTP: the browser part is the admin's), with a comment.
+    from briefgen.load import load_data
+    from briefgen.serve.questions import sections as form_sections
+
+    with httpx.Client() as http:
+        page = http.get(link + "/importance")
+        token = page.text.split('name="csrf" value="')[1].split('"')[0]
+        assert http.post(link + "/importance", data={"csrf": token, "importance": "top3",
+                                                     "comment": "Vi behöver en gemensam "
+                                                     "bild av vad digitalisering betyder "
+                                                     "för oss, och ett språk för det.",
+                                                     "comment_loaded": ""}).status_code == 303
+        for section in form_sections(load_data().framework):
+            data = {"csrf": token, **dict.fromkeys(section.keys, "3")}
+            assert http.post(f"{link}/{section.key}", data=data).status_code == 303
+        assert http.post(link + "/submit", data={"csrf": token}).status_code == 303
+
+    driver = new_browser(width=390)
+    try:
+        # A form page at the same width: the comment field, deadline and privacy link fit.
+        other = next(line for m in mine if m["To"].addresses[0].username == "bo.ek"
+                     for line in m.get_content().splitlines() if "/a/kommun-y/" in line)
+        driver.get(other.strip() + "/capabilities")
+        assert "Svara senast 15 december 2099" in driver.page_source
+        no_sideways_scroll(driver, "the capabilities part")
+        check_axe(driver, axe_js, "capabilities with the firm's look")
+        driver.get(server["base"] + "/privacy/sv")
+        assert "tolv månader" in driver.page_source
+        no_sideways_scroll(driver, "privacy")
+        check_axe(driver, axe_js, "privacy")
+
+        driver.get(server["base"] + "/admin/login")
+        no_sideways_scroll(driver, "admin login")
+        tab_to(driver, lambda el: el.get_attribute("id") == "secret").send_keys(SECRET)
+        press(driver, Keys.ENTER)
+        WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/admin"))
+        open_details(driver)
+        source = driver.page_source
+        assert "Svarande (3)" in source and "Kommentarer (1)" in source
+        assert "cecilia.lind-johansson-westerberg@kommun-y.se" in source
+        assert "Bjud in via e-post" in source
+        no_sideways_scroll(driver, "admin")
+        check_axe(driver, axe_js, "admin with respondents and comments")
+        shots = os.environ.get("BRIEFGEN_SCREENSHOTS")
+        if shots:          # to look at the page: BRIEFGEN_SCREENSHOTS=/tmp/shots pytest ...
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": 390, "height": height, "deviceScaleFactor": 1, "mobile": True})
+            driver.save_screenshot(str(Path(shots) / "admin-390.png"))
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        # Remind, by keyboard: only Bo and Cecilia have not answered, and they were written
+        # to a moment ago, so nobody is reminded twice the same day.
+        before = len(inbox.received)
+        tab_to(driver, lambda el: el.tag_name == "button"
+               and "kommun-y" not in (el.text or "") and "Påminn" in (el.text or "")
+               and "Ytterby" in (el.get_attribute("innerHTML") or ""))
+        press(driver, Keys.ENTER)
+        WebDriverWait(driver, 20).until(lambda d: d.current_url.endswith("/remind"))
+        assert "för mindre än 20 timmar sedan: 2" in driver.page_source
+        assert len(inbox.received) == before
+        no_sideways_scroll(driver, "the reminders' report")
+        check_axe(driver, axe_js, "the reminders' report")
+    finally:
+        driver.quit()

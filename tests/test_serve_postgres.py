@@ -117,3 +117,50 @@ def test_guesses_at_once_on_postgresql_count_each_failure_once(postgres_url):
     assert len(results) == 12                                 # none failed
     assert sum(r is None for r in results) == security.MAX_FAILURES - 1
     assert store.locked_until("10.9.8.7") is not None
+
+
+def test_messages_roles_and_comments_on_postgresql(postgres_url):
+    """The engagement's tables on PostgreSQL: one claim per person when three senders race, a
+    reminder's link that works beside the first, comments and the follow-up list."""
+    import datetime as dt
+
+    from briefgen.serve.store import Claim, Person
+
+    store = open_store(postgres_url)
+    org = "region-pg"
+    todo, skipped = store.invite_people(org, "Region PG", "regional", [
+        Person(f"p{i}@x.se", f"P {i}", "IT" if i % 2 else "Ledningen") for i in range(6)])
+    assert len(todo) == 6 and skipped == []
+    claims: list = []
+    lock = threading.Lock()
+
+    def claim(respondent_id: int) -> None:
+        got = store.claim(respondent_id, "reminder", gap=dt.timedelta(hours=1), new_link=True)
+        with lock:
+            claims.append(got)
+
+    threads = [threading.Thread(target=claim, args=(m.respondent_id,))
+               for m in todo for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [c for c in claims if isinstance(c, Claim)]
+    assert sorted(c.respondent_id for c in won) == sorted(m.respondent_id for m in todo)
+    assert sum(1 for c in claims if not isinstance(c, Claim) and c.reason == "recent") == 12
+    for c in won:
+        store.finish(c.message_id)
+    first = todo[0]
+    again = next(c for c in won if c.respondent_id == first.respondent_id)
+    keys = all_keys(load_data().framework)
+    store.save(org, again.token, dict.fromkeys(keys, 3.0), "top3",
+               comments={"effects": "Svar via påminnelsen"})
+    assert store.respondent(org, first.token).comments == {"effects": "Svar via påminnelsen"}
+    assert store.submit(org, first.token, keys) == []
+    assert store.respondent(org, again.token) is None      # every link of theirs is gone
+    rid = store.rounds(org)[0].id
+    assert store.comments([rid]) == {rid: {"effects": ["Svar via påminnelsen"]}}
+    follow = store.follow_up([rid])[rid]
+    assert [(f.name, f.role, f.status, f.last_kind) for f in follow][:2] == [
+        ("P 0", "Ledningen", "submitted", "reminder"), ("P 1", "IT", "invited", "reminder")]
+    assert store.submitted(org)[0]["role"] == "Ledningen"

@@ -18,7 +18,7 @@ from briefgen.errors import InputError
 from briefgen.options import Options
 from briefgen.pipeline import Briefgen
 from briefgen.survey.aggregate import disagreements, importance_median, survey_org
-from briefgen.survey.columns import META
+from briefgen.survey.columns import COMMENTS, META
 from briefgen.survey.read import read_survey
 
 FIXTURE = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
@@ -220,17 +220,28 @@ def test_questionnaire_round_trip_to_briefing(bundle, keys, tmp_path):
     result = CliRunner().invoke(cli, ["questionnaire", "--lang", "sv", "--out", str(blank)])
     assert result.exit_code == 0, result.output
     wb = openpyxl.load_workbook(blank)
-    assert wb.sheetnames == ["Instruktioner", "Svar"]
+    assert wb.sheetnames == ["Instruktioner", "Svar", "Listor"]
+    assert wb["Listor"].sheet_state == "hidden" and wb.active.title == "Svar"
     sheet = wb["Svar"]
-    assert [c.value for c in sheet[1]] == [*META, *keys]
-    assert sheet["G2"].value == "Digitalt ledarskap"
+    assert [c.value for c in sheet[1]] == [*META, "role", *keys, *COMMENTS]
+    assert sheet["G2"].value == "Roll" and sheet["H2"].value == "Digitalt ledarskap"
+    assert sheet.cell(2, len(META) + 2 + len(keys)).value == "Kommentar: Digitaliseringens vikt"
     assert any(dv.formula1 == "1" and dv.formula2 == "5"
                for dv in sheet.data_validations.dataValidation)
+    # The level and importance lists offer Swedish labels, kept on the hidden sheet.
+    lists = {str(dv.sqref): dv.formula1 for dv in sheet.data_validations.dataValidation
+             if dv.type == "list"}
+    assert lists == {"C3:C2000": "'Listor'!$A$1:$A$3", "F3:F2000": "'Listor'!$B$1:$B$4"}
+    assert [c.value for c in wb["Listor"]["A"]][:3] == ["Statlig verksamhet", "Region", "Kommun"]
+    assert [c.value for c in wb["Listor"]["B"]] == [
+        c.label.sv for c in bundle.framework.importance_levels]
+    assert "Mycket viktig (bland de tre viktigaste)" in [c.value for c in wb["Listor"]["B"]]
     info = " ".join(str(c.value) for row in wb["Instruktioner"].iter_rows() for c in row)
     for cap in bundle.framework.capabilities:
         for q in cap.questions:
             assert q.text.sv in info
     assert "Mycket hög grad" in info
+    assert "minst 5 personer med den rollen" in info       # the role's help names the minimum
 
     filled = tmp_path / "svar.xlsx"
     shutil.copy(blank, filled)
@@ -239,14 +250,25 @@ def test_questionnaire_round_trip_to_briefing(bundle, keys, tmp_path):
     def answers(value: int, leadership: int) -> list:
         return [leadership if k == "digital_leadership" else value for k in keys]
 
+    top3, important = "Mycket viktig (bland de tre viktigaste)", "Viktig, men inte bland de " \
+        "tre viktigaste"
     fill_questionnaire(filled, [
-        ["region-q", "Region Q", "regional", "A", dt.date(2026, 10, 1), "top3",
-         *answers(3, 1)],
-        ["region-q", "Region Q", "regional", "B", dt.date(2026, 10, 2), "top3",
+        ["region-q", "Region Q", "Region", "A", dt.date(2026, 10, 1), top3, "IT",
+         *answers(3, 1), "", "- Bra start, men"],
+        ["region-q", "Region Q", "regional", "B", dt.date(2026, 10, 2), "top3", " IT ",
          *answers(4, 4)],
-        ["region-q", "Region Q", "regional", "C", "2026-10-03", "important", *answers(3, 2)],
-        ["region-q", "Region Q", "regional", "A", "2025-10-01", "important", *answers(2, 1)],
+        ["region-q", "Region Q", "Region", "C", "2026-10-03", important, "",
+         *answers(3, 2), None, None, "Effekterna mäts inte."],
+        ["region-q", "Region Q", "Region", "A", "2025-10-01", "important", "",
+         *answers(2, 1)],
     ])
+    survey = read_survey(filled, bundle)
+    latest = survey.frame[survey.frame["date"] >= "2026-01-01"]
+    assert list(latest["level"]) == ["regional"] * 3                  # labels back to keys
+    assert list(latest["importance"]) == ["top3", "top3", "important"]
+    assert list(latest["role"]) == ["IT", "IT", ""]
+    assert survey.comments("region-q") == [("capabilities", "- Bra start, men"),
+                                           ("effects", "Effekterna mäts inte.")]
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, ["make", "--survey", str(filled), "--org", "region-q",
                                       "--out", str(out)])
@@ -257,6 +279,54 @@ def test_questionnaire_round_trip_to_briefing(bundle, keys, tmp_path):
     assert "svar från 1,0 till 4,0 (spann 3,0, 3 svar)" in text
     assert "Förändring sedan förra skattningen" in text    # progress from the earlier row
     assert "Digitalt ledarskap 1,0 2,3 +1,3" in text
+    assert "Bra start" not in text and "mäts inte" not in text   # comments never reach it
+
+
+def test_the_english_questionnaire_lists_english_labels_that_read_back(bundle, keys,
+                                                                       tmp_path):
+    blank = tmp_path / "questionnaire.xlsx"
+    result = CliRunner().invoke(cli, ["questionnaire", "--lang", "en", "--out", str(blank)])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(blank)
+    assert wb.sheetnames == ["Instructions", "Answers", "Lists"]
+    labels = [c.value for c in wb["Lists"]["B"]]
+    assert labels == [c.label.en for c in bundle.framework.importance_levels]
+    assert [c.value for c in wb["Lists"]["A"]][:3] == ["State body", "Region", "Municipality"]
+    rows = [["org-e", "Org E", "State body", f"p{i}", "2026-10-01", label, "",
+             *[3] * len(keys)] for i, label in enumerate(labels)]
+    rows.append(["org-e", "Org E", "  state  BODY ", "p9", "2026-10-01", labels[0].upper(), "",
+                 *[3] * len(keys)])
+    sheet = wb["Answers"]
+    for row in rows:
+        sheet.append(row)
+    wb.save(blank)
+    survey = read_survey(blank, bundle)
+    assert list(survey.frame["level"]) == ["state"] * 5
+    assert list(survey.frame["importance"]) == [
+        *(c.key for c in bundle.framework.importance_levels), "most_important"]
+
+
+def test_roles_and_comments_are_checked(bundle, keys, tmp_path):
+    rows = [person(who="a", role="x" * 41), person(who="b", role="IT\u202e"),
+            person(who="c", role="Ledning 世"),
+            {**person(who="d"), "comment.impact": "y" * 2001}]
+    path = tmp_path / "bad.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*META, "role", *keys, "comment.impact"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: 3 for k in keys} | row)
+    with pytest.raises(InputError) as err:
+        read_survey(path, bundle)
+    problems = err.value.problems
+    assert f"{path.name}: row 2: role: '{'x' * 40}…' is 41 characters long (allowed: at most " \
+        "40)" in [p.split("/")[-1] for p in problems]
+    assert any("row 3: role: 'IT\\u202e' holds a control character" in p for p in problems)
+    assert any("row 4: role: 'Ledning 世' has characters the briefing's fonts cannot draw: "
+               "'世'" in p for p in problems)
+    assert any("row 5: comment.impact: 2001 characters (allowed: at most 2000)" in p
+               for p in problems)
+    assert len(problems) == 4
 
 
 def test_plain_profile_briefing_has_no_survey_sections(tmp_path):
@@ -285,3 +355,80 @@ def test_a_sub_question_is_named_by_what_it_asks(bundle):
     assert headings["organisational_clarity.ownership_clear"] == (
         "Organisatorisk tydlighet (vem som driver)", "Organisational clarity (who drives it)")
     assert not any("/" in sv or "/" in en for sv, en in headings.values())
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def role_survey(path: Path, keys: list[str], groups: list[tuple[str, int, float]]) -> Path:
+    """An organisation's answers, ``n`` respondents per (role, n, score): every answer is the
+    score, but digital_leadership, which is 4 for the first role and 2.5 for the others."""
+    rows, i = [], 0
+    for g, (role, n, score) in enumerate(groups):
+        for _ in range(n):
+            i += 1
+            answers = {k: score for k in keys} | {"digital_leadership": 4 if g == 0 else 2.5}
+            rows.append({**person(org="region-r", who=f"p{i}"), "role": role, **answers})
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*META, "role", *keys])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("groups, shown", [
+    ([("Ledningen", 6, 3), ("IT", 5, 3)], [("Ledningen", 6), ("IT", 5)]),
+    # Two others beside both roles: IT joins them (the overall mean would give them away).
+    ([("Ledningen", 6, 3), ("IT", 5, 3), ("", 2, 3)], [("Ledningen", 6), (None, 7)]),
+    ([("Ledningen", 6, 3), ("IT", 5, 3), ("", 5, 3)],
+     [("Ledningen", 6), ("IT", 5), (None, 5)]),
+    ([("Ledningen", 4, 3), ("IT", 4, 3)], []),            # no role is big enough
+    ([("Ledningen", 6, 3)], []),                          # one role: nothing to compare
+    ([("Ledningen", 5, 3), ("IT", 3, 3), ("", 1, 3)], []),  # the others would be 4
+    ([("it", 2, 3), ("IT", 3, 3), (" Ledningen", 5, 3)], [("IT", 5), ("Ledningen", 5)]),
+])
+def test_roles_are_shown_only_in_groups_big_enough(bundle, keys, tmp_path, groups, shown):
+    survey = read_survey(role_survey(tmp_path / "roles.csv", keys, groups), bundle)
+    org = survey_org(survey, "region-r", bundle)
+    assert [(g.role, g.n) for g in org.role_groups] == shown
+    assert org.with_role == sum(n for role, n, _ in groups if role.strip())
+    if shown:      # every respondent is in exactly one group, each of at least five
+        assert sum(g.n for g in org.role_groups) == org.respondents
+        assert min(g.n for g in org.role_groups) >= bundle.rules.surveys.min_group_size
+
+
+def test_the_briefing_says_which_role_rates_what(bundle, keys, tmp_path):
+    path = role_survey(tmp_path / "roles.csv", keys, [("Ledningen", 6, 3), ("IT", 5, 3)])
+    org = survey_org(read_survey(path, bundle), "region-r", bundle)
+    lead, it = org.role_groups
+    assert lead.means["digital_leadership"] == 4 and it.means["digital_leadership"] == 2.5
+    assert lead.means["data_access_security"] == 3 and it.means["relevant_services"] == 3
+    bg = Briefgen(Options(out=tmp_path, survey=path))
+    analysis, matches, advice = bg.advised("region-r")
+    html = bg.html(analysis, matches, advice)
+    section = html[html.index('id="survey-roles"'):html.index("</section>",
+                                                               html.index('id="survey-roles"'))]
+    assert "Rollerna ser olika på läget" in section
+    assert "<strong>Digitalt ledarskap</strong>: Ledningen skattar 4,0, IT 2,5" in section
+    assert section.count("<li>") == 1                     # no other area lies 1 apart
+    assert '<th scope="col" class="num">Ledningen (6)</th>' in section
+    assert '<th scope="col" class="num">Alla (11)</th>' in section
+    pdf, _ = bg.pdf("region-r")
+    out = tmp_path / "roles.pdf"
+    out.write_bytes(pdf)
+    text = "\n".join(p.extract_text() for p in PdfReader(out).pages)
+    assert "Svaren per roll" in text and "Ledningen skattar 4,0, IT 2,5" in text
+
+
+def test_the_briefing_says_when_roles_are_too_few_to_show(bundle, keys, tmp_path):
+    path = role_survey(tmp_path / "roles.csv", keys, [("Ledningen", 4, 3), ("IT", 3, 3)])
+    bg = Briefgen(Options(out=tmp_path, survey=path, lang="en"))
+    html = bg.html(*bg.advised("region-r"))
+    assert "The answers are not shown by role. That needs at least two groups of at least 5 " \
+        "respondents each" in html
+    start = html.index('id="survey-roles"')
+    assert "IT" not in html[start:html.index("</section>", start)]
+    plain = write_csv(tmp_path / "plain.csv", keys, [person(who="a"), person(who="b")])
+    html = Briefgen(Options(out=tmp_path, survey=plain)).html(
+        *Briefgen(Options(out=tmp_path, survey=plain)).advised("org-a"))
+    assert 'id="survey-roles"' not in html           # no roles given: nothing said

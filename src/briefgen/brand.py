@@ -76,8 +76,11 @@ def firm_logo(options: Options) -> str | None:
     return logo_data_uri(options.firm_logo, [root], f"{_where(options)}: firm.logo")
 
 
-def markdown_html(text: str) -> Markup:
-    """Render a cover note: CommonMark without raw HTML or images, headings below the h2.
+def markdown_html(text: str, top: int = 3) -> Markup:
+    """Render a cover note: CommonMark without raw HTML or images, its highest heading at
+    ``top`` and the others in step (h3: below the h2 the note sits under; a web page's privacy
+    notice starts at h2), so that no heading level is skipped whether the note starts at # or
+    at ##.
 
     A line break in a paragraph stays a line break (a letter's "Vänliga hälsningar," and the
     name below it), as a consultant who writes the note expects, not CommonMark's space.
@@ -87,10 +90,12 @@ def markdown_html(text: str) -> Markup:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
     md.disable("image")
     tokens = md.parse(text)
-    for token in tokens:
-        if token.type in ("heading_open", "heading_close"):
-            # The note sits under its own h2: its headings start at h3 (PDF/UA nesting).
-            token.tag = f"h{min(int(token.tag[1]) + 2, 6)}"
+    headings = [t for t in tokens if t.type in ("heading_open", "heading_close")]
+    highest = min((int(t.tag[1]) for t in headings), default=1)
+    for token in headings:
+        # The note sits under its own heading: its headings start one below (PDF/UA and
+        # WCAG nesting).
+        token.tag = f"h{min(int(token.tag[1]) - highest + top, 6)}"
     return Markup(md.renderer.render(tokens, md.options, {}))
 
 

@@ -7,11 +7,14 @@ git finds ``.git``; ``--config FILE`` names one explicitly. The values feed
 file over the built-in defaults of ``Options``.
 
 Other parts of briefgen read their own table from the same file through :func:`load_config`,
-e.g. the web questionnaire's ``[serve]``. The key set is documented in ``docs/workspace.md``.
+e.g. the web questionnaire's ``[serve]`` and the firm's mail server, ``[smtp]`` (whose password
+is never in the file: it comes from the environment). The key set is documented in
+``docs/workspace.md``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from dataclasses import dataclass
@@ -38,7 +41,9 @@ FIRM_FILES = {
     "firm.logo": ((".png", ".jpg", ".jpeg", ".svg"), "a PNG, JPEG or SVG file"),
     "firm.deck_template": ((".pptx", ".potx"), "a PowerPoint file or template (.pptx, .potx)"),
     "briefing.cover_note": ((".md", ".markdown", ".txt"), "a Markdown file (.md, .txt)"),
+    "serve.privacy": ((".md", ".markdown", ".txt"), "a Markdown file (.md, .txt)"),
 }
+SMTP_PASSWORD_ENV = "BRIEFGEN_SMTP_PASSWORD"
 MAX_DISCLAIMER = 4000
 
 
@@ -103,7 +108,11 @@ class BriefingConfig(_Table):
 
 
 class ServeConfig(_Table):
-    """``[serve]``: read by the web questionnaire (``briefgen serve``), not by the briefing."""
+    """``[serve]``: read by the web questionnaire (``briefgen serve``), not by the briefing.
+
+    ``privacy`` is given per language, or as one file in the workspace's language, as the
+    briefing's cover note is.
+    """
 
     admin_secret: str | None = None
     database: str | None = None
@@ -111,6 +120,40 @@ class ServeConfig(_Table):
     port: int | None = Field(None, ge=1, le=65535)
     base_url: str | None = None              # the public address of the respondents' links
     trusted_proxies: list[str] | None = None  # whose X-Forwarded-For to believe
+    deadline: dt.date | None = None          # the last day to answer, on every page and e-mail
+    privacy: str | NotePerLanguage | None = None   # the privacy notice, Markdown
+
+
+class SmtpConfig(_Table):
+    """``[smtp]``: the firm's mail server, for invitations and reminders (``briefgen invite
+    --emails``, ``briefgen remind``). The password is read from the environment only."""
+
+    host: str = Field(min_length=1, max_length=253)
+    port: int | None = Field(None, ge=1, le=65535)   # default: by ``security``, 587/465/25
+    sender: str = Field(min_length=3, max_length=300)  # "Firma AB <enkat@firma.se>"
+    username: str | None = Field(None, min_length=1, max_length=254)
+    password: str | None = None                      # refused: see the validator
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    timeout: float = Field(30, gt=0, le=300)         # seconds per step of the conversation
+
+    @field_validator("password")
+    @classmethod
+    def _no_password(cls, value: str | None) -> None:
+        if value is not None:
+            raise ValueError(f"the password is never kept in briefgen.toml; set the "
+                             f"environment variable {SMTP_PASSWORD_ENV} instead")
+        return None
+
+    @field_validator("sender")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        from email.utils import parseaddr
+
+        address = parseaddr(value)[1]
+        if "@" not in address or any(c.isspace() for c in address) or "\n" in value:
+            raise ValueError(f"'{value[:80]}' is not an e-mail address (allowed: "
+                             "enkat@firma.se or \"Firma AB <enkat@firma.se>\")")
+        return value.strip()
 
 
 class _File(_Table):
@@ -118,6 +161,7 @@ class _File(_Table):
     theme: ThemeConfig = ThemeConfig()
     briefing: BriefingConfig = BriefingConfig()
     serve: ServeConfig | None = None
+    smtp: SmtpConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +173,7 @@ class Config:
     theme: ThemeConfig
     briefing: BriefingConfig
     serve: ServeConfig | None = None
+    smtp: SmtpConfig | None = None
 
     @property
     def root(self) -> Path:
@@ -282,13 +327,17 @@ def load_config(path: Path) -> Config:
                              f"{name}: theme.{key}")
             except InputError as exc:
                 problems.append(str(exc))
-    note = parsed.briefing.cover_note
-    notes = ({"": note} if isinstance(note, str) else
-             {f".{lang}": spec for lang, spec in note.model_dump().items() if spec} if note
-             else {})
+    def per_language(note: str | NotePerLanguage | None) -> dict[str, str]:
+        return ({"": note} if isinstance(note, str) else
+                {f".{lang}": spec for lang, spec in note.model_dump().items() if spec} if note
+                else {})
+
+    privacy = parsed.serve.privacy if parsed.serve else None
     files = [("firm", "logo", "", parsed.firm.logo),
              ("firm", "deck_template", "", parsed.firm.deck_template),
-             *(("briefing", "cover_note", lang, spec) for lang, spec in notes.items())]
+             *(("briefing", "cover_note", lang, spec)
+               for lang, spec in per_language(parsed.briefing.cover_note).items()),
+             *(("serve", "privacy", lang, spec) for lang, spec in per_language(privacy).items())]
     for table, key, lang, value in files:
         if value is None:
             continue
@@ -302,12 +351,13 @@ def load_config(path: Path) -> Config:
     if problems:
         raise InputError(problems)
     return Config(path=path, firm=parsed.firm, theme=parsed.theme, briefing=parsed.briefing,
-                  serve=parsed.serve)
+                  serve=parsed.serve, smtp=parsed.smtp)
 
 
-_ALLOWED = {table: ", ".join(model.model_fields) for table, model in
+_ALLOWED = {table: ", ".join(k for k in model.model_fields if k != "password")
+            for table, model in
             (("firm", FirmConfig), ("theme", ThemeConfig), ("briefing", BriefingConfig),
-             ("serve", ServeConfig))}
+             ("serve", ServeConfig), ("smtp", SmtpConfig))}
 
 
 def workspace_config(explicit: Path | None = None, start: Path | None = None) -> Config | None:
@@ -332,6 +382,7 @@ def workspace_options(config: Path | None = None, start: Path | None = None,
     return base.with_(**given)
 
 
-__all__ = ["Config", "FirmConfig", "ThemeConfig", "BriefingConfig", "ServeConfig", "FORMATS",
+__all__ = ["Config", "FirmConfig", "ThemeConfig", "BriefingConfig", "ServeConfig", "SmtpConfig",
+           "FORMATS",
            "CONFIG_NAME", "find_config", "load_config", "workspace_config", "contrast_ratio",
            "check_colour", "workspace_file", "workspace_options"]

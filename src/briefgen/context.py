@@ -18,6 +18,7 @@ from .load import DataBundle
 from .match import Matches
 from .models import Benchmark, Framework, SurveyRule
 from .survey.aggregate import disagreements as disagreements_of
+from .survey.aggregate import role_gaps
 from .survey.columns import answer_columns
 from .texts import Texts
 
@@ -46,6 +47,37 @@ def group_label(peers: PeerGroup, t: Texts) -> str:
     return t("peer_group_" + (peers.level or "all"))
 
 
+MAX_ROLE_COLUMNS = 5     # roles side by side in the table (the largest); A4 holds no more
+
+
+def roles_context(org, fw: Framework, rules: SurveyRule, t: Texts) -> dict | None:
+    """The roles' means side by side, and the areas where they lie ``role_gap`` apart; or
+    why there are none (``hidden``: roles were given, but no two groups are big enough).
+    None when no respondent gave a role."""
+    if not org.with_role:
+        return None
+    if not org.role_groups:
+        return {"hidden": True, "min": rules.min_group_size}
+    groups = sorted(org.role_groups, key=lambda g: g.role is None)   # "the others" last
+    groups = groups[:MAX_ROLE_COLUMNS]
+
+    def name(group) -> str:
+        return group.role if group.role is not None else t("survey_roles_others")
+
+    areas = [*fw.capability_keys, *fw.effect_keys]
+    everyone = {**org.capability_scores, **org.profile.effects}
+    rows = [(t.label(k), everyone[k], [g.means.get(k) for g in groups]) for k in areas]
+    gaps = [(t.label(k), name(high), high.means[k], name(low), low.means[k])
+            for k, high, low in role_gaps(org, fw, rules.role_gap)]
+    return {"hidden": False, "min": rules.min_group_size, "rows": rows, "gaps": gaps,
+            "heads": [t("survey_roles_column", role=t("survey_roles_all"),
+                        n=t.integer(org.respondents)),
+                      *(t("survey_roles_column", role=name(g), n=t.integer(g.n))
+                        for g in groups)],
+            "gap": rules.role_gap,
+            "omitted": [name(g) for g in org.role_groups if g not in groups]}
+
+
 def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framework,
                      rules: SurveyRule, t: Texts) -> tuple[dict, dict[str, Chart]]:
     """What the survey, progress and peer partials need, and their charts, by name.
@@ -69,7 +101,8 @@ def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framew
         # The one rule for a spread that is a finding: survey.aggregate.disagreements.
         wide = [(headings[k], org.spread[k]) for k in disagreements_of(org, fw, threshold)]
         context["survey"] = {"respondents": org.respondents, "rows": rows, "wide": wide,
-                             "single": org.respondents == 1, "threshold": threshold}
+                             "single": org.respondents == 1, "threshold": threshold,
+                             "roles": roles_context(org, fw, rules, t)}
         cap_rows = [row for c, row in pairs if c.kind != "impact"]
         drawn["spread"] = charts.spread(cap_rows, t, t("spread_title", n=org.respondents),
                                         threshold)

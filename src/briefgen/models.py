@@ -376,6 +376,8 @@ class SurveyRule(Strict):
     round_days: int = Field(ge=0)       # one assessment spans at most this many days
     spread_finding: float = Field(gt=0)  # a range of answers this wide is called out
     min_group_size: int = Field(ge=2)   # no built benchmark publishes a smaller group
+    #                                     (nor a briefing a role of fewer respondents)
+    role_gap: float = Field(gt=0)        # roles' means this far apart are called out
 
 
 class Rules(Strict):
@@ -406,6 +408,16 @@ class Profile(Strict):
     targets: dict[str, float] = {}  # capability -> score to reach at the next assessment
 
 
+class RoleGroup(BaseModel):
+    """The respondents of one role (``role`` None: every respondent of no role shown)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str | None
+    n: int
+    means: dict[str, float]        # per capability and effect area, as the profile's scores
+
+
 class Org(BaseModel):
     """A profile after validation, with composite capabilities resolved to their mean."""
 
@@ -417,6 +429,10 @@ class Org(BaseModel):
     capability_answers: dict[str, dict[str, float]]  # composite sub-question answers
     respondents: int | None = None           # set when built from a survey
     spread: dict[str, dict[str, float]] = {}  # per question: min, max, sd, n (surveys)
+    # Surveys with roles: the roles with enough respondents to be shown on their own
+    # (survey.aggregate.role_groups), and how many respondents gave a role at all.
+    role_groups: list[RoleGroup] = []
+    with_role: int = 0
     previous: Org | None = None
 
     @property

@@ -173,9 +173,31 @@ HEADER = """\
 """
 
 
+COMMENTS_NOTE = """\
+#   The respondents' comments in the survey, for you to quote in a finding if you wish. They
+#   are not data: none of them reaches the briefing unless you write it into a finding above.
+"""
+# Every character YAML (PyYAML) or an editor could take for the end of a line.
+_LINE_BREAKS = str.maketrans({c: " " for c in "\r\n\x0b\x0c\x85\u2028\u2029"})
+
+
+def comment_lines(comments: list[tuple[str, str]], t: Texts) -> str:
+    """The survey's comments as YAML comment lines, each after the part it was given on."""
+    import textwrap
+
+    lines = [COMMENTS_NOTE]
+    for part, text in comments:
+        flat = " ".join(text.translate(_LINE_BREAKS).split())
+        lines.extend(textwrap.wrap(f"[{t(f'survey_part_{part}')}] {flat}", width=92,
+                                   initial_indent="#   - ", subsequent_indent="#     ",
+                                   break_long_words=True, break_on_hyphens=False))
+    return "\n".join(line.rstrip("\n") for line in lines) + "\n"
+
+
 def review_yaml(data: dict[str, Any], analysis: Analysis, t: Texts, tolerance: float,
-                top: int) -> str:
-    """The review file's text: a header that explains it, then the data as block YAML."""
+                top: int, comments: list[tuple[str, str]] | None = None) -> str:
+    """The review file's text: a header that explains it, then the data as block YAML, with
+    the survey's ``comments`` (part, text) as YAML comments under ``findings:``."""
     lang = data["lang"]
     header = HEADER.format(
         name=analysis.org.name.replace("\n", " "), org=data["org"],
@@ -184,6 +206,10 @@ def review_yaml(data: dict[str, Any], analysis: Analysis, t: Texts, tolerance: f
         tol=t.num(tolerance), stand_h=t("summary_stand_h"))
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=96,
                           default_flow_style=False)
+    if comments:
+        at = body.index("\nfindings:") + 1
+        at = body.index("\n", at) + 1            # after the findings: line
+        body = body[:at] + comment_lines(comments, t) + body[at:]
     return header + body
 
 
@@ -651,5 +677,7 @@ def write_review(bg, org_spec: str, out: Path | None, update: bool = False,
         raise InputError(f"{display_path(path)}: no review to update; leave out --update to "
                          "write one")
     p = bg.bundle.rules.priorities
-    write_atomic(path, review_yaml(data, analysis, t, p.tolerance, p.top).encode())
+    # A survey's comments are listed for the consultant, never carried as data.
+    comments = bg.survey().comments(analysis.org.id) if bg.options.survey else []
+    write_atomic(path, review_yaml(data, analysis, t, p.tolerance, p.top, comments).encode())
     return path, said

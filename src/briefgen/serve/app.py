@@ -14,12 +14,12 @@ with who may use it, and :func:`routes` puts each handler behind
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -34,10 +34,11 @@ from starlette.types import ASGIApp
 
 from ..errors import BriefgenError
 from ..load import DataBundle, load_data, load_org
-from ..models import IMPORTANCE_LEVELS, SLUG_RE
+from ..models import IMPORTANCE_LEVELS, SLUG_RE, Org
 from ..options import LANGS
 from ..output import pdf_name
-from ..texts import _strings, fill
+from ..survey.columns import MAX_COMMENT, MAX_ROLE
+from .mail import REMIND_GAP, SmtpSettings
 from .questions import SECTIONS, all_keys, check_posted, sections, survey_bytes
 from .security import (
     ADMIN,
@@ -51,29 +52,14 @@ from .security import (
     Outermost,
     guard,
 )
-from .settings import MAX_RESPONDENTS
-from .store import AnswersLocked, Respondent, Store, token_hash
+from .settings import MAX_RESPONDENTS, Engagement
+from .store import AnswersLocked, Respondent, Store, comment_tag, token_hash
+from .words import UiText
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 AUTOSAVE_HEADER = "x-briefgen-autosave"
-
-
-@cache
-def ui_strings() -> dict[str, dict[str, str]]:
-    """The serve pages' words, read and checked (sv and en for every key) as texts.yaml is."""
-    return _strings(HERE / "texts.yaml")
-
-
-class UiText:
-    """The serve pages' words in one language: ``t('key', name=value)``."""
-
-    def __init__(self, lang: str):
-        self.lang = lang if lang in LANGS else "sv"
-
-    def __call__(self, key: str, **values: object) -> str:
-        return fill(ui_strings()[key][self.lang], values)
 
 
 # Characters that change how the text around them is shown without showing themselves:
@@ -82,10 +68,16 @@ class UiText:
 HIDDEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
 
 
-def visible(text: object) -> str:
-    """``text`` with every invisible or reordering character shown as its code (⟨U+202E⟩)."""
-    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) in HIDDEN_CATEGORIES else c
-                   for c in str(text))
+def visible(text: object, keep: str = "") -> str:
+    """``text`` with every invisible or reordering character shown as its code (⟨U+202E⟩),
+    but those in ``keep``."""
+    return "".join(f"⟨U+{ord(c):04X}⟩" if unicodedata.category(c) in HIDDEN_CATEGORIES
+                   and c not in keep else c for c in str(text))
+
+
+def visible_text(text: object) -> str:
+    """A comment as :func:`visible` shows a name, its line breaks kept."""
+    return visible(text, keep="\n\t")
 
 
 @dataclass
@@ -96,6 +88,8 @@ class Config:
     admin_lang: str = "sv"
     base_url: str | None = None       # where links made on the admin page point; None: nowhere
     data: Path | None = None          # --data, handed on to the briefing pipeline
+    engagement: Engagement = Engagement()   # the firm, its look, the deadline, the privacy
+    smtp: SmtpSettings | None = None  # the firm's mail server; None: no e-mail
 
 
 class App(Starlette):
@@ -114,8 +108,10 @@ def page(request: Request, template: str, lang: str, status: int = 200,
     """Render a page with the CSRF token its forms need (see :func:`form_token`)."""
     state = request.app.state
     token, nonce = form_token(request)
+    e = state.config.engagement
     html = state.templates.get_template(template).render(
-        t=UiText(lang), lang=lang, csrf=token, fw=state.config.bundle.framework, **context)
+        t=UiText(lang), lang=lang, csrf=token, fw=state.config.bundle.framework, brand=e,
+        privacy=bool(e.privacy), today=dt.date.today(), **context)
     response = HTMLResponse(html, status_code=status)
     if nonce:
         state.csrf.set_nonce(response, request, nonce)
@@ -216,28 +212,37 @@ def part_page(request: Request, who: Respondent, part: str, status: int = 200,
     state = request.app.state
     order = list(SECTIONS)
     index = order.index(part)
+    comment = who.comments.get(part, "")
     return page(request, "part.html", who.lang, status, who=who, part=part,
                 section=state.parts.get(part), number=index + 1, total=len(order),
                 next_part=order[index + 1] if index + 1 < len(order) else "submit",
                 posted=posted, saved=saved, base=base_of(request, who),
                 importance_levels=state.config.bundle.framework.importance_levels,
                 loaded=loaded_values(who, part, state.parts),
+                # A comment too long to save is shown back as typed, to be shortened.
+                comment=posted.comment_given if posted and "comment" in posted.errors
+                else comment, comment_loaded=comment_tag(comment), max_comment=MAX_COMMENT,
                 conflicts=conflict_lines(request, who.lang, conflicts or {}))
 
 
 def conflict_lines(request: Request, lang: str,
-                   conflicts: dict[str, float | str | None]) -> list[tuple[str, str, str]]:
-    """Each answer kept because it was saved elsewhere: its anchor, question and value."""
+                   conflicts: dict[str, float | str | None]) -> list[tuple[str, str]]:
+    """Each answer kept because it was saved elsewhere: its anchor and what to say."""
     fw = request.app.state.config.bundle.framework
+    t = UiText(lang)
     lines = []
     for key, value in conflicts.items():
         if key == "importance":
             label = next((lv.label(lang) for lv in fw.importance_levels if lv.key == value), "")
-            lines.append(("q-importance", UiText(lang)("lead_importance"), label))
+            lines.append(("q-importance", t("conflict_item", question=t("lead_importance"),
+                                            value=label)))
+        elif key.startswith("comment."):
+            lines.append(("comment", t("conflict_comment")))
         else:
             question = request.app.state.questions[key]
             number = value if isinstance(value, (int, float)) else None
-            lines.append((question.html_id, question.legend(lang), _shown_number(number)))
+            lines.append((question.html_id, t("conflict_item", question=question.legend(lang),
+                                              value=_shown_number(number))))
     return lines
 
 
@@ -271,16 +276,27 @@ async def save_part(request: Request) -> Response:
         values = {k: v for k, v in values.items() if k not in loaded or loaded[k] != v}
         if importance is not None and loaded.get("importance", "") == importance:
             importance = None
+    comments = {}
+    if posted.comment is not None:
+        shown = data.get("comment_loaded")
+        if shown is None:          # a form that does not say what it showed: write it
+            comments[part] = posted.comment
+        elif comment_tag(posted.comment) != shown:       # changed on this page
+            comments[part] = posted.comment
+            loaded = {**(loaded or {}), f"comment.{part}": shown}
     try:
-        saved = await write(request, state.store.save, org, token, values, importance, loaded)
+        saved = await write(request, state.store.save, org, token, values, importance, loaded,
+                            comments)
     except AnswersLocked:
         return not_found(request, who.lang)
     who, conflicts = saved.respondent, saved.conflicts
     bad = bool(posted.errors or posted.unknown)
     if request.headers.get(AUTOSAVE_HEADER) == "1":
         return JSONResponse({"ok": not (bad or conflicts), "errors": sorted(posted.errors),
-                             "conflicts": {k: _shown_number(v) if k != "importance" else v
-                                           for k, v in conflicts.items()}},
+                             "conflicts": {k: v if k == "importance" or k.startswith("comment.")
+                                           else _shown_number(v)
+                                           for k, v in conflicts.items()},
+                             "comment_tag": comment_tag(who.comments.get(part))},
                             status_code=422 if bad else 409 if conflicts else 200)
     if bad or conflicts:
         return part_page(request, who, part, 400 if bad else 409, posted=posted,
@@ -303,6 +319,37 @@ async def submit(request: Request, who: Respondent) -> Response:
         return page(request, "submit.html", who.lang, 400, who=who, missing=missing,
                     base=base_of(request, who), parts=state.parts, tried=True)
     return RedirectResponse(f"/done?lang={who.lang}", status_code=303)
+
+
+async def privacy(request: Request) -> Response:
+    lang = request.path_params["lang"]
+    found = request.app.state.config.engagement.privacy_in(lang)
+    if lang not in LANGS or found is None:
+        return not_found(request, lang if lang in LANGS else "sv")
+    notice, notice_lang = found
+    return page(request, "privacy.html", lang, notice=notice, notice_lang=notice_lang)
+
+
+async def logo(request: Request) -> Response:
+    """The firm's logo, as checked when the server started (an SVG rebuilt from an allowlist)."""
+    found = request.app.state.config.engagement.logo
+    if found is None:
+        return not_found(request)
+    data, media = found
+    return Response(data, media_type=media, headers={"cache-control": "public, max-age=3600"})
+
+
+async def theme_css(request: Request) -> Response:
+    """The firm's colours as the form's stylesheet variables (each checked for 4.5:1 on white
+    when briefgen.toml was read, so text, links and buttons keep their contrast)."""
+    e = request.app.state.config.engagement
+    rules = []
+    if e.primary:
+        rules += [f"--navy: {e.primary};", f"--link: {e.primary};"]
+    if e.accent:
+        rules.append(f"--accent: {e.accent};")
+    return Response(":root { " + " ".join(rules) + " }\n", media_type="text/css",
+                    headers={"cache-control": "public, max-age=3600"})
 
 
 async def done(request: Request) -> Response:
@@ -350,9 +397,57 @@ async def logout(request: Request) -> Response:
 
 
 async def admin_home(request: Request) -> Response:
-    found = await run_in_threadpool(request.app.state.store.rounds)
-    return admin_page(request, "admin.html", rounds=found, langs=LANGS,
-                      exports=export_rows(found), message=request.query_params.get("msg"))
+    return await admin_overview(request, message=request.query_params.get("msg"))
+
+
+async def admin_overview(request: Request, status: int = 200, **context: object) -> Response:
+    """The admin page: each organisation's rounds, who has answered, the comments, and the
+    forms to invite (by link or by e-mail); ``context`` adds errors or what was typed."""
+    state = request.app.state
+
+    def gather():
+        found = state.store.rounds()
+        open_ids = [r.id for r in found if r.is_open]
+        return (found, state.store.follow_up(open_ids),
+                state.store.comments([r.id for r in found]))
+
+    found, people, comments = await run_in_threadpool(gather)
+    orgs: dict[str, list] = {}
+    for r in found:                        # by organisation, newest round first
+        orgs.setdefault(r.org_id, []).append(r)
+    return admin_page(request, "admin.html", status, orgs=list(orgs.values()), people=people,
+                      comments=comments, langs=LANGS, exports=export_rows(found),
+                      mail=state.config.smtp is not None,
+                      sender=state.config.smtp.sender if state.config.smtp else "",
+                      min_group=state.config.bundle.rules.surveys.min_group_size,
+                      max_respondents=MAX_RESPONDENTS, **context)
+
+
+async def admin_org(request: Request, org_id: str, t: UiText) -> tuple[Org | None, str | None]:
+    """The organisation's profile for an invitation, or what is wrong, in the admin's words."""
+    import difflib
+
+    from ..load import list_orgs
+
+    if not SLUG_RE.match(org_id):
+        return None, t("admin_error_org_format", org=org_id[:40])
+    bundle = request.app.state.config.bundle
+    try:
+        return await run_in_threadpool(load_org, org_id, bundle), None
+    except BriefgenError as exc:
+        known = sorted({p.stem for p in await run_in_threadpool(list_orgs, bundle)})
+        if org_id in known:
+            return None, t("admin_error_org_profile", org=org_id,
+                           detail=str(exc).splitlines()[0])
+        close = difflib.get_close_matches(org_id, known, n=1)
+        return None, t("admin_error_org_unknown", org=org_id, known=", ".join(known) or "–",
+                       suggestion=t("admin_error_org_suggestion", org=close[0]) if close else "")
+
+
+def role_error(role: str, t: UiText) -> str | None:
+    from ..survey.read import role_problem
+
+    return t("admin_error_role", max=MAX_ROLE) if role_problem(role) else None
 
 
 async def invite(request: Request) -> Response:
@@ -360,33 +455,126 @@ async def invite(request: Request) -> Response:
     data = request.state.form
     org_id = data.get("org", "").strip()
     lang = data.get("lang", "sv")
-    errors = []
+    role = " ".join(data.get("role", "").split())
+    errors = {}
     try:
         count = int(data.get("count", ""))
     except ValueError:
         count = 0
     t = UiText(state.config.admin_lang)
     if state.config.base_url is None:
-        errors.append(("base", t("admin_no_base_url")))
-    if not SLUG_RE.match(org_id):
-        errors.append(("org", f"'{org_id[:40]}': lower-case letters, digits and '-'"))
+        errors["base"] = t("admin_no_base_url")
     if not 1 <= count <= MAX_RESPONDENTS:
-        errors.append(("count", f"1-{MAX_RESPONDENTS}"))
+        errors["count"] = t("admin_error_count", max=MAX_RESPONDENTS)
     if lang not in LANGS:
-        errors.append(("lang", ", ".join(LANGS)))
-    if not errors:
-        try:
-            org = await run_in_threadpool(load_org, org_id, state.config.bundle)
-        except BriefgenError as exc:
-            errors.append(("org", str(exc).splitlines()[0]))
+        errors["lang"] = t("admin_error_lang")
+    if said := role_error(role, t):
+        errors["role"] = said
+    org, said = await admin_org(request, org_id, t)
+    if said:
+        errors["org"] = said
     if errors:
-        found = await run_in_threadpool(state.store.rounds)
-        return admin_page(request, "admin.html", 400, rounds=found, langs=LANGS,
-                          exports=export_rows(found), errors=dict(errors), given=data)
+        return await admin_overview(request, 400, errors=errors, given=data)
+    assert org is not None
     made = await write(request, state.store.invite, org.id, org.name, org.profile.level,
-                       count, lang)
+                       count, lang, role or None)
     return admin_page(request, "admin_links.html",
                       links=[state.config.base_url + m.path() for m in made], org=org)
+
+
+def people_rows(text: str) -> list[tuple[int, dict[str, str]]]:
+    """The e-mail list typed on the admin page: one person a line, address, name and role
+    separated by a semicolon, a tab or a comma."""
+    import csv
+
+    found = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        sep = ";" if ";" in line else "\t" if "\t" in line else ","
+        cells = next(csv.reader([line], delimiter=sep, skipinitialspace=True))
+        found.append((n, dict(zip(("email", "name", "role"), cells, strict=False))))
+    return found
+
+
+def people_error(problem, t: UiText) -> str:
+    said = {"address": lambda: t("admin_error_address", address=problem.value[:80]),
+            "twice": lambda: t("admin_error_address_twice", address=problem.value,
+                               other=problem.detail),
+            "name": lambda: t("admin_error_name"),
+            "role": lambda: t("admin_error_role", max=MAX_ROLE),
+            "lang": lambda: t("admin_error_lang")}[problem.code]()
+    return t("admin_error_people", line=problem.row, problem=said)
+
+
+async def mail_invite(request: Request) -> Response:
+    """Invite the people typed on the admin page by e-mail, each once per round."""
+    from .mail import MAX_PEOPLE, Context, MailError, check_people, invite_by_mail
+
+    state = request.app.state
+    data = request.state.form
+    t = UiText(state.config.admin_lang)
+    org_id = data.get("org", "").strip()
+    lang = data.get("lang", "sv")
+    role = " ".join(data.get("role", "").split())
+    errors: dict[str, object] = {}
+    if state.config.smtp is None:
+        errors["mail"] = t("admin_mail_off")
+    if state.config.base_url is None:
+        errors["base"] = t("admin_no_base_url")
+    if lang not in LANGS:
+        errors["lang"] = t("admin_error_lang")
+    if said := role_error(role, t):
+        errors["role"] = said
+    rows = people_rows(data.get("people", ""))[:MAX_PEOPLE + 1]
+    people, problems = check_people(rows, lang if lang in LANGS else "sv", role or None)
+    if not rows:
+        errors["people"] = [t("admin_error_people_empty")]
+    elif problems:
+        errors["people"] = [people_error(p, t) for p in problems]
+    org, said = await admin_org(request, org_id, t)
+    if said:
+        errors["org"] = said
+    if errors:
+        return await admin_overview(request, 400, mail_errors=errors, mail_given=data)
+    assert org is not None and state.config.smtp is not None and state.config.base_url
+    context = Context(org.id, org.name, state.config.base_url, state.config.engagement)
+    try:
+        report = await run_in_threadpool(invite_by_mail, state.store, state.config.smtp,
+                                         org.id, org.name, org.profile.level, people, context)
+    except MailError as exc:
+        return await admin_overview(request, 502, mail_errors={
+            "mail": t("admin_mail_unreachable", error=str(exc))}, mail_given=data)
+    return admin_page(request, "admin_report.html", report=report, org_name=org.name,
+                      hours=int(REMIND_GAP.total_seconds() // 3600))
+
+
+async def remind(request: Request) -> Response:
+    """Remind everyone of an open round who has not answered (by e-mail, once a day at most)."""
+    from .mail import Context, MailError, remind_by_mail
+
+    state = request.app.state
+    t = UiText(state.config.admin_lang)
+    round_id = int(request.path_params["round"])
+    found = next((r for r in await run_in_threadpool(state.store.rounds) if r.id == round_id),
+                 None)
+    if found is None:
+        return not_found(request, state.config.admin_lang)
+    if not found.is_open or state.config.smtp is None or state.config.base_url is None:
+        return await admin_overview(request, 400, errors={
+            "remind": t("admin_remind_none") if state.config.smtp is None
+            else t("admin_no_base_url") if state.config.base_url is None
+            else t("admin_report_skipped_closed", count=found.total)})
+    context = Context(found.org_id, found.org_name, state.config.base_url,
+                      state.config.engagement)
+    try:
+        report = await run_in_threadpool(remind_by_mail, state.store, state.config.smtp,
+                                         found.org_id, found.org_name, context)
+    except MailError as exc:
+        return await admin_overview(request, 502, errors={
+            "remind": t("admin_mail_unreachable", error=str(exc))})
+    return admin_page(request, "admin_report.html", report=report, org_name=found.org_name,
+                      hours=int(REMIND_GAP.total_seconds() // 3600))
 
 
 async def close_round(request: Request) -> Response:
@@ -503,11 +691,16 @@ ROUTES: list[tuple[str, object, list[str], str]] = [
     (TOKEN + "/{part:str}", show_part, ["GET"], RESPONDENT),
     (TOKEN + "/{part:str}", save_part, ["POST"], RESPONDENT),
     ("/done", done, ["GET"], PUBLIC),
+    ("/privacy/{lang:str}", privacy, ["GET"], PUBLIC),
+    ("/brand/logo", logo, ["GET"], PUBLIC),
+    ("/brand/theme.css", theme_css, ["GET"], PUBLIC),
     ("/admin/login", login_page, ["GET"], LOGIN),
     ("/admin/login", login, ["POST"], LOGIN),
     ("/admin", admin_home, ["GET"], ADMIN),
     ("/admin/logout", logout, ["POST"], ADMIN),
     ("/admin/invite", invite, ["POST"], ADMIN),
+    ("/admin/mail-invite", mail_invite, ["POST"], ADMIN),
+    ("/admin/rounds/{round:int}/remind", remind, ["POST"], ADMIN),
     ("/admin/rounds/{round:int}/close", close_round, ["POST"], ADMIN),
     ("/admin/orgs/{org:str}/export.{fmt:str}", export, ["GET"], ADMIN),
     ("/admin/orgs/{org:str}/briefing-{lang:str}.pdf", briefing, ["GET"], ADMIN),
@@ -534,6 +727,7 @@ def create_app(config: Config, table=ROUTES) -> Starlette:
                       trim_blocks=True, lstrip_blocks=True,
                       auto_reload=False)       # the shipped templates do not change
     env.filters["visible"] = visible
+    env.filters["visible_text"] = visible_text
     state = app.state
     state.config = config
     state.store = config.store
@@ -551,10 +745,14 @@ def create_app(config: Config, table=ROUTES) -> Starlette:
 
 def app_from_settings(database: str, data: Path | None = None, admin_lang: str = "sv",
                       base_url: str | None = None) -> Starlette:
-    """Build the app from a database URL, the admin secret looked up in the usual place."""
-    from .settings import admin_secret
+    """Build the app from a database URL; the admin secret, the engagement (the firm, the
+    deadline, the privacy notice) and the mail server are looked up in the usual places."""
+    from .mail import smtp_settings
+    from .settings import admin_secret, engagement
     from .store import open_store
 
+    found = engagement()
     return create_app(Config(store=open_store(database), bundle=load_data(data),
                              admin_secret=admin_secret(), admin_lang=admin_lang,
-                             base_url=base_url, data=data))
+                             base_url=base_url, data=data, engagement=found,
+                             smtp=smtp_settings(firm=found.firm)))

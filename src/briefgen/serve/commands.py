@@ -1,4 +1,5 @@
-"""The ``invite``, ``serve`` and ``export`` commands (registered by briefgen.cli).
+"""The ``invite``, ``remind``, ``serve``, ``export`` and ``secret`` commands (registered by
+briefgen.cli).
 
 Only click is imported here; the web stack loads when a command runs, so ``briefgen make``
 starts as fast as before.
@@ -53,46 +54,152 @@ def address_options(f):
     return f
 
 
-@click.command()
-@click.option("--org", "org", required=True, metavar="ID|FILE",
-              help="An organisation id in DATA/orgs, or the path of a profile: its name and "
-              "level go with the answers.")
-@click.option("--respondents", type=click.IntRange(1, MAX_RESPONDENTS), required=True,
-              help="How many personal links to make.")
-@click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
-              help="Language of the form these respondents see.")
-@address_options
-@base_url_option
-@database_option
-@data_option
-def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url: str | None,
-           database: str, data: Path | None) -> None:
-    """Add respondents to an organisation's open round; print one personal link per line.
+def mail_report(report, org: str) -> None:
+    """Say what a sending did, one line each; a message the server refused stops the command
+    with exit code 1 once everything else has gone."""
+    from .mail import REMIND_GAP, MailError
 
-    The first invitation opens a round; a closed round is followed by a new one, whose answers
-    make the earlier round the briefing's previous assessment. The links are printed only
-    now: the database keeps only a hash of each.
+    what = {"invitation": ("invitation", "invitations"),
+            "reminder": ("reminder", "reminders")}[report.kind]
+    click.echo(f"{org}: sent {len(report.sent)} {what[len(report.sent) != 1]}")
+    reasons = {"invited": "already invited in this round",
+               "submitted": "already submitted",
+               "recent": f"written to less than {REMIND_GAP.total_seconds() / 3600:g} hours ago",
+               "no_address": "no e-mail address (a link handed out by hand)",
+               "closed": "the round is closed"}
+    for reason, said in reasons.items():
+        if found := report.skipped_for(reason):
+            click.echo(f"{org}: left out {len(found)}: {said}")
+    if report.failed:
+        lines = [f"{address}: {why}" for address, why in report.failed]
+        raise MailError(f"{len(report.failed)} {what[len(report.failed) != 1]} could not be "
+                        f"sent (the others went; run the command again to try these once "
+                        f"more): " + "; ".join(lines))
 
-    \b
-    Examples:
-      briefgen invite --org region-x --respondents 5 --lang sv
-      briefgen invite --org region-x --respondents 2 --base-url https://enkat.firma.se
-    """
-    host, port, database = server_settings(host, port, database)
-    data = data_folder(data)
+
+def mail_context(org_id: str, org_name: str, base: str):
+    """The firm's mail server and what every message says; an InputError without [smtp]."""
+    from .mail import Context, smtp_settings
+    from .settings import engagement
+
+    found = engagement()
+    smtp = smtp_settings(firm=found.firm)
+    if smtp is None:
+        raise InputError("--emails: no [smtp] table in briefgen.toml: name the firm's mail "
+                         "server there (host, sender; docs/serve.md), and the password in "
+                         "$BRIEFGEN_SMTP_PASSWORD")
+    return smtp, Context(org_id, org_name, base, found)
+
+
+def _links_base(host: str, port: int, base_url: str | None) -> str:
     base = public_url(host, port, base_url_setting(base_url))
     if base is None:
         raise InputError(f"--host {host} is every interface, not an address a respondent can "
                          "open; give the server's public address with --base-url, e.g. "
                          "--base-url https://enkat.firma.se")
+    return base
+
+
+@click.command()
+@click.option("--org", "org", required=True, metavar="ID|FILE",
+              help="An organisation id in DATA/orgs, or the path of a profile: its name and "
+              "level go with the answers.")
+@click.option("--respondents", type=click.IntRange(1, MAX_RESPONDENTS), default=None,
+              help="How many personal links to make and print (handed out by hand).")
+@click.option("--emails", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE.csv", help="Invite by e-mail instead: a CSV with the columns "
+              "email, name and optionally role and lang; each person gets their own link "
+              "from the firm's mail server ([smtp] in briefgen.toml), once per round.")
+@click.option("--role", default=None, metavar="ROLE",
+              help="The respondents' role, e.g. Ledningsgruppen (for --emails: of those the "
+              "list gives none). The briefing shows a role on its own only from "
+              "surveys.min_group_size respondents (rules.yaml; 5 as shipped).")
+@click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
+              help="Language of the form these respondents see (and of their e-mail).")
+@address_options
+@base_url_option
+@database_option
+@data_option
+def invite(org: str, respondents: int | None, emails: Path | None, role: str | None,
+           lang: str, host: str, port: int, base_url: str | None, database: str,
+           data: Path | None) -> None:
+    """Add respondents to an organisation's open round: print one personal link per line, or
+    send each person on an e-mail list their own link.
+
+    The first invitation opens a round; a closed round is followed by a new one, whose answers
+    make the earlier round the briefing's previous assessment. A link is given only now: the
+    database keeps only a hash of each. By e-mail, nobody is invited twice in a round: run
+    the same list again after a failure and only those whose invitation failed are sent one.
+
+    \b
+    Examples:
+      briefgen invite --org region-x --respondents 5 --lang sv
+      briefgen invite --org region-x --respondents 2 --role IT --base-url https://enkat.firma.se
+      briefgen invite --org region-x --emails ledningen.csv --base-url https://enkat.firma.se
+    """
+    if (respondents is None) == (emails is None):
+        raise InputError("invite: give --respondents N (links to hand out) or --emails "
+                         "FILE.csv (invitations by e-mail), one of them")
+    from ..survey.read import role_problem
+
+    role = " ".join(role.split()) if role else None
+    if role and (problem := role_problem(role)):
+        raise InputError(f"--role: {problem}")
+    host, port, database = server_settings(host, port, database)
+    data = data_folder(data)
+    base = _links_base(host, port, base_url)
     from ..load import load_data, load_org
     from .store import open_store
 
     profile = load_org(org, load_data(data))
+    if emails is not None:
+        from .mail import invite_by_mail, read_people
+
+        people = read_people(emails, lang, role)
+        smtp, context = mail_context(profile.id, profile.name, base)
+        report = invite_by_mail(open_store(database), smtp, profile.id, profile.name,
+                                profile.profile.level, people, context)
+        mail_report(report, profile.id)
+        return
+    assert respondents is not None
     store = open_store(database)
     for made in store.invite(profile.id, profile.name, profile.profile.level, respondents,
-                             lang):
+                             lang, role):
         click.echo(base + made.path())
+
+
+@click.command()
+@click.option("--org", "org", required=True, metavar="ID",
+              help="The organisation whose open round to remind.")
+@address_options
+@base_url_option
+@database_option
+@data_option
+def remind(org: str, host: str, port: int, base_url: str | None, database: str,
+           data: Path | None) -> None:
+    """Remind by e-mail everyone of the organisation's open round who has not submitted.
+
+    Only those invited with an address are written to, each with a new personal link (the
+    earlier ones keep working) and the deadline; nobody who got a message within the last
+    20 hours is written to again, so a second run by mistake sends nothing.
+
+    \b
+    Example:
+      briefgen remind --org region-x --base-url https://enkat.firma.se
+    """
+    host, port, database = server_settings(host, port, database)
+    base = _links_base(host, port, base_url)
+    from .mail import remind_by_mail
+    from .store import open_store
+
+    store = open_store(database)
+    found = [r for r in store.rounds(org) if r.is_open]
+    if not found:
+        open_orgs = sorted({r.org_id for r in store.rounds() if r.is_open})
+        raise InputError(f"--org: '{org}' has no open round in {store.shown_url} "
+                         f"(organisations with one: {', '.join(open_orgs) or 'none'})")
+    smtp, context = mail_context(org, found[0].org_name, base)
+    mail_report(remind_by_mail(store, smtp, org, found[0].org_name, context), org)
 
 
 @click.command()
@@ -135,6 +242,14 @@ def serve(host: str, port: int, database: str, data: Path | None, lang: str,
     app = build_app(settings)            # bad settings stop here, before any worker starts
     click.echo(f"briefgen serve: http://{host}:{port} (admin: /admin), answers in "
                f"{app.state.store.shown_url}", err=True)
+    config = app.state.config
+    if config.smtp is not None:
+        click.echo(f"briefgen serve: e-mail through {config.smtp.shown} as "
+                   f"{config.smtp.sender}", err=True)
+    if not config.engagement.privacy:
+        click.echo("briefgen serve: no privacy notice ([serve] privacy in briefgen.toml): "
+                   "respondents are not told who is responsible for their answers or how long "
+                   "they are kept", err=True)
     if app.state.config.admin_secret is None:
         click.echo("briefgen serve: no admin secret, so /admin stays closed; set "
                    "BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in briefgen.toml", err=True)
@@ -171,6 +286,10 @@ def secret() -> None:
 def export(out: Path, org: str | None, database: str, data: Path | None) -> None:
     """Write the submitted answers as a survey: one row per respondent, every round.
 
+    Each row carries the respondent's role and their comment on each part (columns role and
+    comment.PART): briefgen review --survey lists the comments; they never reach the
+    briefing unless quoted there.
+
     \b
     Examples:
       briefgen export --out svar.xlsx
@@ -193,7 +312,7 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
                          "written")
     n = write_survey(out, people, load_data(data).framework)
     orgs = len({p["org_id"] for p in people})
-    click.echo(f"{out}: {n} respondents, {orgs} organisations")
+    click.echo(f"{out}: {n} respondent{'s' * (n != 1)}, {orgs} organisation{'s' * (orgs != 1)}")
 
 
-COMMANDS = (invite, serve, export, secret)
+COMMANDS = (invite, remind, serve, export, secret)

@@ -19,9 +19,9 @@ from ..errors import InputError
 from ..load import score_problem
 from ..models import Framework, Text
 from ..output import write_atomic
-from ..survey.columns import META, answer_columns
+from ..survey.columns import COMMENTS, MAX_COMMENT, META, PARTS, ROLE, answer_columns
 
-SECTIONS = ("importance", "capabilities", "effects", "impact")
+SECTIONS = PARTS        # the form's parts, in order: the survey's comment columns follow them
 MAX_FIELD = 40          # characters of a posted value shown back
 
 
@@ -30,7 +30,6 @@ class Question:
     key: str                     # the survey column, e.g. data_access_security.insight
     legend: Text                 # the question as asked
     hint: Text | None = None     # what the question is about (shown under the legend)
-    anchors: tuple[tuple[int, Text], ...] = ()   # what a 1, 3 or 5 looks like, where known
 
     @property
     def html_id(self) -> str:
@@ -44,6 +43,14 @@ class Group:
     heading: Text | None
     description: Text | None
     questions: tuple[Question, ...]
+    # What a 1, 3 or 5 looks like, where known: the capability's, so shown once above its
+    # questions (and read out with each of them), not repeated under every one.
+    anchors: tuple[tuple[int, Text], ...] = ()
+    key: str = ""
+
+    @property
+    def anchors_id(self) -> str:
+        return "a-" + self.key.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,8 @@ def sections(fw: Framework) -> list[Section]:
         return [c for c in columns if c.kind == kind]
 
     caps = [Group(cap.label, cap.description, tuple(
-                Question(c.key, c.question, anchors=tuple(sorted(cap.anchors.items())))
-                for c in of("capability") if c.group == cap.key))
+                Question(c.key, c.question) for c in of("capability") if c.group == cap.key),
+                tuple(sorted(cap.anchors.items())), cap.key)
             for cap in fw.capabilities]
     effects = Group(None, None, tuple(
         Question(c.key, c.question, fw.effect(c.group).description) for c in of("effect")))
@@ -88,6 +95,19 @@ class Posted:
     errors: dict[str, str]        # field key -> error code (not_number | outside | unknown)
     echo: dict[str, str]          # what was posted, to show it back beside its error
     unknown: list[str]            # posted keys the framework does not know
+    comment: str | None = None    # the part's comment, if the form sent one and it may be kept
+    comment_given: str = ""       # the comment as sent (shown back when it is too long)
+
+
+# Characters a comment may not keep: controls but the line break and tab (a spreadsheet cell
+# cannot hold them, and they show as nothing).
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+
+
+def clean_comment(text: str) -> str:
+    """A comment as it is kept: line breaks as ``\\n``, no other control character, without
+    the blank space around it."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CONTROL).strip()
 
 
 def check_posted(form: dict[str, str], allowed: list[str], importance_choices: list[str],
@@ -98,8 +118,16 @@ def check_posted(form: dict[str, str], allowed: list[str], importance_choices: l
     echo: dict[str, str] = {}
     unknown: list[str] = []
     importance = None
+    comment, comment_given = None, ""
     for key, raw in form.items():
-        if key in ("csrf", "action", "loaded"):
+        if key in ("csrf", "action", "loaded", "comment_loaded"):
+            continue
+        if key == "comment":
+            comment_given = clean_comment(str(raw))
+            if len(comment_given) > MAX_COMMENT:
+                errors[key], echo[key] = "comment_long", str(len(comment_given))
+            else:
+                comment = comment_given
             continue
         text = str(raw).strip()[:MAX_FIELD]
         if key == "importance" and with_importance:
@@ -126,7 +154,7 @@ def check_posted(form: dict[str, str], allowed: list[str], importance_choices: l
             errors[key], echo[key] = "outside", text
         else:
             values[key] = number
-    return Posted(values, importance, errors, echo, unknown)
+    return Posted(values, importance, errors, echo, unknown, comment, comment_given)
 
 
 # --------------------------------------------------------------------------- export
@@ -135,13 +163,14 @@ def check_posted(form: dict[str, str], allowed: list[str], importance_choices: l
 def survey_rows(people: list[dict], fw: Framework) -> tuple[list[str], list[list[object]]]:
     """The header and rows of the survey format (``docs/survey.md``) for these respondents."""
     keys = all_keys(fw)
-    header = [*META, *keys]
+    header = [*META, ROLE, *keys, *COMMENTS]
     rows = []
     for p in people:
-        answers = p["answers"]
+        answers, said = p["answers"], p.get("comments", {})
         rows.append([p["org_id"], p["org_name"], p["level"], p["respondent"],
-                     p["date"].isoformat(), p["importance"] or "",
-                     *[_number(answers.get(k)) for k in keys]])
+                     p["date"].isoformat(), p["importance"] or "", p.get("role", ""),
+                     *[_number(answers.get(k)) for k in keys],
+                     *[said.get(part, "") for part in PARTS]])
     return header, rows
 
 

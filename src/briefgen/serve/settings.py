@@ -1,9 +1,15 @@
-"""Where ``briefgen serve`` finds its settings: the database URL and the admin secret."""
+"""Where ``briefgen serve`` finds its settings: the database URL, the admin secret, and the
+engagement's look and words (the firm, its logo and colours, the deadline, the privacy notice).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from markupsafe import Markup
 
 from ..errors import InputError
 
@@ -22,6 +28,7 @@ HEADER_SECONDS = 10.0
 BODY_SECONDS = 30.0
 CONNECTIONS_PER_CLIENT = 50
 MAX_WORKERS = 32
+MAX_PRIVACY_BYTES = 100_000
 
 
 def _workspace(cwd: Path | None):
@@ -147,3 +154,59 @@ def normalise_database_url(url: str) -> str:
         raise InputError(f"--database: '{url.split(':', 1)[0]}' is not supported (allowed: "
                          "sqlite:///FILE or postgresql://USER@HOST/NAME)")
     return url
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """The firm's engagement as respondents and the admin see it: who sends the form (the
+    firm's name, contact, logo and colours, from ``[firm]`` and ``[theme]``), by when to
+    answer (``[serve] deadline``) and the privacy notice (``[serve] privacy``, rendered, by
+    language)."""
+
+    firm: str | None = None
+    contact: str | None = None
+    logo: tuple[bytes, str] | None = None          # the checked file and its media type
+    primary: str | None = None
+    accent: str | None = None
+    deadline: dt.date | None = None
+    privacy: dict[str, Markup] = field(default_factory=dict)
+
+    def privacy_in(self, lang: str) -> tuple[Markup, str] | None:
+        """The privacy notice in ``lang``, else in the language it is written in (a notice
+        in another language is better than none); and that language."""
+        if lang in self.privacy:
+            return self.privacy[lang], lang
+        return next(((text, other) for other, text in self.privacy.items()), None)
+
+
+def engagement(cwd: Path | None = None) -> Engagement:
+    """The engagement of the workspace's briefgen.toml (none outside a workspace). The firm's
+    files are read from inside the workspace only, with the briefing's own checks (a logo is
+    sanitised as on a cover; a privacy notice is Markdown without raw HTML)."""
+    import base64
+
+    from ..brand import firm_logo, markdown_html
+    from ..config import workspace_file
+    from ..options import DEFAULTS
+    from ..reading import display_path, read_text
+
+    config = _workspace(cwd)
+    if config is None:
+        return Engagement()
+    options = DEFAULTS.with_(**config.option_values())
+    logo = None
+    uri = firm_logo(options) if options.firm_logo else None
+    if uri:
+        head, data = uri.split(",", 1)     # data:MIME;base64,DATA
+        logo = (base64.b64decode(data), head[5:].split(";")[0])
+    privacy = {}
+    serve = config.serve
+    given = config.per_language(serve.privacy) if serve else None
+    for lang, spec in (given or {}).items():
+        key = "serve.privacy" + ("" if isinstance(serve.privacy, str) else f".{lang}")
+        path = workspace_file(config.root, spec, key, display_path(config.path))
+        text = read_text(path, f"{display_path(config.path)}: {key}: {spec}", MAX_PRIVACY_BYTES)
+        privacy[lang] = markdown_html(text, top=2)
+    return Engagement(firm=options.author, contact=options.contact, logo=logo,
+                      primary=options.primary, accent=options.accent,
+                      deadline=serve.deadline if serve else None, privacy=privacy)

@@ -2,7 +2,12 @@
 
 A *round* is one assessment of one organisation: it opens with the first invitation and stays
 open until it is closed. Each *respondent* of a round has a personal link whose token (256 random
-bits) is stored only as its SHA-256 hash, so the database never holds a usable link. Answers are
+bits) is stored only as its SHA-256 hash, so the database never holds a usable link; a reminder
+by e-mail carries a new link (``respondent_links``), and every link of a respondent works until
+the answers are submitted or the round is closed. A respondent may carry a role, a comment per
+part of the form and, when invited by e-mail, a name and an address; every message sent is
+logged (to whom, when, what kind, whether it went: never the link), and closing a round erases
+its names and addresses. Answers are
 kept one row per question, so saving one section never touches another's answers, and every
 write runs in one transaction that first locks the respondent (``BEGIN IMMEDIATE`` on SQLite,
 ``SELECT ... FOR UPDATE`` on PostgreSQL): two tabs of one link cannot interleave their writes, and
@@ -29,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..cells import read_text
 from ..errors import InputError
+from ..survey.columns import PARTS
 from .settings import MAX_RESPONDENTS, normalise_database_url
 
 log = logging.getLogger(__name__)
@@ -68,8 +74,38 @@ respondents = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("submitted_at", sa.DateTime, nullable=True),
+    sa.Column("role", sa.String(40), nullable=True),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("email", sa.String(254), nullable=True),
+    *(sa.Column(f"comment_{part}", sa.Text, nullable=True) for part in PARTS),
     sa.UniqueConstraint("round_id", "number", name="uq_respondents_round_number"),
+    sa.Index("ix_respondents_round_email", "round_id", "email", unique=True),
 )
+
+# Further links of a respondent (a reminder's, or an invitation sent again): each works as the
+# first does. Only the hash is kept.
+respondent_links = sa.Table(
+    "respondent_links", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("respondent_id", sa.Integer, sa.ForeignKey("respondents.id"), nullable=False,
+              index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+# Every message to a respondent: what kind, to whom, when, and whether the server took it
+# ("sending" until it says; a message left so counts as sent, never to write twice).
+messages = sa.Table(
+    "messages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("respondent_id", sa.Integer, sa.ForeignKey("respondents.id"), nullable=False,
+              index=True),
+    sa.Column("kind", sa.String(12), nullable=False),        # invitation | reminder
+    sa.Column("recipient", sa.String(254), nullable=True),   # erased when the round closes
+    sa.Column("sent_at", sa.DateTime, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),      # sending | sent | failed
+    sa.Column("error", sa.String(300), nullable=True),
+)
+COMMENT_COLUMNS = {part: respondents.c[f"comment_{part}"] for part in PARTS}
 
 answers = sa.Table(
     "answers", metadata,
@@ -108,6 +144,23 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def comment_tag(text: str | None) -> str:
+    """A short fingerprint of a comment as a page showed it ("" for none), sent back with the
+    form so that a save can tell a comment changed there from one changed elsewhere."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16] if text \
+        else ""
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone to invite by e-mail: the address (lower case), a name and role, if known."""
+
+    email: str
+    name: str | None = None
+    role: str | None = None
+    lang: str = "sv"
+
+
 @dataclass(frozen=True)
 class Invitation:
     org_id: str
@@ -115,9 +168,52 @@ class Invitation:
     number: int
     token: str
     lang: str
+    respondent_id: int = 0
+    person: Person | None = None
 
     def path(self) -> str:
         return f"/a/{self.org_id}/{self.token}"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Someone not written to, and why: ``invited`` (an invitation went already),
+    ``submitted``, ``recent`` (written to within the gap) or ``no_address``."""
+
+    respondent_id: int
+    number: int
+    email: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A message about to be sent: its log entry, and the link it carries (None: the
+    respondent's first link, given by the caller)."""
+
+    message_id: int
+    respondent_id: int
+    number: int
+    email: str
+    name: str | None
+    lang: str
+    token: str | None
+
+
+@dataclass(frozen=True)
+class Follow:
+    """One respondent of a round as the admin page follows them up."""
+
+    number: int
+    name: str | None
+    email: str | None
+    role: str | None
+    lang: str
+    status: str
+    last_kind: str | None = None       # the last message: invitation | reminder
+    last_at: dt.datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +230,8 @@ class Respondent:
     status: str
     importance: str | None
     answers: dict[str, float] = field(default_factory=dict)
+    role: str | None = None
+    comments: dict[str, str] = field(default_factory=dict)    # part -> text
 
     def missing(self, keys: list[str]) -> list[str]:
         """What is still unanswered of ``keys``, the importance question first."""
@@ -219,50 +317,223 @@ class Store:
     # -- rounds and invitations
 
     def invite(self, org_id: str, org_name: str, level: str, count: int,
-               lang: str) -> list[Invitation]:
-        """Add ``count`` respondents to the organisation's open round (opening one if none)."""
+               lang: str, role: str | None = None) -> list[Invitation]:
+        """Add ``count`` respondents (of ``role``, if given) to the organisation's open round
+        (opening one if none)."""
         if not 1 <= count <= MAX_RESPONDENTS:
             raise InputError(f"--respondents: {count} is not allowed (allowed: 1 to "
                              f"{MAX_RESPONDENTS})")
-        org_name = read_text(org_name)      # as a survey sheet would give it back
-        stamp = now()
         with self.write() as conn:
-            if not self.is_sqlite:     # two invitations at once must not open two rounds
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                             {"key": "briefgen invite " + org_id})
-            current = conn.execute(
-                sa.select(rounds).where(rounds.c.org_id == org_id)
-                .order_by(rounds.c.number.desc()).limit(1)).first()
-            if current is None or current.closed_at is not None:
-                number = 1 if current is None else current.number + 1
-                inserted = conn.execute(rounds.insert().values(
-                    org_id=org_id, org_name=org_name, level=level, number=number,
-                    opened_at=stamp)).inserted_primary_key
-                assert inserted is not None   # an INSERT always has one
-                round_id = inserted[0]
-                log.info("opened round %d of %s", number, org_id)
-            else:
-                round_id, number = current.id, current.number
-                # The profile may have been corrected since the round opened.
-                conn.execute(rounds.update().where(rounds.c.id == round_id).values(
-                    org_name=org_name, level=level))
-            last = conn.execute(sa.select(sa.func.max(respondents.c.number)).where(
-                respondents.c.round_id == round_id)).scalar() or 0
-            made = []
-            for n in range(last + 1, last + 1 + count):
-                token = secrets.token_urlsafe(TOKEN_BYTES)
-                conn.execute(respondents.insert().values(
-                    round_id=round_id, number=n, token_hash=token_hash(token), lang=lang,
-                    status="invited", created_at=stamp, updated_at=stamp))
-                made.append(Invitation(org_id, number, n, token, lang))
-        return made
+            round_id, number = self._open_round(conn, org_id, org_name, level)
+            return [self._add(conn, round_id, number, org_id, Person("", None, role, lang))
+                    for _ in range(count)]
+
+    def _open_round(self, conn: Connection, org_id: str, org_name: str,
+                    level: str) -> tuple[int, int]:
+        """The organisation's open round (id, number), opened if there is none."""
+        org_name = read_text(org_name)      # as a survey sheet would give it back
+        if not self.is_sqlite:     # two invitations at once must not open two rounds
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                         {"key": "briefgen invite " + org_id})
+        current = conn.execute(
+            sa.select(rounds).where(rounds.c.org_id == org_id)
+            .order_by(rounds.c.number.desc()).limit(1)).first()
+        if current is None or current.closed_at is not None:
+            number = 1 if current is None else current.number + 1
+            inserted = conn.execute(rounds.insert().values(
+                org_id=org_id, org_name=org_name, level=level, number=number,
+                opened_at=now())).inserted_primary_key
+            assert inserted is not None   # an INSERT always has one
+            log.info("opened round %d of %s", number, org_id)
+            return inserted[0], number
+        # The profile may have been corrected since the round opened.
+        conn.execute(rounds.update().where(rounds.c.id == current.id).values(
+            org_name=org_name, level=level))
+        return current.id, current.number
+
+    def _add(self, conn: Connection, round_id: int, round_number: int, org_id: str,
+             person: Person) -> Invitation:
+        """A new respondent of the round, with a new link."""
+        stamp = now()
+        last = conn.execute(sa.select(sa.func.max(respondents.c.number)).where(
+            respondents.c.round_id == round_id)).scalar() or 0
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        inserted = conn.execute(respondents.insert().values(
+            round_id=round_id, number=last + 1, token_hash=token_hash(token), lang=person.lang,
+            status="invited", created_at=stamp, updated_at=stamp, role=person.role or None,
+            name=person.name or None, email=person.email or None)).inserted_primary_key
+        assert inserted is not None
+        return Invitation(org_id, round_number, last + 1, token, person.lang, inserted[0],
+                          person if person.email else None)
+
+    def invite_people(self, org_id: str, org_name: str, level: str,
+                      people: list[Person]) -> tuple[list[Invitation], list[Skipped]]:
+        """Add each person to the organisation's open round, once: someone already in it is
+        not added again, but takes the name, role and language the list gives now. Returns
+        whom to send an invitation (a new respondent, with the new link; or one already in
+        the round, without a link: :meth:`claim` decides whether one goes, with a link of its
+        own) and who has submitted already."""
+        todo: list[Invitation] = []
+        skipped: list[Skipped] = []
+        with self.write() as conn:
+            round_id, number = self._open_round(conn, org_id, org_name, level)
+            known = {r.email: r for r in conn.execute(
+                sa.select(respondents).where((respondents.c.round_id == round_id)
+                                             & respondents.c.email.is_not(None)))}
+            for person in people:
+                row = known.get(person.email)
+                if row is None:
+                    todo.append(self._add(conn, round_id, number, org_id, person))
+                elif row.status == "submitted":
+                    skipped.append(Skipped(row.id, row.number, row.email, "submitted"))
+                else:
+                    conn.execute(respondents.update().where(respondents.c.id == row.id).values(
+                        name=person.name or row.name, role=person.role or row.role,
+                        lang=person.lang))
+                    todo.append(Invitation(org_id, number, row.number, "", person.lang, row.id,
+                                           person))
+        return todo, skipped
 
     def close_round(self, round_id: int) -> bool:
+        """Close an open round: its links stop working, and its respondents' names and e-mail
+        addresses are erased (here and in the message log), no longer needed."""
         with self.write() as conn:
             done = conn.execute(rounds.update().where(
                 (rounds.c.id == round_id) & rounds.c.closed_at.is_(None)).values(
                 closed_at=now()))
+            ids = sa.select(respondents.c.id).where(respondents.c.round_id == round_id)
+            conn.execute(messages.update().where(messages.c.respondent_id.in_(ids)).values(
+                recipient=None))
+            conn.execute(respondents.update().where(respondents.c.round_id == round_id).values(
+                name=None, email=None))
             return done.rowcount == 1
+
+    # -- messages
+
+    def to_remind(self, org_id: str) -> tuple[list[int], list[Skipped]]:
+        """The respondents of the organisation's open round to remind (not submitted, with
+        an address), and those left out (``submitted``, ``no_address``)."""
+        with self.read() as conn:
+            found = conn.execute(
+                sa.select(respondents.c.id, respondents.c.number, respondents.c.email,
+                          respondents.c.status)
+                .join(rounds, rounds.c.id == respondents.c.round_id)
+                .where((rounds.c.org_id == org_id) & rounds.c.closed_at.is_(None))
+                .order_by(respondents.c.number)).all()
+        todo = [r.id for r in found if r.status != "submitted" and r.email]
+        skipped = [Skipped(r.id, r.number, r.email,
+                           "submitted" if r.status == "submitted" else "no_address")
+                   for r in found if r.status == "submitted" or not r.email]
+        return todo, skipped
+
+    def claim(self, respondent_id: int, kind: str, gap: dt.timedelta | None = None,
+              new_link: bool = False) -> Claim | Skipped:
+        """Log a message as going to the respondent, unless it must not go: the round is
+        closed, the answers are in, there is no address, an invitation went already (for an
+        invitation), or any message went within ``gap`` (for a reminder). One transaction
+        that locks the respondent, so two senders at once never both write. ``new_link``:
+        the message carries a link of its own, made here."""
+        stamp = now()
+        with self.write() as conn:
+            query = (sa.select(respondents, rounds.c.closed_at)
+                     .join(rounds, rounds.c.id == respondents.c.round_id)
+                     .where(respondents.c.id == respondent_id))
+            if not self.is_sqlite:
+                query = query.with_for_update(of=respondents)
+            row = conn.execute(query).first()
+            if row is None or row.closed_at is not None:
+                return Skipped(respondent_id, row.number if row else 0, None, "closed")
+
+            def skip(reason: str) -> Skipped:
+                return Skipped(row.id, row.number, row.email, reason)
+
+            if row.status == "submitted":
+                return skip("submitted")
+            if not row.email:
+                return skip("no_address")
+            went = conn.execute(sa.select(messages.c.kind, messages.c.sent_at).where(
+                (messages.c.respondent_id == row.id) & (messages.c.status != "failed"))).all()
+            if kind == "invitation" and any(m.kind == "invitation" for m in went):
+                return skip("invited")
+            if gap is not None and any(m.sent_at > stamp - gap for m in went):
+                return skip("recent")
+            token = None
+            if new_link:
+                token = secrets.token_urlsafe(TOKEN_BYTES)
+                conn.execute(respondent_links.insert().values(
+                    token_hash=token_hash(token), respondent_id=row.id, created_at=stamp))
+            inserted = conn.execute(messages.insert().values(
+                respondent_id=row.id, kind=kind, recipient=row.email, sent_at=stamp,
+                status="sending")).inserted_primary_key
+            assert inserted is not None
+        return Claim(inserted[0], row.id, row.number, row.email, row.name, row.lang, token)
+
+    def finish(self, message_id: int, error: str | None = None) -> None:
+        """Log what the mail server said: taken (``error`` None), or why not."""
+        with self.write() as conn:
+            conn.execute(messages.update().where(messages.c.id == message_id).values(
+                status="failed" if error else "sent", sent_at=now(),
+                error=error[:300] if error else None))
+
+    def message_log(self, org_id: str | None = None) -> list[sa.Row]:
+        """Every message logged, oldest first: kind, recipient, sent_at, status, error, and
+        the organisation and round it belongs to."""
+        with self.read() as conn:
+            query = (sa.select(messages.c.kind, messages.c.recipient, messages.c.sent_at,
+                               messages.c.status, messages.c.error, rounds.c.org_id,
+                               rounds.c.number.label("round_number"))
+                     .join(respondents, respondents.c.id == messages.c.respondent_id)
+                     .join(rounds, rounds.c.id == respondents.c.round_id)
+                     .order_by(messages.c.id))
+            if org_id is not None:
+                query = query.where(rounds.c.org_id == org_id)
+            return list(conn.execute(query).all())
+
+    def follow_up(self, round_ids: list[int]) -> dict[int, list[Follow]]:
+        """Per round, its respondents and the last message to each, for the admin page (by
+        name and address, not by number: the export names respondents by number)."""
+        if not round_ids:
+            return {}
+        with self.read() as conn:
+            earlier = messages.alias("earlier")
+            last = (sa.select(sa.func.max(earlier.c.id))
+                    .where(earlier.c.respondent_id == respondents.c.id)
+                    .correlate(respondents).scalar_subquery())
+            found = conn.execute(
+                sa.select(respondents.c.round_id, respondents.c.number, respondents.c.name,
+                          respondents.c.email, respondents.c.role, respondents.c.lang,
+                          respondents.c.status, messages.c.kind, messages.c.sent_at,
+                          messages.c.status.label("message_status"), messages.c.error)
+                .select_from(respondents.outerjoin(messages, messages.c.id == last))
+                .where(respondents.c.round_id.in_(round_ids))).all()
+        by_round: dict[int, list[Follow]] = {}
+        for r in found:
+            by_round.setdefault(r.round_id, []).append(Follow(
+                r.number, r.name, r.email, r.role, r.lang, r.status, r.kind, r.sent_at,
+                r.message_status, r.error))
+        for people in by_round.values():
+            people.sort(key=lambda f: ((f.name or f.email or "~").casefold(), f.number))
+        return by_round
+
+    def comments(self, round_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+        """Per round and part, the submitted respondents' comments, in alphabetical order (so
+        that their order tells nothing about who wrote them)."""
+        if not round_ids:
+            return {}
+        with self.read() as conn:
+            found = conn.execute(
+                sa.select(respondents.c.round_id, *COMMENT_COLUMNS.values())
+                .where(respondents.c.round_id.in_(round_ids)
+                       & (respondents.c.status == "submitted"))).all()
+        by_round: dict[int, dict[str, list[str]]] = {}
+        for r in found:
+            for part in PARTS:
+                if text := getattr(r, f"comment_{part}"):
+                    by_round.setdefault(r.round_id, {}).setdefault(part, []).append(text)
+        for parts in by_round.values():
+            for texts in parts.values():
+                texts.sort(key=str.casefold)
+        return by_round
 
     def rounds(self, org_id: str | None = None) -> list[RoundSummary]:
         with self.read() as conn:
@@ -298,14 +569,18 @@ class Store:
     def _respondent(self, org_id: str, token: str, conn: Connection,
                     lock: bool) -> Respondent | None:
         # One round trip: the respondent, its round and its answers (one row per answer).
+        hashed = token_hash(token)
+        further = (sa.select(respondent_links.c.respondent_id)
+                   .where(respondent_links.c.token_hash == hashed).scalar_subquery())
         query = (sa.select(respondents.c.id, respondents.c.round_id, respondents.c.number,
                            respondents.c.lang, respondents.c.status, respondents.c.importance,
+                           respondents.c.role, *COMMENT_COLUMNS.values(),
                            rounds.c.org_id, rounds.c.org_name,
                            rounds.c.number.label("round_number"), rounds.c.closed_at,
                            answers.c.key, answers.c.value)
                  .select_from(respondents.join(rounds, rounds.c.id == respondents.c.round_id)
                               .outerjoin(answers, answers.c.respondent_id == respondents.c.id))
-                 .where(respondents.c.token_hash == token_hash(token)))
+                 .where((respondents.c.token_hash == hashed) | (respondents.c.id == further)))
         if lock and not self.is_sqlite:       # SQLite: BEGIN IMMEDIATE already locks
             query = query.with_for_update(of=respondents)
         rows = conn.execute(query).all()
@@ -314,19 +589,26 @@ class Store:
                 or row.status == "submitted"):
             return None
         stored = {r.key: r.value for r in rows if r.key is not None}
+        said = {part: text for part in PARTS if (text := getattr(row, f"comment_{part}"))}
         return Respondent(row.id, row.round_id, row.round_number, row.number, row.org_id,
-                          row.org_name, row.lang, row.status, row.importance, stored)
+                          row.org_name, row.lang, row.status, row.importance, stored,
+                          row.role, said)
 
     def save(self, org_id: str, token: str, values: dict[str, float],
              importance: str | None = None,
-             loaded: dict[str, float | str | None] | None = None) -> Saved:
-        """Store these answers (others untouched) in one transaction.
+             loaded: dict[str, float | str | None] | None = None,
+             comments: dict[str, str] | None = None) -> Saved:
+        """Store these answers and ``comments`` (part -> text, "" to remove one), others
+        untouched, in one transaction.
 
-        ``loaded`` holds what the page showed for the questions it changed: a question whose
-        stored answer differs from it was saved elsewhere since, and is left as it is (listed
-        in :attr:`Saved.conflicts`). Without ``loaded`` every answer given is written.
+        ``loaded`` holds what the page showed for the questions it changed (for a comment,
+        ``comment.PART``: its :func:`comment_tag`): a question whose stored answer differs
+        from it was saved elsewhere since, and is left as it is (listed in
+        :attr:`Saved.conflicts`; a comment's with its stored text). Without ``loaded`` every
+        answer given is written.
         """
         loaded = loaded or {}
+        comments = comments or {}
         with self.write() as conn:
             who = self.respondent(org_id, token, conn)
             if who is None:
@@ -335,21 +617,30 @@ class Store:
             conflicts = {k: stored.get(k) for k in [*values, *(["importance"] if importance
                                                                 else [])]
                          if k in loaded and stored.get(k) != loaded[k]}
+            for part in comments:
+                key = f"comment.{part}"
+                if key in loaded and comment_tag(who.comments.get(part)) != loaded[key]:
+                    conflicts[key] = who.comments.get(part, "")
             values = {k: v for k, v in values.items() if k not in conflicts}
+            comments = {p: text for p, text in comments.items() if f"comment.{p}" not in conflicts}
             if "importance" in conflicts:
                 importance = None
             if values:                     # one statement: insert, or update what is there
                 conn.execute(self._upsert([{"respondent_id": who.id, "key": k,
                                             "value": float(v)} for k, v in values.items()]))
             changes: dict[str, object] = {"updated_at": now()}
-            if values or importance:
+            if values or importance or any(comments.values()):
                 changes["status"] = "started"
             if importance:
                 changes["importance"] = importance
+            for part, text in comments.items():
+                changes[f"comment_{part}"] = text or None
             conn.execute(respondents.update().where(respondents.c.id == who.id).values(**changes))
+        said = {**who.comments, **comments}
         return Saved(replace(who, status=str(changes.get("status", who.status)),
                              importance=importance or who.importance,
-                             answers={**who.answers, **{k: float(v) for k, v in values.items()}}),
+                             answers={**who.answers, **{k: float(v) for k, v in values.items()}},
+                             comments={p: text for p, text in said.items() if text}),
                      conflicts)
 
     def _upsert(self, rows: list[dict[str, object]]):
@@ -444,7 +735,8 @@ class Store:
         """Every submitted respondent with the round's data and answers, oldest round first."""
         with self.read() as conn:
             query = (sa.select(respondents.c.id, respondents.c.number, respondents.c.importance,
-                               respondents.c.submitted_at, rounds.c.id.label("round_id"),
+                               respondents.c.submitted_at, respondents.c.role,
+                               *COMMENT_COLUMNS.values(), rounds.c.id.label("round_id"),
                                rounds.c.org_id, rounds.c.org_name, rounds.c.level,
                                rounds.c.number.label("round_number"), rounds.c.closed_at)
                      .join(rounds, rounds.c.id == respondents.c.round_id)
@@ -472,7 +764,9 @@ class Store:
         return [{"org_id": p.org_id, "org_name": p.org_name, "level": p.level,
                  "respondent": f"r{p.round_number}-{p.number}",
                  "date": last[p.round_id], "importance": p.importance,
-                 "round": p.round_number, "answers": stored[p.id]} for p in people]
+                 "round": p.round_number, "answers": stored[p.id], "role": p.role or "",
+                 "comments": {part: text for part in PARTS
+                              if (text := getattr(p, f"comment_{part}"))}} for p in people]
 
 
 # --------------------------------------------------------------------------- engine and schema

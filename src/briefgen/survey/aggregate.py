@@ -3,8 +3,10 @@
 Per organisation and assessment, every question gets its mean, min, max, standard deviation
 (sample, n - 1) and number of answers; a capability of several questions takes the mean of its
 sub-questions' means, as the study does. The result is the same profile dict a YAML profile
-holds, validated by :func:`briefgen.load.validate_profile`, plus the spread. Pure pandas over
-the frame :func:`briefgen.survey.read.read_survey` returns; nothing here reads files.
+holds, validated by :func:`briefgen.load.validate_profile`, plus the spread and, where the
+respondents gave roles, the means of each role that has enough respondents to stay anonymous
+(:func:`role_groups`). Pure pandas over the frame :func:`briefgen.survey.read.read_survey`
+returns; nothing here reads files. Comments are never looked at here.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import pandas as pd
 
 from ..errors import InputError
 from ..load import DataBundle, validate_profile
-from ..models import IMPACTS, IMPORTANCE_LEVELS, Framework, Org
+from ..models import IMPACTS, IMPORTANCE_LEVELS, Framework, Org, RoleGroup
 from ..reading import did_you_mean
-from .columns import answer_columns
+from .columns import ROLE, answer_columns
 from .read import Survey
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,63 @@ def spread_dict(stats: pd.Series) -> dict[str, dict[str, float]]:
     return out
 
 
+def area_means(rows: pd.DataFrame, fw: Framework) -> dict[str, float]:
+    """Per capability and effect area, the mean as a profile's score is made (a capability of
+    several questions: the mean of its questions' means); an area nobody answered is left out.
+    """
+    means = rows[[c.key for c in answer_columns(fw)]].mean().to_frame().T
+    caps = capability_scores(means, fw).iloc[0]
+    found = {k: float(v) for k, v in caps.items()}
+    found.update({e.key: float(means[f"effects.{e.key}"].iloc[0]) for e in fw.effects})
+    return {k: _round(v) for k, v in found.items() if not pd.isna(v)}
+
+
+def role_groups(rows: pd.DataFrame, fw: Framework, minimum: int) -> list[RoleGroup]:
+    """The roles of one assessment's respondents that can be shown on their own.
+
+    A role is shown when at least ``minimum`` respondents carry it (``surveys.min_group_size``,
+    as for a built benchmark's groups); the respondents of no role shown are one group,
+    "the others", if they are that many too. Otherwise the smallest role shown joins them
+    until they are: the overall mean beside the roles shown would give away the means of a
+    smaller remainder. Fewer than two groups: nothing to compare, an empty list.
+    Roles are told apart without regard to case; a role is named as most of its rows spell it.
+    """
+    named = rows[rows[ROLE] != ""]
+    if named.empty:
+        return []
+    folded = named[ROLE].str.casefold()
+    counts = folded.value_counts()
+    spelling = {key: named[ROLE][folded == key].value_counts().index[0] for key in counts.index}
+    shown = sorted((k for k, n in counts.items() if n >= minimum),
+                   key=lambda k: (-counts[k], spelling[k]))
+    rest = len(rows) - sum(counts[k] for k in shown)
+    while shown and 0 < rest < minimum:
+        rest += counts[shown.pop()]
+    all_folded = rows[ROLE].str.casefold()
+    groups = [RoleGroup(role=spelling[k], n=int(counts[k]),
+                        means=area_means(rows[all_folded == k], fw)) for k in shown]
+    if shown and rest:
+        others = rows[~all_folded.isin(shown)]
+        groups.append(RoleGroup(role=None, n=int(len(others)), means=area_means(others, fw)))
+    return groups if len(groups) >= 2 else []
+
+
+def role_gaps(org: Org, fw: Framework, threshold: float) -> list[tuple[str, RoleGroup, RoleGroup]]:
+    """The areas whose roles' means lie ``threshold`` or more apart: (area, the role rating it
+    highest, the one rating it lowest), widest first, in the framework's order on a tie."""
+    order = [*fw.capability_keys, *fw.effect_keys]
+    found = []
+    for key in order:
+        rated = [g for g in org.role_groups if key in g.means]
+        if len(rated) < 2:
+            continue
+        high = max(rated, key=lambda g: g.means[key])
+        low = min(rated, key=lambda g: g.means[key])
+        if high.means[key] - low.means[key] >= threshold - 1e-9:
+            found.append((key, high, low))
+    return sorted(found, key=lambda item: -(item[1].means[item[0]] - item[2].means[item[0]]))
+
+
 def survey_org(survey: Survey, org_id: str, bundle: DataBundle) -> Org:
     """The organisation's latest assessment as an :class:`Org`, earlier ones as ``previous``."""
     frame = survey.frame
@@ -130,8 +189,11 @@ def survey_org(survey: Survey, org_id: str, bundle: DataBundle) -> Org:
         if len(dates) > 1:
             log.info("%s: %s answered from %s to %s: one assessment", survey.source, org_id,
                      dates[0], dates[-1])
-        org = current.model_copy(update={"respondents": respondents,
-                                         "spread": spread_dict(row_stats), "previous": org})
+        org = current.model_copy(update={
+            "respondents": respondents, "spread": spread_dict(row_stats), "previous": org,
+            "role_groups": role_groups(these, bundle.framework,
+                                       bundle.rules.surveys.min_group_size),
+            "with_role": int((these[ROLE] != "").sum())})
     assert org is not None
     if org.previous is not None:
         log.info("%s: %s has an earlier assessment (%s): progress is shown", survey.source,

@@ -2,7 +2,9 @@
 
 A survey is a table with one row per respondent (see ``docs/survey.md``): who answered
 (:data:`META`: ``org_id``, ``org_name``, ``level``, ``respondent``, ``date``), how important the
-digital agenda is (``importance``), and one column per question of the framework.
+digital agenda is (``importance``), and one column per question of the framework. Two kinds of
+column may be left out (:data:`OPTIONAL`): the respondent's ``role``, and a free-text comment per
+part of the form (``comment.capabilities``, ...), which is read but never reaches a briefing.
 """
 
 from __future__ import annotations
@@ -12,7 +14,20 @@ from dataclasses import dataclass
 from ..models import Framework, Text
 
 META = ("org_id", "org_name", "level", "respondent", "date", "importance")
+ROLE = "role"
+# The parts of the questionnaire, as the web form asks them; each may carry a comment.
+PARTS = ("importance", "capabilities", "effects", "impact")
+MAX_ROLE = 40          # characters of a role ("Ledningsgruppen", "IT", "Verksamhet")
+MAX_COMMENT = 2000     # characters of one comment
 
+
+def comment_key(part: str) -> str:
+    """The survey column of a part's comment: ``comment.capabilities``."""
+    return f"comment.{part}"
+
+
+COMMENTS = tuple(comment_key(part) for part in PARTS)
+OPTIONAL = (ROLE, *COMMENTS)
 
 
 @dataclass(frozen=True)

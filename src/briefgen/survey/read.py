@@ -18,6 +18,7 @@ import pandas as pd
 from .. import resources
 from ..cells import from_csv, read_text
 from ..errors import InputError
+from ..fonts import describe, missing_glyphs
 from ..load import DataBundle
 from ..models import (
     ASSESSED_ALLOWED,
@@ -30,7 +31,7 @@ from ..models import (
 from ..reading import did_you_mean, display_path, open_regular
 from ..tabular import check_size, check_xlsx, csv_delimiter
 from ..texts import _strings
-from .columns import META, Column, answer_columns
+from .columns import COMMENTS, MAX_COMMENT, MAX_ROLE, META, OPTIONAL, ROLE, Column, answer_columns
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,9 @@ class Survey:
     """A validated survey: one row per respondent with numeric answers (NaN = not answered)."""
 
     source: str
-    frame: pd.DataFrame          # META columns, 'row', 'assessed' (date of its assessment), answers
+    # META columns, 'row', 'assessed' (date of its assessment), 'role', the answers, and the
+    # comments (COMMENTS: never aggregated, never in a briefing)
+    frame: pd.DataFrame
     columns: list[Column]
     warnings: list[str] = field(default_factory=list)
 
@@ -50,6 +53,16 @@ class Survey:
 
     def org_ids(self) -> list[str]:
         return sorted(self.frame["org_id"].unique())
+
+    def comments(self, org_id: str) -> list[tuple[str, str]]:
+        """The comments given in the organisation's latest assessment: (part, text), in the
+        order of the rows and then of the form's parts."""
+        rows = self.frame[self.frame["org_id"] == org_id]
+        if rows.empty:
+            return []
+        rows = rows[rows["assessed"] == rows["assessed"].max()]
+        return [(key.split(".", 1)[1], text) for _, row in rows.iterrows()
+                for key in COMMENTS if (text := row[key])]
 
 
 def _read_table(path: Path, name: str) -> pd.DataFrame:
@@ -103,9 +116,9 @@ def _blank(value: object) -> bool:
 
 
 def _check_columns(header: list[str], cols: list[Column], name: str) -> None:
-    allowed = [*META, *(c.key for c in cols)]
+    allowed = [*META, *(c.key for c in cols), *OPTIONAL]
     given = [h for h in header if h and h != "row"]
-    missing = [k for k in allowed if k not in given]
+    missing = [k for k in allowed if k not in given and k not in OPTIONAL]
     unknown = [h for h in given if h not in allowed]
     dups = sorted({h for h in given if given.count(h) > 1})
     problems = []
@@ -128,6 +141,9 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     cols = answer_columns(bundle.framework)
     raw = _read_table(path, name)
     _check_columns(list(raw.columns), cols, name)
+    for key in OPTIONAL:             # an optional column left out is a blank one
+        if key not in raw.columns:
+            raw[key] = ""
     keys = [c.key for c in cols]
 
     # The human header row of the questionnaire (row 2) is not an answer.
@@ -144,8 +160,14 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     problems: list[str] = []
     warnings: list[str] = []
     frame = pd.DataFrame({"row": raw["row"].to_numpy()})
-    for key in ("org_id", "org_name", "level", "respondent", "importance"):
+    for key in ("org_id", "org_name", "level", "respondent", "importance", ROLE, *COMMENTS):
         frame[key] = [("" if _blank(v) else read_text(str(v))) for v in raw[key]]
+    # A level or importance may be given by its label in either language, as the
+    # questionnaire's drop-down lists offer them; the key is what is kept.
+    levels, importances = choice_keys(bundle)
+    frame["level"] = [levels.get(_folded(v), v) for v in frame["level"]]
+    frame["importance"] = [importances.get(_folded(v), v) for v in frame["importance"]]
+    frame[ROLE] = [" ".join(v.split()) for v in frame[ROLE]]
     for r, org_id in zip(frame["row"], frame["org_id"], strict=True):
         if not org_id:
             problems.append(f"{name}: row {r}: org_id: missing (the organisation's id, "
@@ -168,7 +190,16 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
         if value and value not in IMPORTANCE_LEVELS:
             problems.append(f"{name}: row {r}: importance: '{value}' is not allowed"
                             f"{did_you_mean(value, IMPORTANCE_LEVELS)} "
-                            f"(allowed: {', '.join(IMPORTANCE_LEVELS)})")
+                            f"(allowed: {', '.join(IMPORTANCE_LEVELS)}, or their labels in "
+                            "the questionnaire's list)")
+    for r, value in zip(frame["row"], frame[ROLE], strict=True):
+        if problem := role_problem(value):
+            problems.append(f"{name}: row {r}: {ROLE}: {problem}")
+    for key in COMMENTS:
+        for r, value in zip(frame["row"], frame[key], strict=True):
+            if len(value) > MAX_COMMENT:
+                problems.append(f"{name}: row {r}: {key}: {len(value)} characters (allowed: "
+                                f"at most {MAX_COMMENT})")
 
     # Dates: an ISO date (text) or a date cell.
     date_text = raw["date"].map(lambda v: "" if _blank(v) else str(v).strip()[:10])
@@ -219,6 +250,35 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     for message in warnings:
         log.warning("%s", message)
     return Survey(source=name, frame=frame, columns=cols, warnings=warnings)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def choice_keys(bundle: DataBundle) -> tuple[dict[str, str], dict[str, str]]:
+    """The levels and importance answers by every name a sheet may give them: the key, and
+    the label in Swedish and English (compared without case and extra spaces)."""
+    texts = _strings(resources.data_dir() / "texts.yaml")
+    levels: dict[str, str] = {_folded(k): k for k in LEVELS}
+    for key in LEVELS:
+        levels.update({_folded(label): key for label in texts[f"level_{key}"].values()})
+    importances = {_folded(k): k for k in IMPORTANCE_LEVELS}
+    for choice in bundle.framework.importance_levels:
+        importances.update({_folded(choice.label.sv): choice.key,
+                            _folded(choice.label.en): choice.key})
+    return levels, importances
+
+
+def role_problem(role: str) -> str | None:
+    """Why ``role`` cannot be a respondent's role, or None (blank is no role)."""
+    if len(role) > MAX_ROLE:
+        return f"'{role[:MAX_ROLE]}…' is {len(role)} characters long (allowed: at most {MAX_ROLE})"
+    if any(not ch.isprintable() for ch in role):
+        return f"'{role.encode('unicode_escape').decode('ascii')}' holds a control character"
+    if missing := missing_glyphs(role):
+        return f"'{role}' has characters the briefing's fonts cannot draw: {describe(missing)}"
+    return None
 
 
 def _check_consistency(frame: pd.DataFrame, name: str, problems: list[str]) -> None:

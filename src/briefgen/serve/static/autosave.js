@@ -1,13 +1,16 @@
 // Optional: save a part of the form as soon as an answer changes. The form works without it.
 // The form's "loaded" field says what each question showed when the page was loaded; the
 // server saves only what differs from it, and keeps (and reports) an answer that was saved
-// elsewhere since. After each save the field is brought up to what this tab has saved.
+// elsewhere since. After each save the field is brought up to what this tab has saved. The
+// part's comment works the same way through "comment_loaded", a fingerprint the server gives.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-autosave]");
   var status = document.getElementById("save-status");
   if (!form || !window.fetch || !window.FormData || !window.URLSearchParams) { return; }
   var loaded = form.querySelector("input[name=loaded]");
+  var comment = form.querySelector("textarea[name=comment]");
+  var commentLoaded = form.querySelector("input[name=comment_loaded]");
   var pending = null;
 
   function parse(text) {
@@ -52,11 +55,22 @@
         var changed = [];
         var conflicts = reply.conflicts || {};
         Object.keys(conflicts).forEach(function (k) {
+          if (k.indexOf("comment.") === 0) {         // kept as saved elsewhere: shown now
+            if (comment) {
+              comment.value = conflicts[k];
+              changed.push(form.querySelector("label[for=comment]").textContent.trim());
+            }
+            return;
+          }
           now[k] = conflicts[k] === null ? "" : String(conflicts[k]);
           radios(k).forEach(function (r) { r.checked = r.value === now[k]; });
           changed.push(legend(k));
         });
         loaded.value = join(now);
+        if (commentLoaded && typeof reply.comment_tag === "string" &&
+            errors.indexOf("comment") < 0) {
+          commentLoaded.value = reply.comment_tag;
+        }
         if (!status) { return; }
         if (changed.length) {
           status.textContent = status.dataset.conflict + " " + changed.join("; ");

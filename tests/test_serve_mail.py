@@ -1,0 +1,658 @@
+"""Invitations and reminders by e-mail, against a real SMTP server on loopback (aiosmtpd).
+
+The server is aiosmtpd in this process, on 127.0.0.1: plain, STARTTLS with a self-signed
+certificate and a password, and TLS from the first byte. The commands run through the CLI in a
+real workspace (briefgen.toml with [firm], [serve] and [smtp]); each message is read back as
+the server received it, and its link is followed with the test client against the same
+database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import email
+import email.policy
+import re
+import socket
+import ssl
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from starlette.testclient import TestClient
+
+from briefgen.cli import cli
+from briefgen.errors import InputError
+from briefgen.load import load_data
+from briefgen.serve.app import Config, create_app
+from briefgen.serve.mail import (
+    REMIND_GAP,
+    Context,
+    MailError,
+    SmtpSettings,
+    remind_by_mail,
+    smtp_settings,
+)
+from briefgen.serve.questions import all_keys, sections
+from briefgen.serve.settings import Engagement, engagement
+from briefgen.serve.store import messages, open_store
+
+aiosmtpd = pytest.importorskip("aiosmtpd", reason="aiosmtpd is a test extra")
+from aiosmtpd.controller import Controller  # noqa: E402
+from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
+
+pytestmark = pytest.mark.timeout(120)
+
+BASE = "https://enkat.firma.se"
+SECRET = "a-long-admin-secret-for-tests"
+PASSWORD = "smtp-password-from-the-environment"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message and refuses the addresses in ``refuse``."""
+
+    def __init__(self):
+        self.received: list[dict] = []
+        self.refuse: set[str] = set()
+        self.hang_up: set[str] = set()    # a 421 for their message (the server hangs up)
+        self.on_hang_up = lambda: None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hang_up & set(envelope.rcpt_tos):
+            self.on_hang_up()
+            return "421 4.3.2 Service shutting down, closing transmission channel"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.received.append({"to": list(envelope.rcpt_tos), "from": envelope.mail_from,
+                               "message": message,
+                               "tls": server.transport.get_extra_info("ssl_object") is not None,
+                               "login": session.authenticated})
+        return "250 Message accepted for delivery"
+
+    def by_address(self) -> dict[str, email.message.EmailMessage]:
+        return {r["to"][0]: r["message"] for r in self.received}
+
+
+@contextlib.contextmanager
+def smtp_server(inbox: Inbox, **options):
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> Path:
+    """A self-signed certificate for 127.0.0.1 (and its key beside it)."""
+    tmp = tmp_path_factory.mktemp("cert")
+    done = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem"), "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return tmp / "cert.pem"
+
+
+def server_context(certificate: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, certificate.parent / "key.pem")
+    return context
+
+
+PRIVACY_SV = """# Personuppgiftsansvar
+
+Konsultfirman AB ansvarar för svaren. Vi sparar dem i tolv månader.
+
+Frågor: dataskydd@konsultfirman.se
+"""
+
+
+def workspace(folder: Path, port: int, security: str = "none", username: str | None = None,
+              deadline: str = "2026-12-15") -> Path:
+    """A workspace whose briefgen.toml names the firm, the deadline, the privacy notice and
+    the loopback mail server."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "integritet.md").write_text(PRIVACY_SV, "utf-8")
+    user = f'username = "{username}"\n' if username else ""
+    (folder / "briefgen.toml").write_text(f"""\
+[firm]
+name = "Konsultfirman AB"
+contact = "Anna Konsult, 08-123 45 67"
+
+[serve]
+deadline = {deadline}
+privacy = "integritet.md"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+sender = "enkat@konsultfirman.se"
+security = "{security}"
+timeout = 10
+{user}""", "utf-8")
+    return folder
+
+
+def people_csv(path: Path, rows: list[tuple[str, ...]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["email", "name", "role", "lang"])
+        writer.writerows(rows)
+    return path
+
+
+PEOPLE = [("anna.berg@region-x.se", "Anna Berg", "Ledningen", ""),
+          ("Bo.Ek@Region-X.se", "Bo Ek", "", ""),
+          ("carl.dahl@region-x.se", "Carl Dahl", "IT", "en")]
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def text_of(message) -> str:
+    """A message's text as the recipient reads it (lines end in CRLF on the wire)."""
+    return message.get_content().replace("\r\n", "\n")
+
+
+def link_of(message) -> str:
+    found = re.findall(r"https://enkat\.firma\.se(/a/region-x/[A-Za-z0-9_-]{43})\b",
+                       text_of(message))
+    assert len(found) == 1, text_of(message)
+    return found[0]
+
+
+@pytest.fixture
+def plain(tmp_path, monkeypatch):
+    """A plain SMTP server on loopback and a workspace that sends through it."""
+    inbox = Inbox()
+    with smtp_server(inbox) as controller:
+        ws = workspace(tmp_path / "ws", controller.port)
+        monkeypatch.chdir(ws)
+        yield inbox, ws, f"sqlite:///{ws / 'briefgen.db'}"
+
+
+def client_for(database: str) -> TestClient:
+    config = Config(store=open_store(database), bundle=load_data(), admin_secret=SECRET,
+                    base_url=BASE, engagement=engagement())
+    return TestClient(create_app(config), follow_redirects=False)
+
+
+def submit_all(client: TestClient, link: str) -> None:
+    page = client.get(link + "/capabilities")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    r = client.post(f"{link}/importance", data={"csrf": token, "importance": "top3"})
+    assert r.status_code == 303
+    for section in sections(load_data().framework):
+        data = dict.fromkeys(section.keys, "3")
+        assert client.post(f"{link}/{section.key}", data={"csrf": token, **data}
+                           ).status_code == 303
+    assert client.post(link + "/submit", data={"csrf": token}).status_code == 303
+
+
+def age_messages(database: str, hours: float) -> None:
+    """Move every logged message ``hours`` into the past (the test does not wait a day)."""
+    store = open_store(database)
+    with store.write() as conn:
+        for row in conn.execute(sa.select(messages.c.id, messages.c.sent_at)).all():
+            conn.execute(messages.update().where(messages.c.id == row.id).values(
+                sent_at=row.sent_at - dt.timedelta(hours=hours)))
+
+
+# --------------------------------------------------------------------------- invite and remind
+
+
+def test_invitations_go_to_exactly_the_list_with_working_links_and_never_twice(plain, tmp_path):
+    inbox, ws, database = plain
+    people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 0, r.output
+    assert r.output == "region-x: sent 3 invitations\n"
+    assert sorted(x for m in inbox.received for x in m["to"]) == [
+        "anna.berg@region-x.se", "bo.ek@region-x.se", "carl.dahl@region-x.se"]
+    mails = inbox.by_address()
+    anna, carl = mails["anna.berg@region-x.se"], mails["carl.dahl@region-x.se"]
+    assert anna["From"] == "Konsultfirman AB <enkat@konsultfirman.se>"
+    assert anna["To"] == "Anna Berg <anna.berg@region-x.se>"
+    assert anna["Subject"] == ("Självskattning av digital transformation för Region X – svara "
+                               "senast 15 december 2026")
+    body = text_of(anna)
+    assert body.startswith("Hej Anna Berg,\n") and "Svara senast 15 december 2026." in body
+    assert f"Så behandlas dina svar: {BASE}/privacy/sv" in body
+    assert body.rstrip().endswith("Konsultfirman AB\nAnna Konsult, 08-123 45 67")
+    assert carl["Subject"].startswith("Self-assessment of digital transformation for Region X")
+    assert "Please answer by 15 December 2026." in text_of(carl)
+    # Each link is the person's own, and opens their form in their language.
+    client = client_for(database)
+    links = {address: link_of(m) for address, m in mails.items()}
+    assert len(set(links.values())) == 3
+    page = client.get(links["carl.dahl@region-x.se"])
+    assert page.status_code == 200 and '<html lang="en">' in page.text
+    assert "Please answer by 15 December 2026" in page.text
+    page = client.get(links["anna.berg@region-x.se"] + "/capabilities")
+    assert "Svara senast 15 december 2026" in page.text
+    assert 'href="/privacy/sv"' in page.text and "Genomförs av Konsultfirman AB" in page.text
+    # The log says to whom and when, never the link; the database holds no link at all.
+    log = open_store(database).message_log("region-x")
+    assert [(m.kind, m.recipient, m.status) for m in log] == [
+        ("invitation", a, "sent") for a in ("anna.berg@region-x.se", "bo.ek@region-x.se",
+                                            "carl.dahl@region-x.se")]
+    assert all(started <= m.sent_at <= started + dt.timedelta(minutes=2) for m in log)
+    stored = b"".join(p.read_bytes() for p in ws.glob("briefgen.db*"))
+    assert not any(link.rsplit("/", 1)[1].encode() in stored for link in links.values())
+    # The same list again: nobody is written to twice.
+    again = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+                "--database", database)
+    assert again.exit_code == 0, again.output
+    assert again.output == ("region-x: sent 0 invitations\n"
+                            "region-x: left out 3: already invited in this round\n")
+    assert len(inbox.received) == 3
+    # Roles travel with the respondents.
+    assert {f.email: f.role for f in open_store(database).follow_up(
+        [open_store(database).rounds("region-x")[0].id])[1]} == {
+        "anna.berg@region-x.se": "Ledningen", "bo.ek@region-x.se": None,
+        "carl.dahl@region-x.se": "IT"}
+
+
+def test_a_reminder_skips_those_who_submitted_and_is_not_sent_twice(plain, tmp_path):
+    inbox, ws, database = plain
+    people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    assert run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+               "--database", database).exit_code == 0
+    first = {address: link_of(m) for address, m in inbox.by_address().items()}
+    client = client_for(database)
+    submit_all(client, first["bo.ek@region-x.se"])
+    # Right after the invitations a reminder would be a second message the same day.
+    r = run("remind", "--org", "region-x", "--base-url", BASE, "--database", database)
+    assert r.exit_code == 0, r.output
+    assert r.output == ("region-x: sent 0 reminders\n"
+                        "region-x: left out 1: already submitted\n"
+                        "region-x: left out 2: written to less than 20 hours ago\n")
+    age_messages(database, REMIND_GAP.total_seconds() / 3600 + 1)
+    inbox.received.clear()
+    r = run("remind", "--org", "region-x", "--base-url", BASE, "--database", database)
+    assert r.exit_code == 0, r.output
+    assert r.output == ("region-x: sent 2 reminders\n"
+                        "region-x: left out 1: already submitted\n")
+    assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
+                                                          "carl.dahl@region-x.se"]
+    reminder = inbox.by_address()["anna.berg@region-x.se"]
+    assert reminder["Subject"] == "Påminnelse: självskattning för Region X – svara senast " \
+        "15 december 2026"
+    assert "Vi har ännu inte fått dina svar" in text_of(reminder)
+    # The reminder's link is a new one; the invitation's still works.
+    new = link_of(reminder)
+    assert new != first["anna.berg@region-x.se"]
+    assert client.get(new).status_code == 200
+    assert client.get(first["anna.berg@region-x.se"]).status_code == 200
+    # Once submitted through the reminder's link, every link of the person is gone.
+    submit_all(client, new)
+    assert client.get(first["anna.berg@region-x.se"]).status_code == 404
+    # Run again at once: nobody is written to twice.
+    again = run("remind", "--org", "region-x", "--base-url", BASE, "--database", database)
+    assert again.output == ("region-x: sent 0 reminders\n"
+                            "region-x: left out 2: already submitted\n"
+                            "region-x: left out 1: written to less than 20 hours ago\n")
+    assert len(inbox.received) == 2
+    kinds = [(m.kind, m.recipient) for m in open_store(database).message_log()]
+    assert kinds.count(("reminder", "anna.berg@region-x.se")) == 1
+
+
+def test_a_refused_address_is_named_and_the_others_are_sent(plain, tmp_path):
+    inbox, ws, database = plain
+    inbox.refuse.add("bo.ek@region-x.se")
+    people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 1
+    assert "region-x: sent 2 invitations" in r.output
+    assert ("Error: 1 invitation could not be sent (the others went; run the command again to "
+            "try these once more): bo.ek@region-x.se: 550 5.1.1 No such user here") in r.output
+    assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
+                                                          "carl.dahl@region-x.se"]
+    log = open_store(database).message_log()
+    assert [(m.recipient, m.status) for m in log if m.status == "failed"] == [
+        ("bo.ek@region-x.se", "failed")]
+    # Run again once the address works: only the one that failed is sent, with a link.
+    inbox.refuse.clear()
+    r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 0, r.output
+    assert r.output == ("region-x: sent 1 invitation\n"
+                        "region-x: left out 2: already invited in this round\n")
+    assert inbox.received[-1]["to"] == ["bo.ek@region-x.se"]
+    assert client_for(database).get(link_of(inbox.received[-1]["message"])).status_code == 200
+
+
+def test_after_the_server_hangs_up_the_next_message_goes_on_a_new_connection(plain, tmp_path):
+    inbox, ws, database = plain
+    inbox.hang_up.add("bo.ek@region-x.se")
+    people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    args = ("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+            "--database", database)
+    r = run(*args)
+    assert r.exit_code == 1
+    assert "region-x: sent 2 invitations" in r.output
+    assert "bo.ek@region-x.se: 421 4.3.2 Service shutting down" in r.output
+    assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
+                                                          "carl.dahl@region-x.se"]
+
+
+def test_a_server_gone_for_good_midway_names_each_message_as_failed(tmp_path, monkeypatch):
+    inbox = Inbox()
+    inbox.hang_up.add("bo.ek@region-x.se")
+    with smtp_server(inbox) as controller:
+        inbox.on_hang_up = controller.server.close       # no new connections from now on
+        ws = workspace(tmp_path / "ws", controller.port)
+        monkeypatch.chdir(ws)
+        database = f"sqlite:///{ws / 'briefgen.db'}"
+        people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+        r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+                "--database", database)
+    assert r.exit_code == 1
+    assert "region-x: sent 1 invitation\n" in r.output
+    assert "Error: 2 invitations could not be sent" in r.output
+    assert "carl.dahl@region-x.se: [smtp] cannot reach the mail server 127.0.0.1:" in r.output
+    # Logged as failed, not as perhaps sent: running again writes to both.
+    assert [(m.recipient, m.status) for m in open_store(database).message_log()] == [
+        ("anna.berg@region-x.se", "sent"), ("bo.ek@region-x.se", "failed"),
+        ("carl.dahl@region-x.se", "failed")]
+
+
+def test_two_senders_at_once_write_to_each_person_once(plain, tmp_path):
+    inbox, ws, database = plain
+    people = people_csv(tmp_path / "p.csv", [(f"p{i}@region-x.se", f"P {i}", "", "")
+                                            for i in range(8)])
+    assert run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+               "--database", database).exit_code == 0
+    age_messages(database, 48)
+    inbox.received.clear()
+    store = open_store(database)
+    smtp = smtp_settings()
+    context = Context("region-x", "Region X", BASE, engagement())
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(
+        remind_by_mail(store, smtp, "region-x", "Region X", context))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(m["to"][0] for m in inbox.received) == sorted(
+        f"p{i}@region-x.se" for i in range(8))
+    assert sum(len(r.sent) for r in reports) == 8
+    assert sum(len(r.skipped_for("recent")) for r in reports) == 16
+
+
+# --------------------------------------------------------------------------- TLS and passwords
+
+
+def test_starttls_with_a_password_from_the_environment(tmp_path, monkeypatch, certificate):
+    inbox = Inbox()
+
+    def check(server, session, envelope, mechanism, data):
+        ok = (isinstance(data, LoginPassword) and data.login == b"enkat"
+              and data.password == PASSWORD.encode())
+        return AuthResult(success=ok, handled=False)      # not handled: aiosmtpd says 535
+
+    with smtp_server(inbox, tls_context=server_context(certificate), require_starttls=True,
+                     authenticator=check, auth_required=True) as controller:
+        ws = workspace(tmp_path / "ws", controller.port, "starttls", "enkat")
+        monkeypatch.chdir(ws)
+        database = f"sqlite:///{ws / 'briefgen.db'}"
+        people = people_csv(tmp_path / "p.csv", PEOPLE[:1])
+        args = ("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+                "--database", database)
+        # The password is read from the environment only.
+        r = run(*args)
+        assert r.exit_code == 2 and "BRIEFGEN_SMTP_PASSWORD is not set" in r.output
+        monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", PASSWORD)
+        # The self-signed certificate is not trusted until SSL_CERT_FILE names it.
+        r = run(*args)
+        assert r.exit_code == 1 and "TLS failed" in r.output and "SSL_CERT_FILE" in r.output
+        assert inbox.received == []
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+        monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", "wrong")
+        r = run(*args)
+        assert r.exit_code == 1 and "refused the sign-in of 'enkat'" in r.output
+        monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", PASSWORD)
+        r = run(*args)
+        assert r.exit_code == 0, r.output
+    [got] = inbox.received
+    assert got["tls"] and got["login"] and got["to"] == ["anna.berg@region-x.se"]
+    assert client_for(database).get(link_of(got["message"])).status_code == 200
+
+
+def test_tls_from_the_first_byte(tmp_path, monkeypatch, certificate):
+    inbox = Inbox()
+    with smtp_server(inbox, ssl_context=server_context(certificate)) as controller:
+        ws = workspace(tmp_path / "ws", controller.port, "tls")
+        monkeypatch.chdir(ws)
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+        people = people_csv(tmp_path / "p.csv", PEOPLE[:2])
+        r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+                "--database", f"sqlite:///{ws / 'briefgen.db'}")
+        assert r.exit_code == 0, r.output
+    assert len(inbox.received) == 2 and all(m["tls"] for m in inbox.received)
+
+
+def test_starttls_refused_by_a_server_that_does_not_offer_it(plain, tmp_path):
+    inbox, ws, database = plain
+    text = (ws / "briefgen.toml").read_text().replace('security = "none"',
+                                                       'security = "starttls"')
+    (ws / "briefgen.toml").write_text(text)
+    r = run("invite", "--org", "region-x", "--emails",
+            str(people_csv(tmp_path / "p.csv", PEOPLE[:1])), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 1 and "does not offer STARTTLS" in r.output
+    assert inbox.received == []
+
+
+def test_an_unreachable_server_sends_nothing_and_says_which(tmp_path, monkeypatch):
+    ws = workspace(tmp_path / "ws", free_port())
+    monkeypatch.chdir(ws)
+    database = f"sqlite:///{ws / 'briefgen.db'}"
+    r = run("invite", "--org", "region-x", "--emails",
+            str(people_csv(tmp_path / "p.csv", PEOPLE[:1])), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 1 and "cannot reach the mail server 127.0.0.1:" in r.output
+    assert open_store(database).message_log() == []
+
+
+def test_the_password_is_never_read_from_briefgen_toml(tmp_path, monkeypatch):
+    ws = workspace(tmp_path / "ws", 2525)
+    with (ws / "briefgen.toml").open("a") as fh:
+        fh.write('password = "hemligt"\n')
+    monkeypatch.chdir(ws)
+    with pytest.raises(InputError) as caught:
+        smtp_settings()
+    assert str(caught.value) == (
+        "briefgen.toml:15: smtp.password: the password is never kept in briefgen.toml; set "
+        "the environment variable BRIEFGEN_SMTP_PASSWORD instead")
+    (ws / "briefgen.toml").write_text((ws / "briefgen.toml").read_text().replace(
+        'password = "hemligt"\n', 'username = "enkat"\nsecurity = "none"\n').replace(
+        'host = "127.0.0.1"', 'host = "smtp.firma.se"').replace(
+        'security = "none"\ntimeout', 'timeout'))
+    monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", PASSWORD)
+    with pytest.raises(InputError, match="would send the password in clear to smtp.firma.se"):
+        smtp_settings()
+
+
+# --------------------------------------------------------------------------- the e-mail list
+
+
+def test_every_problem_of_an_email_list_is_named(plain, tmp_path):
+    inbox, ws, database = plain
+    people = people_csv(tmp_path / "p.csv", [
+        ("anna.berg@region-x.se", "Anna", "", ""), ("inte en adress", "", "", ""),
+        ("ANNA.BERG@region-x.se", "", "", ""), ("e@x.se", "E", "R" * 41, "de"),
+        ("åsa@x.se", "", "", "")])
+    r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 2
+    assert "p.csv: row 3: email: 'inte en adress' is not an e-mail address" in r.output
+    assert "p.csv: row 4: email: anna.berg@region-x.se is on row 2 too; one row per person" \
+        in r.output
+    assert "p.csv: row 5: role: " in r.output and "row 5: lang: 'de' is not allowed" in r.output
+    assert "row 6: email: 'åsa@x.se' has letters outside ASCII" in r.output
+    assert inbox.received == [] and open_store(database).rounds() == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("e-mail,namn\nanna@x.se,Anna\n", "utf-8")
+    r = run("invite", "--org", "region-x", "--emails", str(bad), "--base-url", BASE,
+            "--database", database)
+    assert r.exit_code == 2 and "unknown column 'e-mail'; did you mean 'email'?" in r.output
+    r = run("invite", "--org", "region-x", "--base-url", BASE, "--database", database)
+    assert r.exit_code == 2 and "give --respondents N" in r.output
+
+
+def test_without_smtp_invitations_by_email_say_what_to_set(tmp_path, monkeypatch):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "briefgen.toml").write_text('[firm]\nname = "Konsultfirman AB"\n', "utf-8")
+    monkeypatch.chdir(ws)
+    r = run("invite", "--org", "region-x", "--emails",
+            str(people_csv(tmp_path / "p.csv", PEOPLE[:1])), "--base-url", BASE)
+    assert r.exit_code == 2 and "no [smtp] table in briefgen.toml" in r.output
+
+
+# --------------------------------------------------------------------------- the admin page
+
+
+def signed_in(app) -> tuple[TestClient, str]:
+    c = TestClient(app, follow_redirects=False)
+    page = c.get("/admin/login")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    assert c.post("/admin/login", data={"csrf": token, "secret": SECRET}).status_code == 303
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', c.get("/admin").text).group(1)
+    return c, token
+
+
+def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
+    inbox = Inbox()
+    inbox.refuse.add("bo.ek@region-x.se")
+    with smtp_server(inbox) as controller:
+        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
+                            sender="Konsultfirman AB <enkat@konsultfirman.se>", timeout=10)
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                base_url=BASE, smtp=smtp, engagement=Engagement(
+                                    firm="Konsultfirman AB", deadline=dt.date(2026, 12, 15))))
+        c, token = signed_in(app)
+        assert "Bjud in via e-post" in c.get("/admin").text
+        lines = ("anna.berg@region-x.se; Anna Berg; Ledningen\n\n"
+                 "bo.ek@region-x.se, Bo Ek\ncarl.dahl@region-x.se\tCarl Dahl\tIT\n")
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": lines, "lang": "sv"})
+        assert r.status_code == 200, r.text
+        assert "Skickade: 2" in r.text and "Kunde inte skickas: 1" in r.text
+        assert "bo.ek@region-x.se</bdi>: 550 5.1.1 No such user here" in r.text
+        assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
+                                                              "carl.dahl@region-x.se"]
+        # Mistakes are said in the admin's language, beside the field, and nothing is sent.
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "regon-x",
+                                                "people": "inte-en-adress\nx@y.se;" + "N" * 201,
+                                                "lang": "sv"})
+        assert r.status_code == 400
+        assert "Rad 1: ”inte-en-adress” är ingen e-postadress." in r.text
+        assert "Rad 2: namnet får vara högst 200 tecken" in r.text
+        assert "Organisationen ”regon-x” finns inte. Menade du ”region-x”?" in r.text
+        summary = r.text.split('<div class="error-summary" role="alert"')[1].split("</div>")[0]
+        assert [re.sub(r"<[^>]+>", "", x)[:28] for x in re.findall(
+            r'<li><a href="#[^"]+">.*?</a></li>', summary)] == [
+            "Organisationen ”regon-x” fin", "Rad 1: ”inte-en-adress” är i",
+            "Rad 2: namnet får vara högst"]
+        assert ['mail-org', 'people', 'people'] == re.findall(r'href="#([^"]+)"', summary)
+        assert len(inbox.received) == 2
+        # Follow up: who has answered, and the last message to each.
+        page = c.get("/admin").text
+        assert "Svarande (3)" in page
+        assert "<bdi>Anna Berg</bdi>" in page and "<bdi>Ledningen</bdi>" in page
+        assert "misslyckades: 550 5.1.1 No such user here" in page
+        assert f"inbjudan {dt.date.today().isoformat()}" in page
+        # Remind: nobody written to within 20 hours; the failed one is reminded (a link).
+        inbox.refuse.clear()
+        rid = store.rounds("region-x")[0].id
+        r = c.post(f"/admin/rounds/{rid}/remind", data={"csrf": token})
+        assert r.status_code == 200
+        assert "Skickade: 1" in r.text and "för mindre än 20 timmar sedan: 2" in r.text
+        assert inbox.received[-1]["to"] == ["bo.ek@region-x.se"]
+        # Reminding is an admin's post like any other: no token, no reminder.
+        assert c.post(f"/admin/rounds/{rid}/remind", data={}).status_code == 403
+    # Without a mail server the page says how to set one up, and sends nothing.
+    bare = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                             base_url=BASE))
+    c, token = signed_in(bare)
+    assert "Utskick via e-post är avstängt" in c.get("/admin").text
+    r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                            "people": "x@region-x.se", "lang": "sv"})
+    assert r.status_code == 400 and "Utskick via e-post är avstängt" in r.text
+
+
+def test_an_unreachable_server_on_the_admin_page_sends_nothing(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    smtp = SmtpSettings(host="127.0.0.1", port=free_port(), security="none",
+                        sender="enkat@konsultfirman.se", timeout=5)
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                            base_url=BASE, smtp=smtp))
+    c, token = signed_in(app)
+    r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                            "people": "anna@region-x.se", "lang": "sv"})
+    assert r.status_code == 502
+    assert "E-postservern gick inte att använda, så inget skickades" in r.text
+    assert store.message_log() == []
+    with pytest.raises(MailError):
+        remind_by_mail(store, smtp, "region-x", "Region X",
+                       Context("region-x", "Region X", BASE, Engagement()))
+
+
+def test_a_claim_refuses_whoever_must_not_be_written_to(tmp_path):
+    from briefgen.serve.store import Claim, Person
+
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    todo, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "A"), Person("b@x.se", "B"), Person("c@x.se", "C")])
+    a, b, c = (m.respondent_id for m in todo)
+    plain = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    first = store.claim(a, "invitation")
+    assert isinstance(first, Claim) and first.token is None and first.email == "a@x.se"
+    store.finish(first.message_id)
+    assert store.claim(a, "invitation").reason == "invited"
+    assert store.claim(a, "reminder", gap=REMIND_GAP).reason == "recent"
+    again = store.claim(a, "reminder", gap=dt.timedelta(0), new_link=True)
+    assert isinstance(again, Claim) and len(again.token) == 43
+    assert store.respondent("region-x", again.token).id == a
+    failed = store.claim(b, "invitation")
+    store.finish(failed.message_id, "550 no such user")
+    assert isinstance(store.claim(b, "invitation"), Claim)    # a failed one may go again
+    assert store.claim(plain.respondent_id, "reminder").reason == "no_address"
+    keys = all_keys(load_data().framework)
+    token = next(m.token for m in todo if m.respondent_id == c)
+    store.save("region-x", token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", token, keys)
+    assert store.claim(c, "reminder").reason == "submitted"
+    store.close_round(store.rounds("region-x")[0].id)
+    assert store.claim(a, "reminder").reason == "closed"
+    # Closing the round erased the names and addresses, in the log too.
+    assert {m.recipient for m in store.message_log()} == {None}
+    assert all(f.email is None and f.name is None for f in store.follow_up(
+        [store.rounds("region-x")[0].id])[store.rounds("region-x")[0].id])
