@@ -2,6 +2,7 @@
 
     python bench/mutation.py            # run mutmut (one process), then print the figures
     python bench/mutation.py --report   # only print the figures of the last run
+    python bench/mutation.py --group kit [--again]  # one module group (--again: its survivors)
 
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
 which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
@@ -12,8 +13,10 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -106,6 +109,21 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.reading.x_did_you_mean__mutmut_9": "0.6 is difflib's default cutoff",
 }
 
+# --------------------------------------------------------------------------- issue 23
+# The batch, the sandbox, the kit, the workspace's config and brand, the template context, the
+# advice and its review: whole modules (docs/mutation.md, "Issue 23's modules").
+SCOPE.update({
+    "context": ["briefgen.context.*"],
+    "config and brand": ["briefgen.config.*", "briefgen.brand.*"],
+    "advice": ["briefgen.advice.*"],
+    "review": ["briefgen.review.*"],
+    "sandbox": ["briefgen.sandbox.*"],
+    "batch": ["briefgen.batch.*"],
+    "kit": ["briefgen.kit.*", "briefgen.cells.*"],
+})
+EQUIVALENT.update({
+})
+
 KILLED = {1, 3, 37}
 SURVIVED = {0}
 
@@ -165,16 +183,33 @@ def report(show: bool) -> int:
     return 0
 
 
+def not_killed(group: str) -> list[str]:
+    """The mutants of ``group`` the last run did not kill, less those judged equivalent."""
+    return sorted(name for name, code in results().items()
+                  if module_of(name) == group and code not in KILLED and name not in EQUIVALENT)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only count the last run")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
+    parser.add_argument("--group", choices=list(SCOPE), help="run one module group only")
+    parser.add_argument("--again", action="store_true",
+                        help="with --group: run only its mutants not killed last time")
     args = parser.parse_args()
     if not args.report:
-        patterns = [p for ps in SCOPE.values() for p in ps]
+        groups = [args.group] if args.group else list(SCOPE)
+        if args.again and args.group:
+            patterns = not_killed(args.group)
+        else:
+            patterns = [p for g in groups for p in SCOPE[g]]
+        start = time.monotonic()
         # One child: the machine is shared; the run takes a few minutes.
-        subprocess.run(["mutmut", "run", "--max-children", "1", *patterns], cwd=ROOT,
-                       check=True)
+        if patterns:
+            subprocess.run(["mutmut", "run", "--max-children", "1", *patterns], cwd=ROOT,
+                           check=True)
+        print(f"{', '.join(groups)}: {len(patterns)} pattern(s) in "
+              f"{time.monotonic() - start:.0f} s; load {os.getloadavg()[0]:.1f}")
     return report(args.survivors)
 
 

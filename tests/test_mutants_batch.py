@@ -5,6 +5,7 @@ reported "unchanged" beside a stale PDF."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import briefgen
 from briefgen.batch.manifest import (
     KIT_PACKAGES,
     RENDER_PACKAGES,
@@ -26,9 +28,17 @@ from briefgen.options import Options
 
 from .conftest import write_profile
 
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                    "1f15c4890000000d49444154789c6360f8cfc000000301010018dd8db40000000049454e44"
-                    "ae426082")
+
+def png() -> bytes:
+    """A small real PNG (the logo's checks decode it)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 2), "#0B5D4B").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = png()
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +157,10 @@ def test_the_assets_hash_does_not_depend_on_the_process(data_dir):
             "from briefgen.options import Options; b = load_data(sys.argv[1]); "
             "print(assets_hash(Options(data=sys.argv[1]), b, benchmark_path(None, b).resolve()))")
     # Eight processes, each with its own string hashing: a set's order would differ in some.
+    # They import the briefgen this process runs (under mutmut: the mutated copy).
+    env = {**os.environ, "PYTHONPATH": str(Path(briefgen.__file__).parent.parent)}
     runs = [subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE,
-                             env={**os.environ, "PYTHONHASHSEED": str(seed)}, text=True)
+                             env={**env, "PYTHONHASHSEED": str(seed)}, text=True)
             for seed in range(8)]
     hashes = {run.communicate(timeout=60)[0].strip() for run in runs}
     assert hashes == {assets(Options(data=data_dir))}

@@ -4,17 +4,25 @@ the mutants of ``briefgen.context`` the rendering tests let live (docs/mutation.
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+import yaml
+
+from briefgen import __version__
 from briefgen.analyse import analyse
+from briefgen.compare import disagreements, member_key
 from briefgen.context import partials_context
 from briefgen.load import load_benchmark, load_data, load_org
-from briefgen.options import ACCENT
+from briefgen.options import ACCENT, Options
+from briefgen.pipeline import Briefgen
 from briefgen.survey.aggregate import survey_org
 from briefgen.survey.columns import answer_columns
 from briefgen.survey.read import read_survey
 from briefgen.texts import Texts
 
+from .test_compare import built, write_with_previous
+from .test_mutants_batch import PNG
 from .test_survey import FIXTURE
 
 
@@ -23,12 +31,15 @@ def bundle():
     return load_data()
 
 
-def partials(org, bundle, lang="sv", threshold=None, benchmarks=None):
-    """partials_context as the pipeline calls it, with the rules' spread threshold or another."""
+def partials(org, bundle, lang="sv", threshold=None, benchmarks=None, min_group_size=None):
+    """partials_context as the pipeline calls it, with the rules' spread threshold and
+    smallest peer group, or others."""
     analysis = analyse(org, load_benchmark(None, bundle), bundle)
     rules = bundle.rules.surveys
     if threshold is not None:
         rules = rules.model_copy(update={"spread_finding": threshold})
+    if min_group_size is not None:
+        rules = rules.model_copy(update={"min_group_size": min_group_size})
     t = Texts(lang, bundle.root, bundle.framework)
     return partials_context(analysis, benchmarks or [analysis.benchmark], bundle.framework,
                             rules, t)
@@ -95,3 +106,86 @@ def test_one_respondent_is_single_and_no_survey_is_none(bundle):
     assert survey["single"] is True and survey["respondents"] == 1 and survey["wide"] == []
     context, charts = partials(load_org("region-x", bundle), bundle)
     assert context["survey"] is None and "spread" not in charts
+
+
+# --------------------------------------------------------------------------- progress, peers
+
+
+def test_progress_gets_its_report_and_a_chart_titled_with_both_dates(bundle, tmp_path):
+    org = load_org(write_with_previous(tmp_path), bundle)
+    context, charts = partials(org, bundle, lang="en")
+    assert context["progress"].previous.profile.assessed == dt.date(2025, 10, 15)
+    assert context["progress"].current is org
+    t = Texts("en", bundle.root, bundle.framework)
+    title = (f"Region X: {t.date(dt.date(2025, 10, 15))} compared with "
+             f"{t.date(org.profile.assessed)}")
+    assert charts["progress"].alt.startswith(title)
+    assert partials(load_org("region-x", bundle), bundle)[0]["progress"] is None
+
+
+def member_without_peers(bench_id: str):
+    """A built benchmark region-x is a member of, with too few others to compare with."""
+    return built({"regional": 6, "municipal": 7}).model_copy(update={
+        "id": bench_id, "members_without_peers": [member_key(bench_id, "region-x")]})
+
+
+def test_every_built_benchmark_gets_one_comparison_beside_the_first_study(bundle):
+    """The study first, a benchmark region-x cannot be compared in, then a built one twice:
+    one comparison, with the study's means beside it, its chart, and the unavailable one."""
+    study = load_benchmark(None, bundle)
+    kunder = built({"regional": 6, "municipal": 7})
+    alone = member_without_peers("liten-2026")
+    org = load_org("region-x", bundle)
+    context, charts = partials(org, bundle, lang="en",
+                               benchmarks=[study, alone, kunder, kunder])
+    (pc,) = context["peers"]
+    assert pc.benchmark is kunder and pc.reference is study
+    assert pc.capabilities[0].reference == study.capability(pc.capabilities[0].key).mean
+    assert context["peers_unavailable"] == [alone]
+    analysis = analyse(org, study, bundle)
+    assert context["peer_disagreements"] == {"kunder-2026": disagreements(pc, analysis)}
+    assert sorted(charts) == ["peers-kunder-2026"]
+    assert charts["peers-kunder-2026"].alt.startswith("Clients 2026 · regions, n = 6.")
+
+
+def test_a_peer_group_of_everyone_is_named_so(bundle):
+    everyone = built({"regional": 4, "municipal": 7})    # no regional group published
+    context, charts = partials(load_org("region-x", bundle), bundle, lang="en",
+                               benchmarks=[everyone])
+    assert context["peers"][0].reference is None           # no study given
+    assert charts["peers-kunder-2026"].alt.startswith("Clients 2026 · all organisations, n = 11.")
+
+
+def test_a_benchmark_without_its_own_minimum_uses_the_rules(bundle):
+    """A regional group of 6 is compared with under the shipped rules (5), not under 7."""
+    bench = built({"regional": 6, "municipal": 7}).model_copy(update={"min_group_size": None})
+    org = load_org("region-x", bundle)
+    assert partials(org, bundle, benchmarks=[bench])[0]["peers"][0].peers.n == 6
+    (pc,) = partials(org, bundle, benchmarks=[bench], min_group_size=7)[0]["peers"]
+    assert (pc.peers.level, pc.peers.n, pc.peers.min_group) == (None, 13, 7)
+
+
+# --------------------------------------------------------------------------- the briefing
+
+
+def test_the_briefing_gets_its_author_logo_version_and_earlier_targets(tmp_path):
+    """What briefing_context hands the templates, read in the HTML (a firm's own partial
+    shows the version, which the shipped ones do not)."""
+    data = tmp_path / "data"                        # holds orgs/ only: the rest is shipped
+    data.mkdir()
+    path = write_with_previous(data)                # region-x with region-x-2025 before it
+    (data / "orgs" / "logo.png").write_bytes(PNG)
+    earlier = yaml.safe_load((data / "orgs" / "region-x-2025.yaml").read_text("utf-8"))
+    earlier["targets"] = {"digital_leadership": 2.5, "partnerships": 3.5}
+    (data / "orgs" / "region-x-2025.yaml").write_text(yaml.safe_dump(earlier), "utf-8")
+    profile = yaml.safe_load(path.read_text("utf-8"))
+    path.write_text(yaml.safe_dump(dict(profile, logo="logo.png")), "utf-8")
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "_back.html").write_text("<p id='made-with'>briefgen {{ version }}</p>", "utf-8")
+    bg = Briefgen(Options(data=data, author="Nordkonsult AB", lang="en", templates=own))
+    html = bg.html(*bg.advised("region-x"))
+    assert '<meta name="author" content="Nordkonsult AB">' in html
+    assert '<img class="cover-logo" src="data:image/png;base64,' in html
+    assert f"<p id='made-with'>briefgen {__version__}</p>" in html
+    assert "set its own targets for two capabilities. All of them have been met." in html
