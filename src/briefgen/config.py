@@ -257,17 +257,22 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            # A value per language: the union's branch names (str, NotePerLanguage) go.
-            loc = [str(p) for p in err["loc"] if not str(p)[:1].isupper() and p != "str"]
+            loc = [str(p) for p in err["loc"]]
+            if loc[:2] in (["briefing", "cover_note"], ["briefing", "disclaimer"]) \
+                    and len(loc) > 2:
+                # A value per language: pydantic names the union's branch (str,
+                # constrained-str, NotePerLanguage ...) next; the file has no such key.
+                del loc[2]
             line = ((_line_of(text, f"{loc[0]}.{loc[1]}", loc[2]) if len(loc) > 2 else None)
                     or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None))
             where = f"{name}:{line}" if line else name
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            allowed = _ALLOWED.get(loc[0]) if err["type"] == "extra_forbidden" else None
+            table = ".".join(loc[:-1])   # where the unknown key is: [firm], [briefing.cover_note]
+            allowed = _ALLOWED.get(table) if err["type"] == "extra_forbidden" else None
             if allowed:
-                msg += f" (allowed in [{loc[0]}]: {allowed})"
+                msg += f" (allowed in [{table}]: {allowed})"
             elif err["type"] == "extra_forbidden" and len(loc) == 1:
-                msg += f" (allowed tables: {', '.join(_ALLOWED)})"
+                msg += f" (allowed tables: {', '.join(_TABLES)})"
             problems.append(f"{where}: {'.'.join(loc)}: {msg.removeprefix('Value error, ')}")
         raise InputError(problems) from None
     problems = []
@@ -303,9 +308,11 @@ def load_config(path: Path) -> Config:
                   serve=parsed.serve)
 
 
+_TABLES = ("firm", "theme", "briefing", "serve")
 _ALLOWED = {table: ", ".join(model.model_fields) for table, model in
             (("firm", FirmConfig), ("theme", ThemeConfig), ("briefing", BriefingConfig),
-             ("serve", ServeConfig))}
+             ("serve", ServeConfig), ("briefing.cover_note", NotePerLanguage),
+             ("briefing.disclaimer", DisclaimerPerLanguage))}
 
 
 def workspace_config(explicit: Path | None = None, start: Path | None = None) -> Config | None:
