@@ -3,6 +3,7 @@
     python bench/mutation.py            # run mutmut (one process), then print the figures
     python bench/mutation.py --report   # only print the figures of the last run
     python bench/mutation.py --group kit [--again]  # one module group (--again: its survivors)
+    python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
 
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
 which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
@@ -43,6 +44,13 @@ SCOPE: dict[str, list[str]] = {
     "benchmark build": ["briefgen.survey.benchmark.*"],
     "profile validation": [f"briefgen.load.x_{f}__mutmut_*" for f in VALIDATION]
     + [f"briefgen.reading.x_{f}__mutmut_*" for f in VALIDATION_READING],
+    # briefgen serve (issue 19): every function mutmut can mutate (not the click commands).
+    "serve security": ["briefgen.serve.security.*"],
+    "serve store": ["briefgen.serve.store.*"],
+    "serve app": ["briefgen.serve.app.*"],
+    "serve questions": ["briefgen.serve.questions.*"],
+    "serve settings": ["briefgen.serve.settings.*"],
+    "serve server": ["briefgen.serve.server.*"],
 }
 
 # Survivors judged equivalent: the mutant cannot change what the code does, and why. The
@@ -50,6 +58,12 @@ SCOPE: dict[str, list[str]] = {
 _EPSILON = ("the two sides are one-decimal scores, never exactly 1e-9 from each other, so "
             "'<' and '<=' (or '>' and '>=') agree")
 _ZIP = "the zipped columns come from one frame and have one length: strict never fires"
+_HEADER = "HTTP header names are case-insensitive; Starlette sends them lower-cased"
+_STATUS = "the handler is registered for HTTPException, which always has a status_code"
+_RESPONDENT = ("a CSRF refusal on a link's page comes after the guard found the respondent, "
+               "so request.state.respondent is always there and set")
+_LIMIT = ("with the soft limit at the hard one, setting (hard, hard) changes nothing and "
+          "returns what the soft limit is")
 EQUIVALENT: dict[str, str] = {
     "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
@@ -107,6 +121,25 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.reading.x_did_you_mean__mutmut_8": "only the first close match is used",
     "briefgen.reading.x_did_you_mean__mutmut_12": "only the first close match is used",
     "briefgen.reading.x_did_you_mean__mutmut_9": "0.6 is difflib's default cutoff",
+    # briefgen serve
+    "briefgen.serve.app.x_briefing__mutmut_67": _HEADER,
+    "briefgen.serve.app.x_export__mutmut_52": _HEADER,
+    "briefgen.serve.app.x_http_error__mutmut_4": _STATUS,
+    "briefgen.serve.app.x_http_error__mutmut_7": _STATUS,
+    "briefgen.serve.app.x_http_error__mutmut_10": _STATUS,
+    "briefgen.serve.app.x_invite__mutmut_29": "int('XXXX') fails as int('') does: no count",
+    "briefgen.serve.app.x_page_lang__mutmut_9": _RESPONDENT,
+    "briefgen.serve.app.x_page_lang__mutmut_13": _RESPONDENT,
+    "briefgen.serve.app.x_page_lang__mutmut_14": _RESPONDENT,
+    "briefgen.serve.app.x_page_lang__mutmut_15": _RESPONDENT,
+    "briefgen.serve.questions.x_survey_bytes__mutmut_21": "codec names are case-insensitive",
+    "briefgen.serve.security.x__seconds_until__mutmut_5": "max(2, ...) differs from max(1, "
+    "...) only in the last second of a 15-minute lock-out",
+    "briefgen.serve.server.x_raise_file_limit__mutmut_3": _LIMIT,
+    "briefgen.serve.server.x_raise_file_limit__mutmut_5": _LIMIT,
+    "briefgen.serve.settings.x_is_loopback__mutmut_7": "an IP literal never begins or ends "
+    "with 'X', so strip('XX[]XX') strips what strip('[]') does",
+    "briefgen.serve.store.x__shown__mutmut_5": "a text without '@' split at '@' is itself",
 }
 
 # --------------------------------------------------------------------------- issue 23
@@ -194,20 +227,24 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only count the last run")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
     parser.add_argument("--group", choices=list(SCOPE), help="run one module group only")
+    parser.add_argument("--only", metavar="PREFIX", default="",
+                        help="run only the groups whose name starts so, e.g. 'serve'")
     parser.add_argument("--again", action="store_true",
-                        help="with --group: run only its mutants not killed last time")
+                        help="run only the chosen groups' mutants not killed last time")
+    parser.add_argument("--children", type=int, default=1, help="mutants run at once")
     args = parser.parse_args()
     if not args.report:
-        groups = [args.group] if args.group else list(SCOPE)
-        if args.again and args.group:
-            patterns = not_killed(args.group)
+        groups = [args.group] if args.group else [g for g in SCOPE if g.startswith(args.only)]
+        if args.again:
+            patterns = [name for g in groups for name in not_killed(g)]
         else:
             patterns = [p for g in groups for p in SCOPE[g]]
         start = time.monotonic()
-        # One child: the machine is shared; the run takes a few minutes.
+        # One child by default: the machine is shared (serve's mutants take about an hour with
+        # two).
         if patterns:
-            subprocess.run(["mutmut", "run", "--max-children", "1", *patterns], cwd=ROOT,
-                           check=True)
+            subprocess.run(["mutmut", "run", "--max-children", str(args.children), *patterns],
+                           cwd=ROOT, check=True)
         print(f"{', '.join(groups)}: {len(patterns)} pattern(s) in "
               f"{time.monotonic() - start:.0f} s; load {os.getloadavg()[0]:.1f}")
     return report(args.survivors)

@@ -164,6 +164,11 @@ def test_owners_and_words_follow_the_level_of_government(bg, region_x_profile):
     words = {level: " ".join(f"{s.owner} {s.title} {s.first_step} {s.done_when}"
                              for s in plans[level].steps) for level in LEVELS}
     assert re.search(r"generaldirektören|arbetsordning|verksamhetsplan", words["state"], re.I)
+    library = " ".join(library_words(bg, "state"))
+    assert "regleringsbrev" in library and "DIGG" in library and "myndighetsdialog" in library
+    local = " ".join(library_words(bg, "municipal"))
+    for word in ("kommundirektör", "nämnd", "fullmäktige", "SKR", "delegationsordning"):
+        assert word in local, word
     assert re.search(r"kommunstyrelsen|kommunfullmäktige|kommundirektör", words["municipal"],
                      re.I) and "nämnd" in words["municipal"]
     assert re.search(r"regionstyrelsen|regionfullmäktige|regiondirektör", words["regional"], re.I)
@@ -172,6 +177,14 @@ def test_owners_and_words_follow_the_level_of_government(bg, region_x_profile):
                             re.I)
     assert not state_only.search(words["municipal"]) and not state_only.search(words["regional"])
     assert not local_only.search(words["state"])
+
+
+def library_words(bg, level: str) -> list[str]:
+    """Every word the library's initiatives give an organisation of ``level``, in Swedish."""
+    library = bg.bundle.library
+    return [library.worded(getattr(i, field), level)("sv") + " " + library.owner(i.owner, level)
+            ("sv") for rec in library.recommendations for i in rec.initiatives
+            if level in i.levels for field in ("title", "first_step", "done_when")]
 
 
 def test_every_initiative_reads_right_at_every_level(bg):
@@ -365,3 +378,12 @@ def test_horizons_are_the_three_of_the_plan(bg):
     assert HORIZONS == ("0-3", "3-12", "12-24")
     for rec in bg.bundle.library.recommendations:
         assert {i.horizon for i in rec.initiatives} <= set(HORIZONS)
+
+
+def test_the_docs_give_the_library_its_size(bg):
+    count = sum(len(rec.initiatives) for rec in bg.bundle.library.recommendations)
+    root = Path(__file__).resolve().parent.parent
+    for doc in ("README.md", "docs/method.md"):
+        path = root / doc
+        if path.is_file():
+            assert f"{count} initiatives" in path.read_text("utf-8"), doc

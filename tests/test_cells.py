@@ -56,3 +56,14 @@ def test_xlsx_keeps_text_text_and_numbers_and_dates_as_themselves():
             assert cell.value.date() == value and cell.is_date
         else:
             assert cell.value == value and cell.data_type == "n"
+
+
+@pytest.mark.parametrize("text, read", [
+    ("  Region X ", "Region X"), ("\tx", "\tx"), ("=x ", "=x "), (" =x", "=x"),
+    ("'t Hooft ", "'t Hooft"), ("", ""), ("\r\n", "\r\n"), (" \t ", ""),
+])
+def test_read_text_trims_all_but_formula_like_text_and_is_idempotent(text, read):
+    from briefgen.cells import read_text
+
+    assert read_text(text) == read
+    assert read_text(read_text(text)) == read_text(text)

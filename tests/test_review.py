@@ -115,6 +115,9 @@ def test_review_edit_make_follows_the_edits_everywhere(ws):
         assert "Dela data och gör dem till insikt" not in kit, name
         assert "Inventera era data" not in kit and "Bygg ett litet analysteam" not in kit, name
         assert FINDING in kit and "{" not in kit, name
+    text_report = run("analyse", "--org", "region-x").output
+    assert "Kartlägg kompetensen i vården" in text_report
+    assert text_report.strip().endswith("Granskad: reviews/region-x.yaml")
     data = json.loads(run("analyse", "--org", "region-x", "--format", "json").output)
     assert data["review"].endswith("reviews/region-x.yaml")
     assert [r["id"] for r in data["recommendations"]] == ["rec-3", "rec-4"]

@@ -46,9 +46,12 @@ def store(db_url):
     return open_store(db_url)
 
 
+BASE = "https://enkat.firma.se"
+
+
 @pytest.fixture
 def client(store, bundle):
-    app = create_app(Config(store=store, bundle=bundle, admin_secret=SECRET))
+    app = create_app(Config(store=store, bundle=bundle, admin_secret=SECRET, base_url=BASE))
     with TestClient(app, follow_redirects=False) as c:
         yield c
 
@@ -172,10 +175,10 @@ def test_posts_without_a_valid_csrf_token_are_refused_and_change_nothing(client,
                                               "lang": "sv"}).status_code == 403
     assert client.post("/admin/rounds/1/close", data={}).status_code == 403
     admin_token = csrf_of(client, "/admin")
-    stranger = TestClient(client.app, follow_redirects=False)
-    stranger.cookies.set("briefgen_admin", client.cookies.get("briefgen_admin"), path="/admin")
-    assert stranger.post("/admin/rounds/1/close",
-                         data={"csrf": admin_token}).status_code == 403
+    # The token belongs to the session: another session's token does not do.
+    other = TestClient(client.app, follow_redirects=False)
+    login(other)
+    assert other.post("/admin/rounds/1/close", data={"csrf": admin_token}).status_code == 403
     assert store.rounds("region-x")[0].is_open
     # With the tokens it works.
     r = client.post(link + "/capabilities", data={"partnerships": "4", "csrf": good},
@@ -203,16 +206,14 @@ def login(client: TestClient, secret: str = SECRET):
     return client.post("/admin/login", data={"csrf": token, "secret": secret})
 
 
-def test_admin_pages_need_the_login(client, store):
+def test_admin_pages_need_the_login(client, store, bundle):
     invite(store, n=2)
     assert client.get("/admin").headers["location"] == "/admin/login"
-    for url in ("/admin/orgs/region-x/export.csv", "/admin/orgs/region-x/briefing-sv.pdf"):
-        assert client.get(url).status_code == 404
     assert "Region X" not in client.get("/admin/login").text
     r = login(client, "wrong-secret-guess")
     assert r.status_code == 401 and 'aria-describedby="secret-error"' in r.text
     # A forged cookie is no session.
-    client.cookies.set("briefgen_admin", "99999999999.deadbeef", path="/admin")
+    client.cookies.set("briefgen_admin", "A" * 43, path="/admin")
     assert client.get("/admin").status_code == 303
     client.cookies.clear()
 
@@ -229,8 +230,9 @@ def test_admin_pages_need_the_login(client, store):
                                            "lang": "en"})
     assert r.status_code == 200
     links = re.findall(r"<code>(http[^<]+)</code>", r.text)
-    assert len(links) == 3 and all("/a/region-x/" in u for u in links)
-    assert client.get(links[0].split("testserver")[1]).text.count('lang="en"') == 1
+    # The links start with the configured address, whatever the request's Host header says.
+    assert len(links) == 3 and all(u.startswith(BASE + "/a/region-x/") for u in links)
+    assert client.get(links[0][len(BASE):]).text.count('lang="en"') == 1
     r = client.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "3",
                                            "lang": "sv"})
     assert r.status_code == 400 and "did you mean &#39;region-x&#39;" in r.text
@@ -255,12 +257,24 @@ def test_admin_stays_closed_without_a_secret(store, bundle):
 def test_admin_secret_from_env_or_toml(tmp_path, monkeypatch):
     monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
     assert settings.admin_secret(tmp_path) is None
-    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-toml-file"\n')
-    assert settings.admin_secret(tmp_path) == "from-the-toml-file"
-    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "from-the-environment")
-    assert settings.admin_secret(tmp_path) == "from-the-environment"
-    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "short")
-    with pytest.raises(InputError, match="at least 12"):
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-toml-file-1234"\n')
+    assert settings.admin_secret(tmp_path) == "from-the-toml-file-1234"
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, "from-the-environment-1234")
+    assert settings.admin_secret(tmp_path) == "from-the-environment-1234"
+    for weak, why in (("short", "has 5 characters besides spaces; use at least 20"),
+                      (" " * 24, "has 0 characters besides spaces"),
+                      ("a b c d e f g h i j k l m n o p q r s t", None),
+                      ("ab" * 12, "uses 2 different characters; use at least 8")):
+        monkeypatch.setenv(settings.ADMIN_SECRET_ENV, weak)
+        if why is None:
+            assert settings.admin_secret(tmp_path) == weak
+            continue
+        with pytest.raises(InputError, match=why) as caught:
+            settings.admin_secret(tmp_path)
+        assert str(caught.value).startswith("BRIEFGEN_ADMIN_SECRET: the admin secret ")
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV)
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "' + " " * 12 + '"\n')
+    with pytest.raises(InputError, match=r"\[serve\] admin_secret in .*briefgen.toml: the "):
         settings.admin_secret(tmp_path)
 
 
@@ -268,11 +282,11 @@ def test_serve_settings_come_from_the_workspace(tmp_path, monkeypatch):
     # The workspace's briefgen.toml is found from a sub-folder, as by every other command;
     # options given win over it, and without a URL the answers live in the workspace folder.
     monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
-    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-workspace"\n'
+    (tmp_path / "briefgen.toml").write_text('[serve]\nadmin_secret = "from-the-workspace-1234"\n'
                                             'port = 8123\n')
     below = tmp_path / "orgs"
     below.mkdir()
-    assert settings.admin_secret(below) == "from-the-workspace"
+    assert settings.admin_secret(below) == "from-the-workspace-1234"
     host, port, database = settings.server_settings(None, None, None, below)
     assert (host, port) == ("127.0.0.1", 8123)
     assert database == f"sqlite:///{tmp_path / 'briefgen.db'}"
@@ -328,7 +342,7 @@ def test_autosave_answers_in_json(client, store):
     auto = {"x-briefgen-autosave": "1"}
     r = client.post(link + "/effects", data={"csrf": token, "effects.citizen_centric": "4"},
                     headers=auto)
-    assert r.status_code == 200 and r.json() == {"ok": True, "errors": []}
+    assert r.status_code == 200 and r.json() == {"ok": True, "errors": [], "conflicts": {}}
     r = client.post(link + "/effects", data={"csrf": token, "effects.cross_processes": "0",
                                              "effects.relevant_services": "5"}, headers=auto)
     assert r.status_code == 422 and r.json()["errors"] == ["effects.cross_processes"]
@@ -487,4 +501,247 @@ def test_the_migrations_make_the_schema_the_code_expects(store):
 
     with store.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+# --------------------------------------------------------------------------- two tabs
+
+
+EFFECTS = ["effects.relevant_services", "effects.citizen_centric",
+           "effects.employee_empowerment", "effects.cross_processes"]
+
+
+def test_a_stale_tab_saves_only_what_changed_in_it_and_never_reverts_another(client, store):
+    link = invite(store)[0]
+    tok = link.rsplit("/", 1)[1]
+    tab1, tab2 = (TestClient(client.app, follow_redirects=False) for _ in range(2))
+    old = tab1.get(link + "/effects").text                    # tab 1 loads the part
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', old).group(1)
+    loaded = re.search(r'name="loaded" value="([^"]*)"', old).group(1)
+    assert loaded == ";".join(f"{k}=" for k in EFFECTS)
+    # Tab 2 answers two questions.
+    assert tab2.post(link + "/effects", data={
+        "csrf": csrf, "effects.citizen_centric": "5", "effects.cross_processes": "4",
+        "loaded": loaded}).status_code == 303
+    # Tab 1, still showing the page as loaded, re-sends what it shows: one answer it changed
+    # itself, one it did not touch (posted as loaded: left alone), and one that tab 2 saved
+    # meanwhile, which is kept and reported.
+    r = tab1.post(link + "/effects", data={
+        "csrf": csrf, "effects.employee_empowerment": "2", "effects.citizen_centric": "1",
+        "loaded": loaded}, follow_redirects=False)
+    assert r.status_code == 409
+    assert store.respondent("region-x", tok).answers == {
+        "effects.citizen_centric": 5.0, "effects.cross_processes": 4.0,
+        "effects.employee_empowerment": 2.0}
+    assert "Några svar hade ändrats på annat håll" in r.text
+    assert re.search(r'href="#q-effects-citizen-centric">[^<]*: nu 5</a>', r.text)
+    assert 'id="q-effects-citizen-centric-5" value="5" checked' in r.text    # shown as stored
+    assert re.search(r'name="loaded" value="[^"]*effects.citizen_centric=5;', r.text)
+    assert re.search(r'name="loaded" value="[^"]*effects.employee_empowerment=2;', r.text)
+    # The importance question works the same way, and so does the autosave (JSON).
+    imp = tab1.get(link + "/importance").text
+    loaded_imp = re.search(r'name="loaded" value="([^"]*)"', imp).group(1)
+    assert loaded_imp == "importance="
+    assert tab2.post(link + "/importance", data={"csrf": csrf, "importance": "top3",
+                                                 "loaded": loaded_imp}).status_code == 303
+    r = tab1.post(link + "/importance", data={"csrf": csrf, "importance": "important",
+                                              "loaded": loaded_imp},
+                  headers={"x-briefgen-autosave": "1"})
+    assert r.status_code == 409
+    assert r.json() == {"ok": False, "errors": [], "conflicts": {"importance": "top3"}}
+    assert store.respondent("region-x", tok).importance == "top3"
+    r = tab1.post(link + "/effects", data={"csrf": csrf, "effects.relevant_services": "3",
+                                           "effects.citizen_centric": "5",
+                                           "loaded": "effects.citizen_centric=5;"
+                                           "effects.relevant_services="},
+                  headers={"x-briefgen-autosave": "1"})
+    assert r.status_code == 200 and r.json()["conflicts"] == {}
+    assert store.respondent("region-x", tok).answers["effects.relevant_services"] == 3.0
+
+
+def test_the_loaded_field_is_read_strictly():
+    from briefgen.serve.app import parse_loaded
+
+    allowed = ["a", "b", "importance"]
+    assert parse_loaded(None, allowed) is None
+    assert parse_loaded("", allowed) == {}
+    assert parse_loaded("a=3;b=;c=4;a;=2;b=x;importance=top3", allowed) == {
+        "a": 3.0, "b": None, "importance": "top3"}
+    assert parse_loaded("importance=", allowed) == {"importance": None}
+    assert parse_loaded("a=2.5", allowed) == {"a": 2.5}
+
+
+# --------------------------------------------------------------------------- hostile names
+
+HOSTILE_NAMES = ['=HYPERLINK("http://x","y")', "+1", "-x", "@a", "\tTab kommun", "'=x",
+                 "'t Hooft", "=1+1 ", "\rCR", "Region \u202eX\u200b", "''=x", "  Spaced  "]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_any_name_survives_the_export_and_reads_back_equal(store, bundle, tmp_path, suffix):
+    import openpyxl
+
+    from briefgen.cells import read_text
+    from briefgen.serve.questions import write_survey
+
+    keys = all_keys(bundle.framework)
+    for i, name in enumerate(HOSTILE_NAMES):
+        org = f"org-{i}"
+        link = store.invite(org, name, "municipal", 1, "sv")[0]
+        store.save(org, link.token, dict.fromkeys(keys, 3.0), "top3")
+        assert store.submit(org, link.token, keys) == []
+    stored = {r.org_id: r.org_name for r in store.rounds()}
+    assert stored == {f"org-{i}": read_text(n) for i, n in enumerate(HOSTILE_NAMES)}
+    out = tmp_path / ("svar" + suffix)
+    write_survey(out, store.submitted(), bundle.framework)
+    survey = read_survey(out, bundle)
+    for org, name in stored.items():
+        assert survey_org(survey, org, bundle).name == name, name
+    # Nothing in the file is a formula a spreadsheet would run.
+    if suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(out).active
+        for row in sheet.iter_rows(min_row=2):
+            assert all(c.data_type != "f" for c in row)
+            name = row[1]
+            assert name.data_type == "s"
+            assert name.quotePrefix == name.value.startswith(("=", "+", "-", "@", "\t", "\r"))
+    else:
+        import csv
+
+        with out.open(encoding="utf-8-sig", newline="") as f:
+            for row in list(csv.reader(f))[1:]:
+                assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+
+
+def test_make_reads_an_export_with_a_formula_like_name(store, bundle, tmp_path):
+    keys = all_keys(bundle.framework)
+    name = '=HYPERLINK("http://x","y")'
+    for token in [m.token for m in store.invite("region-x", name, "regional", 2, "sv")]:
+        store.save("region-x", token, dict.fromkeys(keys, 4.0), "top3")
+        store.submit("region-x", token, keys)
+    out = tmp_path / "svar.xlsx"
+    r = CliRunner().invoke(cli, ["export", "--out", str(out), "--database",
+                                 str(store.engine.url)])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["make", "--org", "region-x", "--survey", str(out), "--out",
+                                 str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert name in pdf_text(Path(r.output.strip()).read_bytes())
+
+
+def test_names_that_hide_or_reorder_text_are_shown_on_the_admin_page(client, store):
+    invite(store, name="Region \u202eX\u200b")
+    login(client)
+    page = client.get("/admin").text
+    assert "\u202e" not in page and "\u200b" not in page
+    assert "<bdi>Region ⟨U+202E⟩X⟨U+200B⟩</bdi>" in page
+
+
+# --------------------------------------------------------------------------- the database
+
+
+@pytest.mark.parametrize("url, says", [
+    ("sqlite://", "names no file"),
+    ("sqlite:///:memory:", "names no file"),
+    ("postgresql://u:p@host:notaport/db", "is not a database URL"),
+    ("mysql://x@y/z", "not supported"),
+])
+def test_a_bad_database_url_is_one_line_and_exit_2(tmp_path, url, says):
+    r = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database", url])
+    assert r.exit_code == 2 and says in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1 and "Traceback" not in r.output
+    assert "u:p" not in r.output                       # no password in messages
+
+
+def test_a_corrupt_or_newer_database_is_one_line_and_exit_2(tmp_path, db_url):
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 100)
+    r = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database",
+                                 f"sqlite:///{bad}"])
+    assert r.exit_code == 2 and "file is not a database" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1
+    store = open_store(db_url)
+    with store.write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    r = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database",
+                                 db_url])
+    assert r.exit_code == 2 and "made by a newer briefgen (schema 0099" in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1
+    missing = tmp_path / "no" / "such" / "folder" / "x.db"
+    r = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "x.csv"), "--database",
+                                 f"sqlite:///{missing}"])
+    assert r.exit_code == 2 and "cannot create" in r.output
+
+
+def test_a_new_database_file_is_readable_by_its_owner_only(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "briefgen.db"
+    store = open_store(f"sqlite:///{path}")
+    store.invite("region-x", "Region X", "regional", 1, "sv")
+    for name in ("briefgen.db", "briefgen.db-wal", "briefgen.db-shm"):
+        mode = stat.S_IMODE(os.stat(tmp_path / name).st_mode)
+        assert mode == 0o600, (name, oct(mode))
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def test_links_need_an_address_respondents_can_open(db_url, store, bundle):
+    runner = CliRunner()
+    r = runner.invoke(cli, ["invite", "--org", "region-x", "--respondents", "1",
+                            "--database", db_url, "--host", "0.0.0.0"])
+    assert r.exit_code == 2 and "give the server's public address with --base-url" in r.output
+    r = runner.invoke(cli, ["invite", "--org", "region-x", "--respondents", "1",
+                            "--database", db_url, "--host", "0.0.0.0", "--base-url",
+                            "https://enkat.firma.se/"])
+    assert r.exit_code == 0 and r.output.startswith("https://enkat.firma.se/a/region-x/")
+    r = runner.invoke(cli, ["invite", "--org", "region-x", "--respondents", "1",
+                            "--database", db_url, "--base-url", "enkat.firma.se"])
+    assert r.exit_code == 2 and "must start with http:// or https://" in r.output
+    assert settings.public_url("::1", 8000, None) == "http://[::1]:8000"
+    assert settings.public_url("::", 8000, None) is None
+    assert settings.is_loopback("127.0.0.1") and settings.is_loopback("::1")
+    assert settings.is_loopback("localhost") and not settings.is_loopback("0.0.0.0")
+    assert not settings.is_loopback("192.168.1.5") and not settings.is_loopback("enkat.se")
+    # Without a usable address the admin page makes no links, whatever Host the request names.
+    app = create_app(Config(store=store, bundle=bundle, admin_secret=SECRET, base_url=None))
+    with TestClient(app, follow_redirects=False) as c:
+        login(c)
+        token = csrf_of(c, "/admin")
+        r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1",
+                                          "lang": "sv"}, headers={"host": "evil.example"})
+        assert r.status_code == 400 and "Starta den med --base-url" in r.text
+        assert "evil.example" not in r.text
+
+
+def test_serving_beyond_this_machine_without_a_base_url_warns(monkeypatch, tmp_path):
+    from briefgen.serve import server
+
+    started = []
+    monkeypatch.setattr(server, "run", lambda *a, **k: started.append((a, k)))
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    r = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--database", db])
+    assert r.exit_code == 0 and "warning: listening on 0.0.0.0" in r.output
+    assert "links made on the admin page cannot be made" in r.output
+    r = CliRunner().invoke(cli, ["serve", "--database", db, "--workers", "3",
+                                 "--trusted-proxy", "127.0.0.1"])
+    assert r.exit_code == 0 and "warning" not in r.output
+    (settings_, host, port, workers), _ = started[-1]
+    assert (host, port, workers) == ("127.0.0.1", 8000, 3)
+    assert settings_.trusted_proxies == ("127.0.0.1",)
+    assert settings_.base_url == "http://127.0.0.1:8000"
+    r = CliRunner().invoke(cli, ["serve", "--database", db, "--trusted-proxy", "proxy"])
+    assert r.exit_code == 2 and "'proxy' is not an IP address" in r.output
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, " " * 30)
+    r = CliRunner().invoke(cli, ["serve", "--database", db])
+    assert r.exit_code == 2 and "the admin secret has 0 characters" in r.output
+
+
+def test_briefgen_secret_prints_a_strong_secret():
+    first = CliRunner().invoke(cli, ["secret"]).output.strip()
+    second = CliRunner().invoke(cli, ["secret"]).output.strip()
+    assert first != second and len(first) == 40
+    assert settings.secret_problem(first) is None

@@ -6,15 +6,8 @@ run as root); the test is skipped, saying why, when no server can be started.
 
 from __future__ import annotations
 
-import glob
-import os
 import re
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -28,62 +21,19 @@ from briefgen.serve.store import open_store
 from briefgen.survey.aggregate import survey_org
 from briefgen.survey.read import read_survey
 
+from .pgcluster import NoCluster, cluster
+
 pytestmark = pytest.mark.timeout(180)
-
-
-def _pg_bin(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found[-1] if found else shutil.which(name)
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
     pytest.importorskip("psycopg", reason="psycopg is needed for PostgreSQL")
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    run_as: list[str] = []
-    if os.geteuid() == 0:      # initdb refuses root: run the cluster as an unprivileged user
-        runuser = shutil.which("runuser")
-        user = next((u for u in ("postgres", "nobody") if _user_exists(u)), None)
-        if not (runuser and user):
-            pytest.skip("running as root and no unprivileged user to run PostgreSQL as")
-        run_as = [runuser, "-u", user, "--"]
-    folder = Path(tempfile.mkdtemp(prefix="briefgen-pg-"))
-    if run_as:
-        shutil.chown(folder, user=run_as[2])
-    data = folder / "data"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    done = subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "briefgen",
-                           "--no-sync", "-E", "UTF8"], capture_output=True, text=True)
-    if done.returncode != 0:
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"initdb failed: {done.stderr.strip()[:300]}")
-    opts = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off"
-    done = subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", opts, "-w", "-t", "60",
-                           "-l", str(folder / "log"), "start"], capture_output=True, text=True)
-    if done.returncode != 0:
-        log = (folder / "log").read_text() if (folder / "log").exists() else done.stderr
-        shutil.rmtree(folder, ignore_errors=True)
-        pytest.skip(f"PostgreSQL did not start: {log.strip()[-300:]}")
     try:
-        yield f"postgresql://briefgen@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _user_exists(name: str) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
+        with cluster() as url:
+            yield url
+    except NoCluster as exc:
+        pytest.skip(str(exc))
 
 
 def test_postgres_round_trip(postgres_url, tmp_path):
@@ -147,3 +97,23 @@ def test_postgres_round_trip(postgres_url, tmp_path):
     org_ = survey_org(read_survey(out, bundle), "myndighet-z", bundle)
     assert org_.respondents == 2
     assert org_.spread["partnerships"]["min"] == 2 and org_.spread["partnerships"]["max"] == 4
+
+
+def test_guesses_at_once_on_postgresql_count_each_failure_once(postgres_url):
+    from briefgen.serve import security
+
+    store = open_store(postgres_url)
+    results: list = []
+
+    def fail() -> None:
+        results.append(store.record_failure("10.9.8.7", security.FAILURE_WINDOW,
+                                            security.MAX_FAILURES, security.LOCKOUT))
+
+    threads = [threading.Thread(target=fail) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 12                                 # none failed
+    assert sum(r is None for r in results) == security.MAX_FAILURES - 1
+    assert store.locked_until("10.9.8.7") is not None

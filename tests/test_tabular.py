@@ -135,3 +135,20 @@ def test_folder_of_profiles(tmp_path, region_x_profile):
     empty.mkdir()
     with pytest.raises(InputError, match="no .yaml profiles"):
         list(read_rows(empty))
+
+
+def test_csv_text_cells_lose_the_guard_briefgen_puts_on_formula_like_text(tmp_path):
+    import csv
+    import io
+
+    from briefgen.cells import to_csv
+
+    names = ['=HYPERLINK("http://x","y")', "+1", "'=x", "'t Hooft", "\tTab", "  Spaced  "]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "name"])
+    for i, name in enumerate(names):
+        writer.writerow([f"org-{i}", to_csv(name)])
+    rows = list(read_rows(write(tmp_path, buffer.getvalue())))
+    assert [r.data["name"] for r in rows] == [
+        '=HYPERLINK("http://x","y")', "+1", "'=x", "'t Hooft", "\tTab", "Spaced"]

@@ -11,6 +11,8 @@ kit's workbook, the batch manifest, the answers export):
   survives a round trip, text that already starts with an apostrophe followed by a formula
   character or another apostrophe gets one too, and :func:`from_csv` takes exactly one away
   from such text. Any text written by :func:`to_csv` reads back equal through :func:`from_csv`.
+- Reading text back (:func:`read_text`), the readers trim the whitespace around it, except
+  around text that starts like a formula: the guard says it was written so on purpose.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ def from_csv(value: Any) -> Any:
     if isinstance(value, str) and _quoted(value):
         return value[1:]
     return value
+
+
+def read_text(text: str) -> str:
+    """Text from a cell (after :func:`from_csv` for a CSV) as the readers take it: without
+    the whitespace around it, unless it starts like a formula, when it is kept as written.
+
+    ``read_text(read_text(x)) == read_text(x)``: text kept in this form (the answers' database
+    keeps organisation names so) reads back from any export unchanged.
+    """
+    return text if formula_like(text) else text.strip()
 
 
 def set_xlsx(cell: Any, value: Any) -> None:

@@ -268,12 +268,15 @@ def validate(org: str, data: Path | None, benchmark: str | None, survey: Path | 
     click.echo(printable(f"{loaded.source}: ok ({loaded.name}{extra})"))
 
 
+def analysis_inputs(f):
+    """What an analysis is made from: --org, --data, --lang, --benchmark (repeatable), --survey."""
+    for option in (survey_option, benchmarks_option, lang_option, data_option, org_option):
+        f = option(f)
+    return f
+
+
 @cli.command()
-@org_option
-@data_option
-@lang_option
-@benchmarks_option
-@survey_option
+@analysis_inputs
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
               default=None, metavar="FILE",
               help="The review file to write.  [default: the workspace's reviews/ID.yaml, "
@@ -314,11 +317,7 @@ def review(org: str, data: Path | None, lang: str | None, benchmark: tuple[str, 
 
 
 @cli.command()
-@org_option
-@data_option
-@lang_option
-@benchmarks_option
-@survey_option
+@analysis_inputs
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text",
               show_default=True, help="json: the full analysis as data; text: a short report.")
 @review_option

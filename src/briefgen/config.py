@@ -109,6 +109,8 @@ class ServeConfig(_Table):
     database: str | None = None
     host: str | None = None
     port: int | None = Field(None, ge=1, le=65535)
+    base_url: str | None = None              # the public address of the respondents' links
+    trusted_proxies: list[str] | None = None  # whose X-Forwarded-For to believe
 
 
 class _File(_Table):

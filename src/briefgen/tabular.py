@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cells import from_csv, read_text
 from .errors import InputError
 from .reading import display_path, open_regular, read_yaml, regular_size
 
@@ -180,7 +181,7 @@ def _value(parts: tuple[str, ...], cell: Any) -> Any:
             return float(text.replace(",", "."))
     if parts == ("ranking",):
         return [k.strip() for k in re.split(r"[;,|\s]+", text) if k.strip()]
-    return text
+    return read_text(cell)
 
 
 class _RowProblem(Exception):
@@ -284,7 +285,8 @@ def read_csv(path: Path) -> Iterator[Row]:
                     number += 1
                     if any("\x00" in c for c in cells):
                         raise InputError(f"{name} row {number}: holds NUL bytes; not a text CSV")
-                    yield number, cells
+                    # The guard briefgen's own sheets put on formula-like text (cells.py).
+                    yield number, [from_csv(c) for c in cells]
 
             yield from _rows(name, header, records())
         except UnicodeDecodeError as exc:

@@ -11,14 +11,20 @@ from pathlib import Path
 import click
 
 from ..cli_options import data_option
+from ..errors import InputError
 from ..options import LANGS
 from .settings import (
     DEFAULT_DATABASE,
     DEFAULT_HOST,
     DEFAULT_PORT,
     MAX_RESPONDENTS,
+    MAX_WORKERS,
+    base_url_setting,
     data_folder,
+    is_loopback,
+    public_url,
     server_settings,
+    trusted_proxies,
 )
 
 
@@ -28,6 +34,13 @@ def database_option(f):
                         "postgresql://USER:PASSWORD@HOST/NAME for a shared server.  [default: "
                         "[serve] database in briefgen.toml, else briefgen.db in the workspace "
                         f"folder, else {DEFAULT_DATABASE}]")(f)
+
+
+def base_url_option(f):
+    return click.option("--base-url", default=None, metavar="URL",
+                        help="The public address of the server, e.g. https://enkat.firma.se, "
+                        "that respondents' links start with.  [default: [serve] base_url in "
+                        "briefgen.toml, else http://HOST:PORT]")(f)
 
 
 def address_options(f):
@@ -40,16 +53,6 @@ def address_options(f):
     return f
 
 
-def _base_url(host: str, port: int, base_url: str | None) -> str:
-    if base_url:
-        if not base_url.startswith(("http://", "https://")):
-            raise click.BadParameter("must start with http:// or https://",
-                                     param_hint="--base-url")
-        return base_url.rstrip("/")
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
-
-
 @click.command()
 @click.option("--org", "org", required=True, metavar="ID|FILE",
               help="An organisation id in DATA/orgs, or the path of a profile: its name and "
@@ -59,9 +62,7 @@ def _base_url(host: str, port: int, base_url: str | None) -> str:
 @click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the form these respondents see.")
 @address_options
-@click.option("--base-url", default=None, metavar="URL",
-              help="The public address of the server, e.g. https://enkat.firma.se "
-              "(default: http://HOST:PORT).")
+@base_url_option
 @database_option
 @data_option
 def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url: str | None,
@@ -79,10 +80,14 @@ def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url
     """
     host, port, database = server_settings(host, port, database)
     data = data_folder(data)
+    base = public_url(host, port, base_url_setting(base_url))
+    if base is None:
+        raise InputError(f"--host {host} is every interface, not an address a respondent can "
+                         "open; give the server's public address with --base-url, e.g. "
+                         "--base-url https://enkat.firma.se")
     from ..load import load_data, load_org
     from .store import open_store
 
-    base = _base_url(host, port, base_url)
     profile = load_org(org, load_data(data))
     store = open_store(database)
     for made in store.invite(profile.id, profile.name, profile.profile.level, respondents,
@@ -97,37 +102,62 @@ def invite(org: str, respondents: int, lang: str, host: str, port: int, base_url
 @click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the admin pages (each respondent sees the form in the "
               "language of the invitation).")
-@click.option("--base-url", default=None, metavar="URL",
-              help="The public address, for links made on the admin page (default: the "
-              "address the request came to).")
+@base_url_option
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), default=1, show_default=True,
+              help="Server processes, each with its own connections to the database; no "
+              "answer is lost with several, on SQLite (WAL) as on PostgreSQL.")
+@click.option("--trusted-proxy", "trusted", multiple=True, metavar="IP",
+              help="The address of a reverse proxy whose X-Forwarded-For and "
+              "X-Forwarded-Proto headers are believed (repeatable).  [default: [serve] "
+              "trusted_proxies in briefgen.toml, else none]")
 def serve(host: str, port: int, database: str, data: Path | None, lang: str,
-          base_url: str | None) -> None:
+          base_url: str | None, workers: int, trusted: tuple[str, ...]) -> None:
     """Run the web form and the admin pages (uvicorn), answers kept in --database.
 
     Respondents open their personal links; the consultant signs in at /admin with the secret
-    from $BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in ./briefgen.toml.
+    from $BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in ./briefgen.toml (at least 20
+    characters: briefgen secret prints one). On the internet, run it behind a TLS proxy
+    (docs/serve.md).
 
     \b
     Examples:
       briefgen serve                                   # http://127.0.0.1:8000, ./briefgen.db
-      briefgen serve --host 0.0.0.0 --port 8080 \\
+      briefgen serve --workers 4 --base-url https://enkat.firma.se --trusted-proxy 127.0.0.1 \\
           --database postgresql://briefgen@db.firma.se/briefgen
     """
     host, port, database = server_settings(host, port, database)
     data = data_folder(data)
-    import uvicorn
+    base = public_url(host, port, base_url_setting(base_url))
+    proxies = trusted_proxies(trusted)
+    from .server import ServeSettings, build_app, run
 
-    from .app import app_from_settings
-
-    app = app_from_settings(database, data, lang, base_url)
-    click.echo(f"briefgen serve: http://{host}:{port} (admin: /admin), answers in {database}",
-               err=True)
+    settings = ServeSettings(database, data, lang, base, proxies)
+    app = build_app(settings)            # bad settings stop here, before any worker starts
+    click.echo(f"briefgen serve: http://{host}:{port} (admin: /admin), answers in "
+               f"{app.state.store.shown_url}", err=True)
     if app.state.config.admin_secret is None:
         click.echo("briefgen serve: no admin secret, so /admin stays closed; set "
                    "BRIEFGEN_ADMIN_SECRET or [serve] admin_secret in briefgen.toml", err=True)
-    # uvicorn trusts X-Forwarded-Proto only from 127.0.0.1: a local TLS proxy then makes
-    # the cookies Secure.
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    if not is_loopback(host) and not base_url_setting(base_url):
+        click.echo(f"briefgen serve: warning: listening on {host}, reachable from other "
+                   "machines, without --base-url: links made on the admin page "
+                   + (f"point at {base}" if base else "cannot be made")
+                   + "; give the public https:// address with --base-url and put a TLS "
+                   "proxy in front (docs/serve.md)", err=True)
+    run(settings, host, port, workers, app=app if workers == 1 else None)
+
+
+@click.command()
+def secret() -> None:
+    """Print a new random admin secret (40 characters) for BRIEFGEN_ADMIN_SECRET.
+
+    \b
+    Example:
+      export BRIEFGEN_ADMIN_SECRET="$(briefgen secret)"
+    """
+    import secrets
+
+    click.echo(secrets.token_urlsafe(30))
 
 
 @click.command()
@@ -149,7 +179,6 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
     """
     _, _, database = server_settings(None, None, database)
     data = data_folder(data)
-    from ..errors import InputError
     from ..load import load_data
     from .questions import write_survey
     from .store import open_store
@@ -167,4 +196,4 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
     click.echo(f"{out}: {n} respondents, {orgs} organisations")
 
 
-COMMANDS = (invite, serve, export)
+COMMANDS = (invite, serve, export, secret)

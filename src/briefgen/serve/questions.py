@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..cells import set_xlsx, to_csv
 from ..errors import InputError
 from ..load import score_problem
 from ..models import Framework, Text
@@ -98,7 +99,7 @@ def check_posted(form: dict[str, str], allowed: list[str], importance_choices: l
     unknown: list[str] = []
     importance = None
     for key, raw in form.items():
-        if key in ("csrf", "action"):
+        if key in ("csrf", "action", "loaded"):
             continue
         text = str(raw).strip()[:MAX_FIELD]
         if key == "importance" and with_importance:
@@ -151,14 +152,15 @@ def _number(value: float | None) -> object:
 
 
 def survey_bytes(people: list[dict], fw: Framework, suffix: str) -> bytes:
-    """The answers as .csv or .xlsx bytes, one row per respondent."""
+    """The answers as .csv or .xlsx bytes, one row per respondent. Every text cell follows
+    :mod:`briefgen.cells`: a name that starts like a formula stays text."""
     header, rows = survey_rows(people, fw)
     if suffix == ".csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(rows)
-        return buf.getvalue().encode("utf-8-sig")
+        writer.writerows([to_csv(v) for v in row] for row in rows)
+        return text.getvalue().encode("utf-8-sig")
     if suffix == ".xlsx":
         from openpyxl import Workbook
 
@@ -166,8 +168,9 @@ def survey_bytes(people: list[dict], fw: Framework, suffix: str) -> bytes:
         sheet = wb.active
         sheet.title = "Svar"
         sheet.append(header)
-        for row in rows:
-            sheet.append(row)
+        for r, row in enumerate(rows, start=2):
+            for c, value in enumerate(row, start=1):
+                set_xlsx(sheet.cell(row=r, column=c), value)
         sheet.freeze_panes = "A2"
         buf = io.BytesIO()
         wb.save(buf)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import resources
+from ..cells import from_csv, read_text
 from ..errors import InputError
 from ..load import DataBundle
 from ..models import (
@@ -71,7 +72,9 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
                              "use the sheet of the questionnaire (briefgen questionnaire)")
     elif suffix == ".csv":
         try:
-            with open_regular(path, name) as fh:  # check_size measured it: a bounded read
+            # Bytes, decoded: a carriage return inside a quoted cell stays one (csv's rule);
+            # check_size measured the file, so the read is bounded.
+            with open_regular(path, name) as fh:
                 text = fh.read().decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InputError(f"{name}: not UTF-8 text (byte {exc.start}); save it as "
@@ -82,6 +85,7 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
                               keep_default_na=False, skip_blank_lines=False)
         except pd.errors.ParserError as exc:
             raise InputError(f"{name}: malformed CSV: {str(exc).strip()}") from None
+        raw = raw.map(from_csv)       # the guard briefgen's own exports put on formula-like text
     else:
         raise InputError(f"{name}: a survey must be .xlsx or .csv")
     if raw.empty:
@@ -141,7 +145,7 @@ def read_survey(path: str | Path, bundle: DataBundle) -> Survey:
     warnings: list[str] = []
     frame = pd.DataFrame({"row": raw["row"].to_numpy()})
     for key in ("org_id", "org_name", "level", "respondent", "importance"):
-        frame[key] = [("" if _blank(v) else str(v).strip()) for v in raw[key]]
+        frame[key] = [("" if _blank(v) else read_text(str(v))) for v in raw[key]]
     for r, org_id in zip(frame["row"], frame["org_id"], strict=True):
         if not org_id:
             problems.append(f"{name}: row {r}: org_id: missing (the organisation's id, "

@@ -1,0 +1,838 @@
+"""Tests written against mutants of briefgen.serve that the behavioural tests let live
+(bench/mutation.py, docs/mutation.md): each pins a detail a change would get wrong.
+
+Functions under test are called in the test or in function-scoped fixtures (mutmut maps a
+mutant to the tests that reach it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from briefgen.errors import InputError
+from briefgen.load import load_data
+from briefgen.serve import settings
+from briefgen.serve.app import Config, create_app
+from briefgen.serve.store import open_store
+
+SECRET = "a-long-admin-secret-for-tests"
+BASE = "https://enkat.firma.se"
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+
+
+@pytest.fixture
+def app(store):
+    return create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                             base_url=BASE))
+
+
+def client(app, host="127.0.0.3") -> TestClient:
+    return TestClient(app, follow_redirects=False, client=(host, 1))
+
+
+def token_on(c: TestClient, url: str) -> str:
+    page = c.get(url)
+    assert page.status_code == 200, page.text
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+
+
+def signed_in(app) -> tuple[TestClient, str]:
+    c = client(app)
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"), "secret": SECRET})
+    assert r.status_code == 303
+    return c, token_on(c, "/admin")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_public_url():
+    assert settings.public_url("127.0.0.1", 8000, None) == "http://127.0.0.1:8000"
+    assert settings.public_url("10.1.2.3", 80, None) == "http://10.1.2.3:80"
+    assert settings.public_url("fe80::1", 8000, None) == "http://[fe80::1]:8000"
+    assert settings.public_url("[::1]", 8000, None) == "http://[::1]:8000"
+    for wildcard in ("", "0.0.0.0", "::", "[::]"):
+        assert settings.public_url(wildcard, 8000, None) is None
+    assert settings.public_url("0.0.0.0", 1, "https://e.se//") == "https://e.se"
+    assert settings.public_url("0.0.0.0", 1, "http://e.se/enkat/") == "http://e.se/enkat"
+    for bad in ("e.se", "ftp://e.se", "https://", "http://"):
+        with pytest.raises(InputError) as caught:
+            settings.public_url("0.0.0.0", 1, bad)
+        assert str(caught.value) == (f"--base-url: '{bad}' must start with http:// or "
+                                     "https:// and name a host, e.g. https://enkat.firma.se")
+
+
+def test_is_loopback():
+    for host in ("127.0.0.1", "127.9.9.9", "::1", "[::1]", "localhost"):
+        assert settings.is_loopback(host), host
+    for host in ("0.0.0.0", "::", "192.168.0.1", "localhost.se", "", "[10.0.0.1]"):
+        assert not settings.is_loopback(host), host
+
+
+def test_base_url_and_trusted_proxies_from_the_workspace(tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    assert settings.base_url_setting(None, tmp_path) is None
+    assert settings.trusted_proxies((), tmp_path) == ()
+    (tmp_path / "briefgen.toml").write_text(
+        '[serve]\nbase_url = "https://enkat.se"\ntrusted_proxies = ["127.0.0.1", "::1"]\n')
+    assert settings.base_url_setting(None, tmp_path) == "https://enkat.se"
+    assert settings.base_url_setting("https://given.se", tmp_path) == "https://given.se"
+    assert settings.trusted_proxies((), tmp_path) == ("127.0.0.1", "::1")
+    assert settings.trusted_proxies(("10.0.0.1",), tmp_path) == ("10.0.0.1",)
+    (tmp_path / "briefgen.toml").write_text("[serve]\nport = 8001\n")
+    assert settings.base_url_setting(None, tmp_path) is None
+    assert settings.trusted_proxies((), tmp_path) == ()
+    with pytest.raises(InputError) as caught:
+        settings.trusted_proxies(("127.0.0.1", "nginx"), tmp_path)
+    assert str(caught.value) == ("--trusted-proxy: 'nginx' is not an IP address (the "
+                                 "proxy's own address, e.g. 127.0.0.1)")
+
+
+def test_secret_problem_words_and_limits():
+    assert settings.secret_problem("abcdefgh" + "x" * 12) is None           # 20, 9 different
+    assert settings.secret_problem("abcdefgh" + "x" * 11) == (
+        "has 19 characters besides spaces; use at least 20 (briefgen secret prints a "
+        "strong one)")
+    assert settings.secret_problem(" abcdefgh" + "x" * 11 + " ") == (
+        "has 19 characters besides spaces; use at least 20 (briefgen secret prints a "
+        "strong one)")
+    assert settings.secret_problem("abcdef" + "x" * 14) == (
+        "uses 7 different characters; use at least 8 (briefgen secret prints a strong one)")
+    assert settings.secret_problem("abcdefgh" * 3) is None
+
+
+def test_shown_urls_hide_the_password():
+    from briefgen.serve.store import _shown
+
+    assert _shown("postgresql+psycopg://u:secret@h:5432/db") == \
+        "postgresql+psycopg://u:***@h:5432/db"
+    assert _shown("sqlite:///x.db") == "sqlite:///x.db"
+    assert _shown("postgresql://u:secret@h:notaport/db") == "h:notaport/db"
+    assert _shown("not a url") == "not a url"
+
+
+# --------------------------------------------------------------------------- building
+
+
+@pytest.fixture
+def loggers():
+    """The root and briefgen loggers' handlers and level, restored after the test."""
+    root, ours = logging.getLogger(), logging.getLogger("briefgen")
+    saved = (root.handlers[:], ours.handlers[:], ours.level)
+    yield root, ours
+    root.handlers[:], ours.handlers[:] = saved[0], saved[1]
+    ours.setLevel(saved[2])
+
+
+def test_a_worker_builds_its_application_and_its_logging(tmp_path, monkeypatch, loggers):
+    from briefgen import resources
+    from briefgen.serve.server import ServeSettings, build_app
+
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    data = resources.data_dir()
+    root, ours = loggers
+    root.handlers.clear()                 # as in a fresh worker process
+    ours.handlers.clear()
+    app = build_app(ServeSettings(f"sqlite:///{tmp_path / 'b.db'}", data, "en",
+                                  "https://enkat.se"))
+    config = app.state.config
+    assert (config.admin_lang, config.base_url, config.data) == ("en", "https://enkat.se", data)
+    assert config.admin_secret == SECRET and config.store.is_sqlite
+    assert config.store.engine.url.database == str(tmp_path / "b.db")
+    [handler] = ours.handlers
+    assert type(handler) is logging.StreamHandler
+    assert handler.formatter._fmt == "%(levelname)s %(name)s: %(message)s"
+    assert ours.level == logging.WARNING
+    build_app(ServeSettings(f"sqlite:///{tmp_path / 'b.db'}"))     # not a second handler
+    assert len(ours.handlers) == 1
+
+
+def test_a_worker_leaves_logging_alone_when_it_is_set_up(tmp_path, monkeypatch, loggers):
+    from briefgen.serve.server import ServeSettings, build_app
+
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    root, ours = loggers
+    ours.handlers.clear()
+    root.handlers[:] = [logging.NullHandler()]
+    build_app(ServeSettings(f"sqlite:///{tmp_path / 'b.db'}"))
+    assert ours.handlers == []
+    ours.handlers[:] = [logging.NullHandler()]
+    root.handlers.clear()
+    build_app(ServeSettings(f"sqlite:///{tmp_path / 'b.db'}"))
+    assert len(ours.handlers) == 1 and root.handlers == []
+
+
+# --------------------------------------------------------------------------- admin pages
+
+
+def test_invite_checks_every_field_and_keeps_what_was_typed(app, store):
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "Bad Org", "count": "0",
+                                      "lang": "de"})
+    assert r.status_code == 400
+    assert ('<p class="error" id="org-error"><span class="visually-hidden">Fel: </span>'
+            "&#39;Bad Org&#39;: lower-case letters, digits and &#39;-&#39;</p>") in r.text
+    assert ('<p class="error" id="count-error"><span class="visually-hidden">Fel: </span>'
+            "1-500</p>") in r.text
+    assert 'value="Bad Org"' in r.text and 'value="0"' in r.text
+    assert '<option value="en">engelska</option>' in r.text         # 'de' is not kept
+    r = c.post("/admin/invite", data={"csrf": token, "org": "X" * 60, "count": "x"})
+    assert f"&#39;{'X' * 40}&#39;: lower-case" in r.text and "1-500</p>" in r.text
+    r = c.post("/admin/invite", data={"csrf": token, "count": "2"})     # no org at all
+    assert "&#39;&#39;: lower-case letters" in r.text
+    for count, ok in (("1", True), ("500", True), ("501", False), ("-1", False)):
+        r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": count})
+        assert (r.status_code == 200) == ok, count
+    # Without a lang the form's language is Swedish.
+    r = c.post("/admin/invite", data={"csrf": token, "org": "kommun-y", "count": "1"})
+    assert r.status_code == 200
+    assert "<h1>Nya personliga länkar: <bdi>Ytterby kommun</bdi></h1>" in r.text
+    link = re.search(r"<code>https://enkat\.firma\.se(/a/kommun-y/[\w-]+)</code>",
+                     r.text).group(1)
+    assert 'lang="sv"' in c.get(link).text
+    # A refused invitation still shows the rounds.
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1",
+                                      "lang": "xx"})
+    assert r.status_code == 400 and "<td>501</td>" in r.text and "Region X" in r.text
+
+
+def test_sign_out_forgets_the_cookie_and_goes_to_the_sign_in_page(app, store):
+    c, token = signed_in(app)
+    r = c.post("/admin/logout", data={"csrf": token})
+    assert r.status_code == 303 and r.headers["location"] == "/admin/login"
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith('briefgen_admin=""; expires=')
+    assert "Max-Age=0" in cookie and "Path=/admin" in cookie
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+def test_close_round_goes_back_with_a_message(app, store):
+    store.invite("region-x", "Region X", "regional", 1, "sv")
+    rid = store.rounds("region-x")[0].id
+    c, token = signed_in(app)
+    r = c.post(f"/admin/rounds/{rid}/close", data={"csrf": token})
+    assert r.status_code == 303 and r.headers["location"] == "/admin?msg=closed"
+    assert "Omgången är stängd." in c.get("/admin?msg=closed").text
+    assert not store.rounds("region-x")[0].is_open
+
+
+def test_refusals_speak_the_language_of_their_page(app, store):
+    en = store.invite("region-x", "Region X", "regional", 1, "en")[0].path()
+    c = client(app)
+    r = c.post(en + "/capabilities", data={"csrf": "0" * 64})
+    assert r.status_code == 403 and '<html lang="en">' in r.text
+    assert "<h1>The form has expired</h1>" in r.text
+    sv = store.invite("kommun-y", "Kommun Y", "municipal", 1, "sv")[0].path()
+    r = c.post(sv + "/capabilities", data={"csrf": "0" * 64})
+    assert '<html lang="sv">' in r.text and "<h1>Formuläret hann gå ut</h1>" in r.text
+    english_admin = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                      admin_lang="en"))
+    r = client(english_admin).post("/admin/login", data={"csrf": "0" * 64, "secret": "x"})
+    assert r.status_code == 403 and "<h1>The form has expired</h1>" in r.text
+    # The missing page: its title and its explanation.
+    r = c.get("/no/such/page")
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
+    assert "svaren kan redan vara inskickade eller omgången avslutad" in r.text
+
+
+# --------------------------------------------------------------------------- respondent pages
+
+
+def test_the_overview_and_the_parts_say_where_the_respondent_is(app, store):
+    from briefgen.serve.app import loaded_values
+
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    store.save("region-x", link.token, {"partnerships": 3.0, "effects.citizen_centric": 2.5})
+    c = client(app)
+    page = c.get(link.path()).text
+    assert "<h1>Self-assessment for Region X</h1>" in page
+    assert (f'<li><a href="{link.path()}/capabilities">Capabilities</a> '
+            '<span class="progress">(1 of 11 answered)</span></li>') in page
+    assert (f'<li><a href="{link.path()}/importance">The weight of digitalisation</a> '
+            '<span class="progress">(0 of 1 answered)</span></li>') in page
+    assert f'<li><a href="{link.path()}/submit">Submit</a></li>' in page
+    part = c.get(link.path() + "/effects").text
+    assert '<span class="count">Part 3 of 4:</span> Effect areas' in part
+    assert f'<p class="crumbs"><a href="{link.path()}">Back to the overview</a></p>' in part
+    assert f'action="{link.path()}/effects"' in part
+    assert 'name="loaded" value="effects.relevant_services=;effects.citizen_centric=2.5;' in part
+    assert "Your answers are saved." not in part
+    assert "Your answers are saved." in c.get(link.path() + "/effects?saved=1").text
+    assert "Part 1 of 4:" in c.get(link.path() + "/importance").text
+    assert c.get(link.path() + "/nonsense").status_code == 404
+    who = store.respondent("region-x", link.token)
+    assert loaded_values(who, "importance", {}) == "importance="
+    r = c.post(link.path() + "/impact", data={
+        "csrf": token_on(c, link.path() + "/impact"), "action": "next"})
+    assert r.status_code == 303 and r.headers["location"] == link.path() + "/submit"
+    r = c.post(link.path() + "/importance", data={
+        "csrf": token_on(c, link.path() + "/importance"), "importance": "top3"})
+    assert r.headers["location"] == link.path() + "/importance?saved=1"
+    r = c.post(link.path() + "/importance", data={
+        "csrf": token_on(c, link.path() + "/importance"), "importance": "top3",
+        "action": "next"})
+    assert r.headers["location"] == link.path() + "/capabilities"
+
+
+def test_submit_lists_what_is_missing_and_thanks_in_the_right_language(app, store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    store.save("region-x", link.token, {k: 3.0 for k in keys[1:]})
+    c = client(app)
+    page = c.get(link.path() + "/submit").text
+    assert "Before you can submit, please answer 2 more questions:" in page
+    assert f'<li><a href="{link.path()}/importance">The weight of digitalisation</a></li>' \
+        in page
+    assert f'href="{link.path()}/capabilities#q-{keys[0].replace("_", "-")}"' in page
+    assert 'class="notice"' in page and 'role="alert"' not in page
+    token = token_on(c, link.path() + "/submit")
+    r = c.post(link.path() + "/submit", data={"csrf": token})
+    assert r.status_code == 400 and 'class="error-summary" role="alert"' in r.text
+    assert f'<li><a href="{link.path()}/importance">The weight of digitalisation</a></li>' \
+        in r.text
+    assert '<p class="site-name">Self-assessment of digital transformation · <bdi>Region X' \
+        in r.text
+    store.save("region-x", link.token, {keys[0]: 4.0}, "important")
+    page = c.get(link.path() + "/submit").text
+    assert "Every question is answered." in page and "more question" not in page
+    r = c.post(link.path() + "/submit", data={"csrf": token})
+    assert r.status_code == 303 and r.headers["location"] == "/done?lang=en"
+    done = c.get("/done?lang=en").text
+    assert '<html lang="en">' in done and "<h1>Thank you for your answers</h1>" in done
+    assert '<html lang="sv">' in c.get("/done?lang=xx").text
+    assert '<html lang="sv">' in c.get("/done").text
+    # The link is used up: a further post is the missing page, in the link's language.
+    assert c.post(link.path() + "/submit", data={"csrf": token}).status_code == 404
+
+
+def test_one_missing_answer_is_said_in_the_singular(app, store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", link.token, {k: 3.0 for k in keys}, None)
+    page = client(app).get(link.path() + "/submit").text
+    assert "Innan du kan skicka in behöver du besvara en fråga till:" in page
+
+
+def test_a_conflict_on_the_importance_names_the_level_kept(app, store):
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    c = client(app)
+    token = token_on(c, link.path() + "/importance")
+    store.save("region-x", link.token, {}, "most_important")
+    r = c.post(link.path() + "/importance", data={"csrf": token, "importance": "top3",
+                                                  "loaded": "importance="})
+    assert r.status_code == 409
+    label = next(lv.label("sv") for lv in load_data().framework.importance_levels
+                 if lv.key == "most_important")
+    assert (f'<li><a href="#q-importance">Hur viktig är digital transformation på ledningens '
+            f'strategiska agenda?: nu {label}</a></li>') in r.text
+    assert 'value="most_important" aria-describedby' in r.text
+
+
+def test_error_pages(app, store):
+    c = client(app)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    token = token_on(c, link + "/capabilities")
+    r = c.post(link + "/capabilities", content=b"x" * 70000,
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and "<h1>Begäran kunde inte tas emot</h1>" in r.text
+    r = c.post(link + "/capabilities", data={"csrf": token},
+               headers={"x-briefgen-autosave": "1", "sec-fetch-site": "cross-site"})
+    assert r.status_code == 403 and r.json() == {"ok": False, "error": "csrf"}
+    r = c.request("DELETE", link)
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
+
+
+# --------------------------------------------------------------------------- admin downloads
+
+
+def test_exports_and_briefings_name_their_files_and_types(app, store):
+    from briefgen.serve.app import export_rows
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", link.token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", link.token, keys)
+    c, _ = signed_in(app)
+    r = c.get("/admin/orgs/region-x/export.xlsx")
+    assert r.status_code == 200 and r.content.startswith(b"PK")
+    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet")
+    assert r.headers["content-disposition"] == 'attachment; filename="region-x-svar.xlsx"'
+    r = c.get("/admin/orgs/region-x/export.csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert c.get("/admin/orgs/region-x/export.pdf").status_code == 404
+    assert c.get("/admin/orgs/kommun-y/export.xlsx").status_code == 404
+    assert c.get("/admin/orgs/region-x/briefing-de.pdf").status_code == 404
+    assert c.get("/admin/orgs/kommun-y/briefing-sv.pdf").status_code == 404
+    # The admin page offers them on the organisation's latest round only.
+    store.close_round(store.rounds("region-x")[0].id)
+    store.invite("region-x", "Region X", "regional", 1, "sv")
+    rounds = store.rounds()
+    assert [r.number for r in rounds] == [2, 1]
+    assert export_rows(rounds) == {rounds[0].id}
+    page = c.get("/admin").text
+    assert page.count('href="/admin/orgs/region-x/export.xlsx"') == 1
+    assert 'href="/admin/orgs/region-x/briefing-en.pdf?preview=1">Förhandsvisa</a>' in page
+    store.invite("kommun-y", "Kommun Y", "municipal", 1, "sv")
+    assert export_rows(store.rounds()) == {rounds[0].id}
+
+
+# --------------------------------------------------------------------------- security details
+
+
+def test_the_outermost_layer_answers_when_the_application_cannot(caplog):
+    from briefgen.serve.security import Outermost
+
+    async def fails_before_answering(scope, receive, send):
+        raise RuntimeError("no answer at all")
+
+    caplog.set_level(logging.INFO)
+    r = TestClient(Outermost(fails_before_answering), raise_server_exceptions=False).get("/x")
+    assert r.status_code == 500 and r.text == "Internal Server Error"
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+    [record] = [rec for rec in caplog.records if rec.levelno == logging.ERROR]
+    assert record.getMessage() == "GET /x failed" and record.exc_info
+
+    async def static(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"cache-control", b"max-age=60")]})
+        await send({"type": "http.response.body", "body": b""})
+
+    r = TestClient(Outermost(static)).get("/static/serve.css")
+    assert r.headers["cache-control"] == "max-age=60"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["permissions-policy"] == "camera=(), microphone=(), geolocation=()"
+    assert r.headers["cross-origin-opener-policy"] == "same-origin"
+    r = TestClient(Outermost(static)).get("/page")
+    assert r.headers["cache-control"] == "max-age=60"          # set by the app: kept
+
+
+def test_pages_are_not_cached_but_assets_may_be(app):
+    c = client(app)
+    assert c.get("/done").headers["cache-control"] == "no-store"
+    assert "cache-control" not in c.get("/static/serve.css").headers or \
+        c.get("/static/serve.css").headers["cache-control"] != "no-store"
+
+
+def test_cookies_are_secure_over_https_and_the_lock_out_says_how_long(app):
+    c = TestClient(app, base_url="https://testserver", follow_redirects=False,
+                   client=("127.0.0.5", 1))
+    page = c.get("/admin/login")
+    nonce = page.headers["set-cookie"]
+    assert "Secure" in nonce and "HttpOnly" in nonce and "Path=/admin" in nonce
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    r = c.post("/admin/login", data={"csrf": token, "secret": SECRET})
+    session = r.headers["set-cookie"]
+    assert session.startswith("briefgen_admin=") and "Secure" in session
+    assert "HttpOnly" in session and "SameSite=strict" in session and "Path=/admin" in session
+    assert "Max-Age" not in session                          # gone with the browser
+    plain = client(app, "127.0.0.6")
+    assert "Secure" not in plain.get("/admin/login").headers["set-cookie"]
+    token = token_on(plain, "/admin/login")
+    for _ in range(5):
+        r = plain.post("/admin/login", data={"csrf": token, "secret": "wrong-" * 5})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) in (899, 900)
+    assert "Försök igen om 15 minuter." in r.text
+    assert 'aria-describedby="secret-error"' not in r.text
+
+
+def test_a_wrong_secret_is_said_beside_the_field(app):
+    c = client(app)
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"),
+                                     "secret": "wrong-" * 5})
+    assert r.status_code == 401
+    assert ('<p class="error" id="secret-error"><span class="visually-hidden">Fel: </span>'
+            "Fel lösenord.</p>") in r.text
+    closed = create_app(Config(store=app.state.store, bundle=load_data(), admin_secret=None))
+    c = client(closed)
+    page = c.get("/admin/login").text
+    assert "Ingen administratörshemlighet är satt." in page
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"), "secret": SECRET})
+    assert r.status_code == 401 and "Ingen administratörshemlighet är satt." in r.text
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def test_rounds_count_each_status_and_close_once(store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 3, "sv")
+    store.save("region-x", made[0].token, {keys[0]: 2.0})
+    store.save("region-x", made[1].token, dict.fromkeys(keys, 2.0), "top3")
+    store.submit("region-x", made[1].token, keys)
+    store.invite("kommun-y", "Kommun Y", "municipal", 1, "en")
+    found = {r.org_id: r for r in store.rounds()}
+    assert found["region-x"].counts == {"invited": 1, "started": 1, "submitted": 1}
+    assert found["kommun-y"].counts == {"invited": 1, "started": 0, "submitted": 0}
+    assert found["region-x"].total == 3 and found["region-x"].is_open
+    assert [r.org_id for r in store.rounds("kommun-y")] == ["kommun-y"]
+    rid = found["region-x"].id
+    assert store.close_round(rid) is True and store.close_round(rid) is False
+    assert store.close_round(9999) is False
+    # A new round after a closed one; its respondents are numbered from 1 again.
+    again = store.invite("region-x", "Region X (ny)", "regional", 2, "en")
+    assert [(m.round_number, m.number, m.lang) for m in again] == [(2, 1, "en"), (2, 2, "en")]
+    assert store.rounds("region-x")[0].org_name == "Region X (ny)"
+    more = store.invite("region-x", "Region X", "regional", 1, "sv")
+    assert (more[0].round_number, more[0].number) == (2, 3)
+    for count in (0, 501):
+        with pytest.raises(InputError) as caught:
+            store.invite("region-x", "Region X", "regional", count, "sv")
+        assert str(caught.value) == (f"--respondents: {count} is not allowed (allowed: 1 to "
+                                     "500)")
+
+
+def test_submitted_answers_carry_their_round_and_its_last_date(store):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from briefgen.serve.questions import all_keys
+    from briefgen.serve.store import respondents
+
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 3, "sv")
+    for i, m in enumerate(made[:2]):
+        store.save("region-x", m.token, dict.fromkeys(keys, 1.0 + i), "top3")
+        store.submit("region-x", m.token, keys)
+    with store.write() as conn:
+        conn.execute(respondents.update().where(respondents.c.number == 1).values(
+            submitted_at=dt.datetime(2026, 3, 1, 12)))
+        conn.execute(respondents.update().where(respondents.c.number == 2).values(
+            submitted_at=dt.datetime(2026, 3, 4, 9)))
+    people = store.submitted()
+    assert [p["respondent"] for p in people] == ["r1-1", "r1-2"]
+    assert {p["date"] for p in people} == {dt.date(2026, 3, 4)}
+    assert people[0]["answers"] == dict.fromkeys(keys, 1.0)
+    assert people[1]["answers"] == dict.fromkeys(keys, 2.0)
+    assert (people[0]["org_id"], people[0]["org_name"], people[0]["level"],
+            people[0]["importance"], people[0]["round"]) == (
+        "region-x", "Region X", "regional", "top3", 1)
+    rid = store.rounds("region-x")[0].id
+    assert len(store.submitted("region-x", rid)) == 2
+    assert store.submitted("region-x", rid + 1) == []
+    assert store.submitted("kommun-y") == []
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(respondents).where(
+            respondents.c.status == "submitted")).scalar() == 2
+
+
+def test_the_csrf_key_is_made_once_and_kept(store, tmp_path):
+    key = store.server_key()
+    assert len(key) == 32 and store.server_key() == key
+    assert open_store(str(store.engine.url)).server_key() == key
+    assert open_store(f"sqlite:///{tmp_path / 'other.db'}").server_key() != key
+
+
+def test_a_respondent_lookup_refuses_what_is_not_a_live_link(store):
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    assert store.respondent("region-x", link.token).number == 1
+    assert store.respondent("kommun-y", link.token) is None
+    assert store.respondent("region-x", "") is None
+    assert store.respondent("region-x", link.token + "x" * 60) is None       # > 100
+    assert store.respondent("region-x", "x" * 100) is None
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
+    import resource
+
+    from briefgen.serve.server import (
+        GuardedH11Protocol,
+        Limits,
+        ServeSettings,
+        raise_file_limit,
+        uvicorn_config,
+    )
+
+    config = uvicorn_config(ServeSettings("sqlite:///x.db", limits=Limits(3, 4, 5)),
+                            "127.0.0.1", 8123, 2, log_config=None)
+    assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
+    assert config.http is GuardedH11Protocol and config.factory
+    assert config.proxy_headers is False and config.server_header is False
+    assert config.timeout_keep_alive == 5 and config.timeout_graceful_shutdown == 10
+    assert config.log_level == 30 or config.log_level == "warning"
+    assert config.briefgen_limits == Limits(3, 4, 5, frozenset())
+    config = uvicorn_config(ServeSettings("sqlite:///x.db", trusted_proxies=("10.0.0.9",)),
+                            "127.0.0.1", 8123, log_config=None)
+    assert config.proxy_headers is True and config.forwarded_allow_ips == ["10.0.0.9"]
+    assert config.briefgen_limits.exempt == frozenset({"10.0.0.9"})
+    assert config.briefgen_limits.header_seconds == settings.HEADER_SECONDS
+    assert config.briefgen_limits.per_client == settings.CONNECTIONS_PER_CLIENT
+    assert raise_file_limit() == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert soft == hard or hard == resource.RLIM_INFINITY
+
+
+def test_the_briefing_download_and_preview(app, store):
+    from briefgen.serve.questions import all_keys
+    from tests.conftest import pdf_text
+
+    keys = all_keys(load_data().framework)
+    for m in store.invite("region-x", "Region X", "regional", 2, "sv"):
+        store.save("region-x", m.token, dict.fromkeys(keys, 2.0), "top3")
+        store.submit("region-x", m.token, keys)
+    c, _ = signed_in(app)
+    r = c.get("/admin/orgs/region-x/briefing-en.pdf?preview=1")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"] == 'inline; filename="region-x-en.pdf"'
+    text = pdf_text(r.content)
+    assert "Region X" in text and "2 respondents" in text
+
+
+def test_a_briefing_that_cannot_be_made_says_why(store, tmp_path):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    # The organisation answered, but the data folder the server was given has no profile of
+    # it and no framework: the pipeline refuses, and the page says what it said.
+    m = store.invite("nowhere", "Nowhere", "regional", 1, "sv")[0]
+    store.save("nowhere", m.token, dict.fromkeys(keys, 2.0), "top3")
+    store.submit("nowhere", m.token, keys)
+    empty = tmp_path / "data"
+    empty.mkdir()
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                            admin_lang="en", data=empty))
+    c, _ = signed_in(app)
+    r = c.get("/admin/orgs/nowhere/briefing-sv.pdf")
+    assert r.status_code == 422
+    assert "<h1>The request could not be accepted</h1>" in r.text
+    assert re.search(r'<pre class="detail">[^<]*framework\.yaml', r.text)
+    r = c.get("/admin/orgs/elsewhere/export.csv")
+    assert r.status_code == 404 and "<h1>Page not found</h1>" in r.text
+    assert "<h1>Page not found</h1>" in c.get("/admin/orgs/nowhere/export.pdf").text
+    assert "<h1>Page not found</h1>" in c.get("/admin/orgs/nowhere/briefing-de.pdf").text
+    assert "<h1>Page not found</h1>" in c.get("/admin/orgs/elsewhere/briefing-sv.pdf").text
+
+
+def test_the_file_limit_is_raised_to_what_the_system_allows():
+    import resource
+
+    from briefgen.serve.server import raise_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard < 2:
+        pytest.skip("no finite hard limit to raise to")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard - 1, hard))
+    try:
+        assert raise_file_limit() == hard
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+        assert raise_file_limit() == hard                   # already there: left as it is
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_odd_urls_in_messages():
+    from briefgen.serve.store import _shown
+
+    assert _shown("postgresql://u:p@ss@h:x/db") == "h:x/db"
+    assert settings.public_url("::", 1, "https://enkat.se/X/") == "https://enkat.se/X"
+
+
+# --------------------------------------------------------------------------- more details
+
+
+def test_a_series_started_again_counts_on_to_a_lock_out(store):
+    import datetime as dt
+
+    from briefgen.serve import security
+    from briefgen.serve.store import login_failures
+
+    args = (security.FAILURE_WINDOW, security.MAX_FAILURES, security.LOCKOUT)
+    store.record_failure("c", *args)
+    with store.write() as conn:                      # that failure was long ago
+        conn.execute(login_failures.update().values(first_at=dt.datetime(2000, 1, 1)))
+    results = [store.record_failure("c", *args) for _ in range(security.MAX_FAILURES)]
+    assert results[:-1] == [None] * (security.MAX_FAILURES - 1) and results[-1] is not None
+    assert store.locked_until("c") == results[-1]
+    assert store.record_failure("other", security.FAILURE_WINDOW, 1, security.LOCKOUT)
+
+
+def test_error_pages_say_their_language(app, store):
+    c = client(app)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    r = c.post(link + "/capabilities", content=b"x" * 70000,
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413 and '<html lang="sv">' in r.text
+    r = c.get("/nowhere")
+    assert '<html lang="sv">' in r.text
+    r = c.post("/admin/invite", data={"csrf": "x"})               # no session
+    assert r.status_code == 403 and '<html lang="sv">' in r.text
+    assert "Av säkerhetsskäl kunde formuläret inte tas emot." in r.text
+    assert c.head("/admin").status_code == 303
+    en = store.invite("region-x", "Region X", "regional", 1, "en")[0].path()
+    r = c.post(en + "/capabilities", data={"csrf": "x"})
+    assert "For security reasons the form could not be accepted." in r.text
+    english = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                admin_lang="en"))
+    e = client(english)
+    r = e.get("/admin/orgs/x/export.csv")
+    assert r.status_code == 303
+    r = e.post("/admin/invite", data={"csrf": "x"})
+    assert '<html lang="en">' in r.text and "For security reasons" in r.text
+    # Without a base URL, the admin page says so in its own language.
+    c2 = client(english)
+    r = c2.post("/admin/login", data={"csrf": token_on(c2, "/admin/login"), "secret": SECRET})
+    token = token_on(c2, "/admin")
+    r = c2.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1"})
+    assert "Links cannot be made because the server does not know its public address." in r.text
+    assert '<html lang="en">' in r.text
+
+
+def test_invite_without_a_count_or_with_a_foreign_language(app, store):
+    from briefgen.serve.questions import all_keys
+
+    keys = all_keys(load_data().framework)
+    m = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", m.token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", m.token, keys)
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "lang": "de"})
+    assert r.status_code == 400
+    assert ('<p class="error" id="count-error"><span class="visually-hidden">Fel: </span>'
+            "1-500</p>") in r.text
+    assert ('<p class="error" id="lang-error"><span class="visually-hidden">Fel: </span>'
+            "sv, en</p>") in r.text
+    assert 'href="/admin/orgs/region-x/export.xlsx"' in r.text     # the rounds as before
+
+
+def test_exported_numbers_keep_their_decimals_only_when_they_have_some(store, tmp_path):
+    import openpyxl
+
+    from briefgen.serve.questions import all_keys, survey_bytes
+
+    fw = load_data().framework
+    keys = all_keys(fw)
+    m = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", m.token, {**dict.fromkeys(keys, 3.0), keys[0]: 2.5}, "top3")
+    store.submit("region-x", m.token, keys)
+    people = store.submitted()
+    raw = survey_bytes(people, fw, ".csv")
+    assert raw.startswith(b"\xef\xbb\xbf")          # a BOM: Excel then reads it as UTF-8
+    text = raw.decode("utf-8-sig")
+    assert text.endswith("\r\n")
+    header, row = text.splitlines()[:2]
+    cells = row.split(",")
+    assert cells[6] == "2.5" and cells[7] == "3" and cells[5] == "top3"
+    path = tmp_path / "svar.xlsx"
+    path.write_bytes(survey_bytes(people, fw, ".xlsx"))
+    sheet = openpyxl.load_workbook(path).active
+    assert sheet.title == "Svar" and sheet.freeze_panes == "A2"
+    assert sheet.cell(row=2, column=7).value == 2.5 and sheet.cell(row=2, column=8).value == 3
+    for suffix in (".pdf", ""):
+        with pytest.raises(InputError) as caught:
+            survey_bytes(people, fw, suffix)
+        shown = suffix or "no suffix"
+        assert str(caught.value) == (f"--out: '{shown}' is not allowed (allowed: .xlsx or "
+                                     ".csv)")
+
+
+def test_posted_fields_that_belong_to_another_part_are_unknown():
+    from briefgen.serve.questions import check_posted
+
+    posted = check_posted({"importance": "top3", "partnerships": "3"}, ["partnerships"],
+                          ["top3"], False)
+    assert posted.values == {"partnerships": 3.0} and posted.importance is None
+    assert posted.unknown == ["importance"]
+    posted = check_posted({"importance": "", "partnerships": "3"}, [], ["top3"], True)
+    assert posted.importance is None and posted.unknown == ["partnerships"]
+    assert posted.errors == {} and posted.values == {}
+
+
+def test_every_posted_field_is_looked_at_whatever_comes_before_it():
+    from briefgen.serve.questions import check_posted
+
+    keys = ["a", "b", "c", "d", "e", "f", "g"]
+    posted = check_posted({"csrf": "x", "a": "", "action": "next", "b": "3,5", "loaded": "",
+                           "c": "inf", "d": "nan", "e": "abc", "f": " 2 ", "g": "9"},
+                          keys, ["top3"], False)
+    assert posted.values == {"b": 3.5, "f": 2.0}
+    assert posted.errors == {"c": "not_number", "d": "not_number", "e": "not_number",
+                             "g": "outside"}
+    assert posted.echo == {"c": "inf", "d": "nan", "e": "abc", "g": "9"}
+    assert posted.unknown == []
+    posted = check_posted({"importance": "", "partnerships": "2"}, ["partnerships"],
+                          ["top3"], True)
+    assert posted.values == {"partnerships": 2.0} and posted.errors == {}
+    posted = check_posted({"importance": "urgent", "importance2": "x"}, [], ["top3"], True)
+    assert posted.errors == {"importance": "choice"} and posted.echo == {"importance": "urgent"}
+    assert posted.unknown == ["importance2"]
+    posted = check_posted({"a": "x" * 100}, ["a"], [], False)
+    assert posted.echo == {"a": "x" * 40}
+
+
+def test_the_loaded_field_takes_what_follows_the_first_equals_sign():
+    from briefgen.serve.app import parse_loaded
+
+    allowed = ["a", "b", "importance"]
+    assert parse_loaded("importance=a=b;b=2", allowed) == {"importance": "a=b", "b": 2.0}
+    assert parse_loaded("a=x;b=2", allowed) == {"b": 2.0}
+
+
+def test_a_post_to_a_part_that_does_not_exist_is_the_missing_page(app, store):
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    c = client(app)
+    token = token_on(c, link + "/capabilities")
+    r = c.post(link + "/nonsense", data={"csrf": token, "partnerships": "3"})
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
+
+
+def test_the_data_folder_and_host_from_the_workspace(tmp_path, monkeypatch):
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    given = tmp_path / "given"
+    assert settings.data_folder(given, tmp_path) == given
+    assert settings.data_folder(None, tmp_path) is None
+    (tmp_path / "briefgen.toml").write_text('[serve]\nhost = "10.0.0.5"\n')
+    assert settings.data_folder(None, tmp_path) is None          # no orgs/ here
+    (tmp_path / "orgs").mkdir()
+    assert settings.data_folder(None, tmp_path) == tmp_path
+    assert settings.server_settings(None, None, "sqlite:///x.db", tmp_path)[0] == "10.0.0.5"
+
+
+def test_the_server_uses_the_data_folder_it_is_given(tmp_path, monkeypatch):
+    import shutil
+
+    from briefgen import resources
+    from briefgen.serve.app import app_from_settings
+
+    data = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), data)
+    profile = (data / "orgs" / "region-x.yaml").read_text(encoding="utf-8")
+    (data / "orgs" / "ny-region.yaml").write_text(
+        profile.replace("id: region-x", "id: ny-region"), encoding="utf-8")
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    app = app_from_settings(f"sqlite:///{tmp_path / 'b.db'}", data, "en", BASE)
+    assert app.state.config.data == data
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "ny-region", "count": "1"})
+    assert r.status_code == 200 and "/a/ny-region/" in r.text
+
+
+def test_the_application_from_a_database_url_alone(tmp_path, monkeypatch):
+    from briefgen.serve.app import app_from_settings
+
+    monkeypatch.delenv(settings.ADMIN_SECRET_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    app = app_from_settings(f"sqlite:///{tmp_path / 'b.db'}")
+    config = app.state.config
+    assert (config.admin_lang, config.base_url, config.data, config.admin_secret) == (
+        "sv", None, None, None)
+    assert '<html lang="sv">' in TestClient(app).get("/admin/login").text
