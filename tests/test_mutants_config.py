@@ -77,6 +77,10 @@ def toml(tmp_path, monkeypatch) -> Path:
     ('[briefing]\nlang = "de"\n', "briefgen.toml:2: briefing.lang: Input should be 'sv' or 'en'"),
     ('[serve]\nport = 0\n',
      "briefgen.toml:2: serve.port: Input should be greater than or equal to 1"),
+    ('\nfirm = 5\n',                                    # a table given as a value: its line
+     "briefgen.toml:2: firm: Input should be a valid dictionary or instance of FirmConfig"),
+    ('nmae = "X"\n[firm]\nname = "Y"\n',
+     "briefgen.toml:1: nmae: unknown key (allowed tables: firm, theme, briefing, serve)"),
 ])
 def test_each_problem_names_the_file_line_and_key(toml, text, expected):
     toml.write_text(text, "utf-8")

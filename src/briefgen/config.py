@@ -266,7 +266,8 @@ def load_config(path: Path) -> Config:
                 # constrained-str, NotePerLanguage ...) next; the file has no such key.
                 del loc[2]
             line = ((_line_of(text, f"{loc[0]}.{loc[1]}", loc[2]) if len(loc) > 2 else None)
-                    or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None))
+                    or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None)
+                    or (_line_of(text, "", loc[0]) if len(loc) == 1 else None))
             where = f"{name}:{line}" if line else name
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             table = ".".join(loc[:-1])   # where the unknown key is: [firm], [briefing.cover_note]
