@@ -354,6 +354,15 @@ def test_a_colour_too_light_is_refused_wherever_the_brand_is_used(ws):
         theme_css(branded(ws, primary="#AAAAAA"))
 
 
+@pytest.mark.parametrize("colour", ["red", "#0B5D4", "#0B5D4BX", "X#0B5D4B", "#XX0000", 5])
+def test_a_colour_that_is_not_one_is_refused_with_the_allowed_form(ws, colour):
+    # The Python API's Options take any string: the check names it, no ValueError from int()
+    with pytest.raises(InputError) as info:
+        theme_css(branded(ws, primary=colour))
+    assert str(info.value) == (f"theme.primary: {colour!r} is not a colour (allowed: #RRGGBB, "
+                               "e.g. #0B5D4B)")
+
+
 def test_a_cover_note_is_markdown_without_links_made_up_and_with_its_line_breaks():
     html = markdown_html("Läs mer på www.nordkonsult.se\neller ring.\n\n##### Fem\n\n# Ett")
     assert "<a " not in html and "www.nordkonsult.se<br />" in html

@@ -239,6 +239,8 @@ def contrast_ratio(colour: str, background: str = "#FFFFFF") -> float:
 
 def check_colour(value: str, where: str) -> None:
     """Refuse a colour that gives text less than 4.5:1 on white, naming the measured ratio."""
+    if not isinstance(value, str) or not _HEX.match(value):  # the Python API's Options
+        raise InputError(f"{where}: {value!r} is not a colour (allowed: #RRGGBB, e.g. #0B5D4B)")
     ratio = contrast_ratio(value)
     if ratio < MIN_CONTRAST:
         raise InputError(f"{where}: {value} gives text a contrast of {ratio:.2f}:1 on white; "
