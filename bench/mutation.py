@@ -154,7 +154,26 @@ SCOPE.update({
     "batch": ["briefgen.batch.*"],
     "kit": ["briefgen.kit.*", "briefgen.cells.*"],
 })
+_HEX = "hex digits are read case-insensitively"
 EQUIVALENT.update({
+    # config and brand
+    "briefgen.brand.x_markdown_html__mutmut_11": "linkify is off in the commonmark preset; an "
+    "unknown option name leaves it off",
+    "briefgen.brand.x_markdown_html__mutmut_12": "linkify is off in the commonmark preset; an "
+    "unknown option name leaves it off",
+    "briefgen.brand.x_markdown_html__mutmut_13": "the commonmark preset does not enable the "
+    "linkify rule, so the option changes nothing (checked on URLs, links and references)",
+    "briefgen.brand.x_markdown_html__mutmut_40": "the HTML renderer reads env only for rules "
+    "the note's tokens never use; the output is the same",
+    "briefgen.config.x_contrast_ratio__mutmut_2": _HEX,
+    "briefgen.config.x_check_colour__mutmut_3": "no #RRGGBB colour has a contrast of exactly "
+    "4.5 on white (the nearest is 1.5e-7 away; all 16.7 million checked)",
+    "briefgen.config.x_luminance__mutmut_4": "a colour reaches luminance only after the "
+    "#RRGGBB/#RGB check, so it has no 'X' to strip",
+    "briefgen.config.x_luminance__mutmut_30": "a channel is n/255, never exactly 0.04045",
+    "briefgen.config.x__line_of__mutmut_15": "TOML defines a table once, so a key is met in "
+    "its own table before a later upper-case one could hide a header; the upper-case table is "
+    "itself refused",
 })
 
 KILLED = {1, 3, 37}

@@ -4,6 +4,7 @@ live (docs/mutation.md)."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,36 @@ def test_targets_once_per_area_the_first_met_and_none_left_out():
              step("3", "3-12", "a", first), step("4", "3-12", "a", again)]
     assert plan(steps, ()).targets == [other, first]
     assert plan([], ()).targets == []
+
+
+def advice_of_profile(bg, profile: dict, rules=None) -> Advice:
+    org = validate_profile(profile, bg.bundle, "x.yaml")
+    analysis = analyse(org, bg.benchmark(), bg.bundle)
+    rules = rules or bg.bundle.rules
+    matches = match(analysis, bg.bundle.library, rules)
+    return advise(analysis, matches, bg.bundle.library, rules, bg.texts_for(analysis, "en"))
+
+
+def test_a_sub_question_is_named_only_when_strictly_lowest_and_its_area_in_focus(
+        bg, region_x_profile):
+    tie = copy.deepcopy(region_x_profile)
+    tie["capabilities"]["data_access_security"] = {"collect_store": 2.0, "insight": 2.0}
+    reasons = {r.id: r.reason for r in advice_of_profile(bg, tie).recommendations}
+    assert reasons["rec-5"] == ("Your 2.0 on data access and data security is 1.6 below the "
+                                "study's mean (3.6).")
+    # rec-5 answers data access's 'insight', the lowest; chosen here for partnerships, with
+    # data access on par: its reason is the partnerships' alone
+    elsewhere = copy.deepcopy(region_x_profile)
+    elsewhere["capabilities"]["data_access_security"] = {"collect_store": 4.5, "insight": 2.0}
+    elsewhere["capabilities"]["partnerships"] = 1.5
+    reasons = {r.id: r.reason for r in advice_of_profile(bg, elsewhere).recommendations}
+    assert reasons["rec-5"] == ("Your 1.5 on partnership potential is 1.5 below the middle of "
+                                "the scale (3.0), the reference where the benchmark has no mean.")
+
+
+def test_do_this_first_counts_what_the_rules_say(bg, region_x_profile):
+    rules = bg.bundle.rules
+    two = rules.model_copy(update={"matching": rules.matching.model_copy(
+        update={"recommendations_summary": 2})})
+    assert advice_of_profile(bg, region_x_profile, two).first_count == 2
+    assert advice_of_profile(bg, region_x_profile).first_count == 3
