@@ -252,3 +252,19 @@ def test_do_this_first_counts_what_the_rules_say(bg, region_x_profile):
         update={"recommendations_summary": 2})})
     assert advice_of_profile(bg, region_x_profile, two).first_count == 2
     assert advice_of_profile(bg, region_x_profile).first_count == 3
+
+
+def test_a_sub_question_without_a_short_label_is_named_by_its_question(bg):
+    from briefgen.texts import Texts
+
+    fw = bg.bundle.framework
+    caps = [c if c.key != "data_access_security" else c.model_copy(update={"questions": [
+        q.model_copy(update={"short": None}) for q in c.questions]}) for c in fw.capabilities]
+    bare = fw.model_copy(update={"capabilities": caps})
+    analysis = analyse(load_org("region-x", bg.bundle), bg.benchmark(), bg.bundle)
+    matches = match(analysis, bg.bundle.library, bg.bundle.rules)
+    advice = advise(analysis, matches, bg.bundle.library, bg.bundle.rules,
+                    Texts("en", bg.bundle.root, bare))
+    assert advice.recommendations[2].reason.endswith(
+        "Its lowest sub-question is “How far can you derive relevant, up-to-date insight from "
+        "your data?” (2.0), which is what this recommendation addresses.")
