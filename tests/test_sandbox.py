@@ -173,6 +173,25 @@ def test_a_worker_that_dies_twice_on_a_task_fails_it_with_how_it_ended():
         "the worker process died twice on this briefing (exit code 4); not tried again"]
 
 
+def die_the_first_time(marker: str) -> str:
+    """Kill the worker the first time it is given ``marker``; the second time, succeed."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("died", "utf-8")
+        os.kill(os.getpid(), signal.SIGKILL)
+    return f"done after {path.read_text('utf-8')}"
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_that_dies_once_has_its_task_tried_again_on_a_fresh_one(tmp_path, caplog):
+    markers = [str(tmp_path / "a"), str(tmp_path / "b")]
+    with caplog.at_level(logging.WARNING, logger="briefgen.sandbox"):
+        results = run(die_the_first_time, markers, jobs=1)
+    assert sorted(results) == [(m, "done after died", "") for m in markers]
+    assert [r.getMessage() for r in caplog.records] == [
+        "a worker died (killed by SIGKILL); trying its task again"] * 2
+
+
 @pytest.mark.timeout(60)
 def test_a_pool_that_cannot_start_a_worker_fails_every_task_with_the_reason():
     """A worker that cannot be started (here: its set-up cannot be sent to a spawned process)
@@ -242,8 +261,10 @@ def test_alive_tells_a_running_process_from_an_ended_one():
 
 @pytest.mark.timeout(60)
 def test_a_workers_exit_is_described_by_signal_or_code():
+    unnamed = signal.SIGRTMIN + 5    # a real-time signal: Python has no name for it
     for target, arg, expected in ((die, signal.SIGKILL, "killed by SIGKILL"),
-                                  (exit_with, 5, "exit code 5")):
+                                  (die, unnamed, f"killed by signal {int(unnamed)}"),
+                                  (exit_with, 5, "exit code 5"), (exit_with, 0, "exit code 0")):
         process = FORK.Process(target=target, args=(arg,))
         process.start()
         process.join(10)
