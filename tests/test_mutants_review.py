@@ -548,3 +548,119 @@ def test_an_update_of_a_review_without_prints_takes_the_new_proposal(region_x):
     assert out["summary"] == new["summary"]
     assert said == [f"{r['id']}: kept as you wrote it; the rules now choose it too"
                     for r in new["recommendations"]]
+
+
+# --------------------------------------------------------------------------- edges
+
+
+@pytest.mark.parametrize("old, new", [
+    ('stand: "A"', 'stand: "' + "a" * 1500 + '"'),                  # at the limit
+    ("lang: sv", "lang: en"),
+    ("- id: rec-3\n", "".join(f"- {{id: own-{i}, title: T, reason: R}}\n" for i in range(7))
+     + "- id: rec-3\n"),                                             # 8 recommendations
+])
+def test_a_review_at_its_limits_is_read(tmp_path, monkeypatch, bundle, old, new):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_text(BASE.replace(old, new, 1), "utf-8")
+    assert read_review(Path("r.yaml"), bundle).org == "region-x"
+
+
+def test_an_empty_paragraph_stays_empty_and_a_key_is_named_as_written(tmp_path, monkeypatch,
+                                                                      bundle):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_text(BASE.replace('stand: "A"', 'stand: ""'), "utf-8")
+    assert read_review(Path("r.yaml"), bundle).summary == {"stand": "", "position": "B"}
+    assert problems_of(tmp_path, monkeypatch, bundle, BASE + "Xtra: 1\n") == [
+        f"r.yaml:21: Xtra: unknown key (allowed: {TOP})"]
+
+
+def test_a_read_review_as_the_data_an_update_compares(tmp_path, monkeypatch, bundle):
+    from briefgen.review import _as_data
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r.yaml").write_text(
+        BASE.replace("[partnerships]", "[partnerships, {key: agile_decisions, reason: Q}]")
+        .replace('- {text: "X", source: "Y"}', '- {text: "X", source: "Y"}\n- {text: "Z"}'),
+        "utf-8")
+    review = read_review(Path("r.yaml"), bundle)
+    assert _as_data(review) == {
+        "priorities": ["partnerships", {"key": "agile_decisions", "reason": "Q"}],
+        "summary": {"stand": "A", "position": "B"},
+        "recommendations": [dict(r) for r in review.recommendations],
+        "findings": [{"text": "X", "source": "Y"}, {"text": "Z"}],
+        "made_for": {}}
+
+
+def test_applied_initiatives_summary_and_practice_reasons_are_the_reviews(bg, region_x):
+    from briefgen.match import reason_for
+
+    analysis, matches, t, advice = region_x
+    data = proposal(analysis, advice)
+    data["priorities"] = [{"key": "partnerships", "reason": "Skäl."}]
+    data["summary"] = {"stand": "Egen.", "position": ""}
+    data["recommendations"][0]["initiatives"] = [
+        {"id": None, "title": "Egen", "owner": "Jag", "horizon": "0-3", "first_step": "Börja.",
+         "done_when": "Klart.", "target": None}]
+    reviewed, matched, result = apply_review(review_of(data), analysis, matches, advice,
+                                             bg.bundle, t)
+    assert result.summary == {"stand": "Egen.", "position": ""}
+    step = result.recommendations[0].steps[0]
+    assert (step.id, step.title, step.owner, step.horizon, step.first_step, step.done_when,
+            step.areas, step.target) == (None, "Egen", "Jag", "0-3", "Börja.", "Klart.", (),
+                                         None)
+    cap = reviewed.capability("partnerships")
+    assert matched.capability_practices["partnerships"][0].reason == reason_for(
+        cap, "capability", cap.urgency, cap.rank, "priority")
+    reason = matched.capability_practices["partnerships"][0].reason
+    assert (reason.area, reason.rank) == ("capability", cap.rank) and cap.rank is not None
+
+
+def test_a_target_the_profile_sets_keeps_its_figure(bg, region_x_profile):
+    profile = copy.deepcopy(region_x_profile)
+    profile["targets"] = {"new_working_methods": 2.5}
+    analysis = analyse(validate_profile(profile, bg.bundle, "x.yaml"), bg.benchmark(), bg.bundle)
+    matches = match(analysis, bg.bundle.library, bg.bundle.rules)
+    t = bg.texts_for(analysis, "sv")
+    advice = advise(analysis, matches, bg.bundle.library, bg.bundle.rules, t)
+    data = proposal(analysis, advice)
+    data["recommendations"][0]["initiatives"][0]["target"] = "new_working_methods"
+    _, _, result = apply_review(review_of(data), analysis, matches, advice, bg.bundle, t)
+    target = result.recommendations[0].steps[0].target
+    assert (target.key, target.target, target.rule) == ("new_working_methods", 2.5, "profile")
+
+
+def test_an_update_refreshes_what_the_consultant_left_alone(region_x):
+    analysis, _, _, advice = region_x
+    old = proposal(analysis, advice)
+    new = copy.deepcopy(old)
+    rec3, rec4, rec5 = new["recommendations"]
+    rec4["title"] = "Ny titel"                                        # not edited: refreshed
+    rec3["initiatives"][0]["first_step"] = "Nytt första steg."        # not edited: refreshed
+    rec3["initiatives"].append({"id": "r3-new", "title": "Ny", "owner": "O", "horizon": "0-3",
+                                "first_step": "F", "done_when": "D", "target": None})
+    extra = dict(copy.deepcopy(rec5), id="rec-6")
+    new["recommendations"] = [rec3, rec4, extra]
+    new["made_for"]["proposal"] = fingerprints(new)
+    # the consultant: rec-5 kept only for an edited initiative, an own initiative with an id
+    old_rec5 = old["recommendations"][2]
+    old_rec5["initiatives"][0] = dict(old_rec5["initiatives"][0], owner="Jag")
+    old["recommendations"][0]["initiatives"].append(
+        {"id": "mitt", "title": "Mitt", "owner": "O", "horizon": "12-24", "first_step": "F",
+         "done_when": "D", "target": None})
+    out, said = updated(old, new)
+    assert said == ["rec-5: kept as you had it, though the rules no longer choose it",
+                    "rec-6: added; the new scores call for it"]
+    r3, r4, r5, r6 = out["recommendations"]
+    assert r4["title"] == "Ny titel"
+    assert [s["id"] for s in r3["initiatives"]] == [
+        "r3-map", "r3-obstacles", "r3-new", "r3-reskill", "r3-careers", "mitt"]
+    assert r3["initiatives"][0]["first_step"] == "Nytt första steg."
+    assert r5["initiatives"][0]["owner"] == "Jag" and r6["id"] == "rec-6"
+    # a recommendation taken out is still out, and what follows it is still added
+    old2 = proposal(analysis, advice)
+    old2["recommendations"] = old2["recommendations"][:2]
+    new2 = proposal(analysis, advice)
+    new2["recommendations"].append(dict(copy.deepcopy(new2["recommendations"][2]), id="rec-6"))
+    _, said = updated(old2, new2)
+    assert said == ["rec-5: still left out, as you had it",
+                    "rec-6: added; the new scores call for it"]
