@@ -138,6 +138,12 @@ def test_a_review_file_read_as_written(tmp_path, monkeypatch, bundle):
     ("  - id: r3-map\n", "  - 4\n  - id: r3-map\n",
      ["r.yaml:11: recommendations[0].initiatives[0]: must be a mapping with title, owner, "
       "horizon, first_step, done_when"]),
+    ("  - id: r3-map\n    title: S\n    owner: O\n    horizon: 0-3\n",
+     "  - 4\n  - id: r3-map\n    title: S\n    owner: O\n    horizon: 0-6\n",
+     ["r.yaml:11: recommendations[0].initiatives[0]: must be a mapping with title, owner, "
+      "horizon, first_step, done_when",
+      "r.yaml:15: recommendations[0].initiatives[1].horizon: '0-6' is not allowed (allowed: "
+      "0-3, 3-12, 12-24)"]),
     ("horizon: 0-3\n    first_step: F\n    done_when: D\n    target: competence_diversity\n"
      "findings", "horizon: 0-6\n    first_step: F\n    done_when: D\n    target: "
      "competence_diversty\n    extra: 1\nfindings", [
@@ -558,6 +564,9 @@ def test_an_update_of_a_review_without_prints_takes_the_new_proposal(region_x):
     ("lang: sv", "lang: en"),
     ("- id: rec-3\n", "".join(f"- {{id: own-{i}, title: T, reason: R}}\n" for i in range(7))
      + "- id: rec-3\n"),                                             # 8 recommendations
+    ("  initiatives:\n", "  initiatives:\n" + "  - {title: S, owner: O, horizon: 0-3, "
+     "first_step: F, done_when: D}\n" * 5),                         # 6 initiatives
+    ('- {text: "X", source: "Y"}', '- {text: "X"}\n' * 30),          # 30 findings
 ])
 def test_a_review_at_its_limits_is_read(tmp_path, monkeypatch, bundle, old, new):
     monkeypatch.chdir(tmp_path)
@@ -627,6 +636,7 @@ def test_a_target_the_profile_sets_keeps_its_figure(bg, region_x_profile):
     _, _, result = apply_review(review_of(data), analysis, matches, advice, bg.bundle, t)
     target = result.recommendations[0].steps[0].target
     assert (target.key, target.target, target.rule) == ("new_working_methods", 2.5, "profile")
+    assert made_for(analysis, "sv")["targets"] == {"new_working_methods": 2.5}
 
 
 def test_an_update_refreshes_what_the_consultant_left_alone(region_x):
@@ -664,3 +674,71 @@ def test_an_update_refreshes_what_the_consultant_left_alone(region_x):
     _, said = updated(old2, new2)
     assert said == ["rec-5: still left out, as you had it",
                     "rec-6: added; the new scores call for it"]
+
+
+def test_a_fingerprint_is_stable_across_key_order_and_keeps_swedish_letters():
+    from briefgen.review import _fingerprint
+
+    # written into review files: a later briefgen must compute the same print
+    assert _fingerprint({"b": "å", "a": 1}) == _fingerprint({"a": 1, "b": "å"}) == "16b58dbb5183"
+
+
+def test_the_review_file_keeps_swedish_letters_as_they_are(region_x):
+    analysis, _, t, advice = region_x
+    text = review_yaml(proposal(analysis, advice), analysis, t, 0.3, 3)
+    assert "  title: Bygg moderna och attraktiva arbetsplatser\n" in text
+    assert "Kartlägg vilka digitala kompetenser som saknas" in text and "\\x" not in text
+
+
+def test_where_briefgen_review_writes(tmp_path):
+    from briefgen.options import Options
+    from briefgen.pipeline import Briefgen
+    from briefgen.review import review_path
+
+    bare = Briefgen(Options())
+    with pytest.raises(InputError) as err:
+        review_path(bare, "region-x", "sv", None)
+    assert str(err.value) == ("review: no workspace here (no briefgen.toml in this folder or "
+                              "a parent); give --out FILE, or make one with briefgen init")
+    with pytest.raises(InputError, match=r"^--out: 'r\.txt' must end in \.yaml$"):
+        review_path(bare, "region-x", "sv", Path("r.txt"))
+    assert review_path(bare, "region-x", "sv", Path("r.yml")) == Path("r.yml")
+    assert review_path(bare, "region-x", "sv", "a/r.yaml") == Path("a/r.yaml")
+    ws = Briefgen(Options(config=tmp_path / "briefgen.toml"))
+    assert review_path(ws, "region-x", "en", None) == tmp_path / "reviews" / "region-x-en.yaml"
+
+
+def test_writing_updating_and_replacing_a_review(bg, tmp_path, monkeypatch):
+    from briefgen.options import Options
+    from briefgen.pipeline import Briefgen
+    from briefgen.review import write_review
+
+    monkeypatch.chdir(tmp_path)
+    out = Path("r.yaml")
+    assert write_review(bg, "region-x", out) == (out, [])
+    assert out.read_text("utf-8").startswith("# briefgen review of the advice for Region X")
+    with pytest.raises(InputError) as err:
+        write_review(bg, "region-x", out)
+    assert str(err.value) == ("r.yaml: a review exists already; --update brings it up to date "
+                              "with new scores and keeps your edits, --replace starts again "
+                              "from the rules' proposal")
+    assert write_review(bg, "region-x", out, update=True) == (out, ["already up to date"])
+    with pytest.raises(InputError, match=r"^r\.yaml: the review is for 'region-x' in 'sv', "
+                                         r"not 'kommun-y' in 'sv'$"):
+        write_review(bg, "kommun-y", out, update=True)
+    english = Briefgen(Options(lang="en"))
+    with pytest.raises(InputError, match=r"^r\.yaml: the review is for 'region-x' in 'sv', "
+                                         r"not 'region-x' in 'en'$"):
+        write_review(english, "region-x", out, update=True)
+    with pytest.raises(InputError, match=r"^r2\.yaml: no review to update; leave out --update "
+                                         r"to write one$"):
+        write_review(bg, "region-x", Path("r2.yaml"), update=True)
+    # made for other scores, nothing edited: brought up to date without a word
+    out.write_text(out.read_text("utf-8").replace("partnerships: 4.0", "partnerships: 3.5"),
+                   "utf-8")
+    assert write_review(bg, "region-x", out, update=True) == (out, [])
+    assert "partnerships: 4.0" in out.read_text("utf-8")
+    out.write_text(out.read_text("utf-8").replace("findings: []", "findings: [{text: X}]"),
+                   "utf-8")
+    assert write_review(bg, "region-x", out, replace=True) == (out, [])
+    assert "findings: []" in out.read_text("utf-8")
