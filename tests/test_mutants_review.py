@@ -144,6 +144,11 @@ def test_a_review_file_read_as_written(tmp_path, monkeypatch, bundle):
       "horizon, first_step, done_when",
       "r.yaml:15: recommendations[0].initiatives[1].horizon: '0-6' is not allowed (allowed: "
       "0-3, 3-12, 12-24)"]),
+    ("  - id: r3-map\n    title: S\n    owner: O\n    horizon: 0-3\n",
+     "  - 4\n  - id: r3-map\n    title: S\n    owner: O\n",
+     ["r.yaml:11: recommendations[0].initiatives[0]: must be a mapping with title, owner, "
+      "horizon, first_step, done_when",
+      "r.yaml:12: recommendations[0].initiatives[1].horizon: missing"]),
     ("horizon: 0-3\n    first_step: F\n    done_when: D\n    target: competence_diversity\n"
      "findings", "horizon: 0-6\n    first_step: F\n    done_when: D\n    target: "
      "competence_diversty\n    extra: 1\nfindings", [
