@@ -2,6 +2,7 @@
 
     python bench/mutation.py            # run mutmut (one process), then print the figures
     python bench/mutation.py --report   # only print the figures of the last run
+    python bench/mutation.py --group kit [--again]  # one module group (--again: its survivors)
     python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
 
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
@@ -13,8 +14,10 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -139,6 +142,67 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.store.x__shown__mutmut_5": "a text without '@' split at '@' is itself",
 }
 
+# --------------------------------------------------------------------------- issue 23
+# The batch, the sandbox, the kit, the workspace's config and brand, the template context, the
+# advice and its review: whole modules (docs/mutation.md, "Issue 23's modules").
+SCOPE.update({
+    "context": ["briefgen.context.*"],
+    "config and brand": ["briefgen.config.*", "briefgen.brand.*"],
+    "advice": ["briefgen.advice.*"],
+    "review": ["briefgen.review.*"],
+    "sandbox": ["briefgen.sandbox.*"],
+    "batch": ["briefgen.batch.*"],
+    "kit": ["briefgen.kit.*", "briefgen.cells.*"],
+})
+_HEX = "hex digits are read case-insensitively"
+_SLASH = ("the keys are the proposal's, whose initiative ids are the library's slugs: no '/' "
+          "after the first")
+_HORIZON = ("every initiative's horizon is one of HORIZON_ORDER's (read_review refuses any "
+            "other), so the fallback is never used")
+EQUIVALENT.update({
+    # config and brand
+    "briefgen.brand.x_markdown_html__mutmut_11": "linkify is off in the commonmark preset; an "
+    "unknown option name leaves it off",
+    "briefgen.brand.x_markdown_html__mutmut_12": "linkify is off in the commonmark preset; an "
+    "unknown option name leaves it off",
+    "briefgen.brand.x_markdown_html__mutmut_13": "the commonmark preset does not enable the "
+    "linkify rule, so the option changes nothing (checked on URLs, links and references)",
+    "briefgen.brand.x_markdown_html__mutmut_40": "the HTML renderer reads env only for rules "
+    "the note's tokens never use; the output is the same",
+    "briefgen.config.x_contrast_ratio__mutmut_2": _HEX,
+    "briefgen.config.x_check_colour__mutmut_8": "no #RRGGBB colour has a contrast of exactly "
+    "4.5 on white (the nearest is 1.5e-7 away; all 16.7 million checked)",
+    "briefgen.config.x_luminance__mutmut_4": "a colour reaches luminance only after the "
+    "#RRGGBB check (check_colour) or from the tests' #RRGGBB/#RGB, so it has no 'X' to strip",
+    "briefgen.config.x_luminance__mutmut_30": "a channel is n/255, never exactly 0.04045",
+    "briefgen.config.x_load_config__mutmut_33": "pydantic names the union's branch after a "
+    "per-language value's own key: such a location has more than two parts",
+    "briefgen.config.x_load_config__mutmut_182": "without a language the key looked up is "
+    "'table.key' + '', a table TOML cannot have beside the string it names; the lookup fails "
+    "and the next one is used",
+    "briefgen.config.x__line_of__mutmut_15": "TOML defines a table once, so a key is met in "
+    "its own table before a later upper-case one could hide a header; the upper-case table is "
+    "itself refused",
+    # review
+    "briefgen.review.x__fingerprint__mutmut_3": "ensure_ascii=None is false like False",
+    "briefgen.review.x__merge_steps__mutmut_5": _SLASH,
+    "briefgen.review.x__merge_steps__mutmut_6": _SLASH,
+    "briefgen.review.x__merge_steps__mutmut_8": _SLASH,
+    "briefgen.review.x__merge_steps__mutmut_90": _HORIZON,
+    "briefgen.review.x__merge_steps__mutmut_92": _HORIZON,
+    "briefgen.review.x__merge_steps__mutmut_97": _HORIZON,
+    "briefgen.review.x__target__mutmut_6": "area_target gives a below area step_target's "
+    "figure itself",
+    "briefgen.review.x_read_review__mutmut_193": "required=None is false like False",
+    "briefgen.review.x_read_review__mutmut_553": "required=None is false like False",
+    "briefgen.review.x_read_review__mutmut_591": "made_for is required and must be a mapping: "
+    "a review without one has been refused before the fallback",
+    "briefgen.review.x_review_yaml__mutmut_54": "sort_keys=None is false like False",
+    "briefgen.review.x_review_yaml__mutmut_61": "default_flow_style=False is PyYAML's default "
+    "(since 5.1)",
+    "briefgen.review.x_updated__mutmut_217": "_carried_prints does not read its 'old' argument",
+})
+
 KILLED = {1, 3, 37}
 SURVIVED = {0}
 
@@ -198,20 +262,37 @@ def report(show: bool) -> int:
     return 0
 
 
+def not_killed(group: str) -> list[str]:
+    """The mutants of ``group`` the last run did not kill, less those judged equivalent."""
+    return sorted(name for name, code in results().items()
+                  if module_of(name) == group and code not in KILLED and name not in EQUIVALENT)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only count the last run")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
-    parser.add_argument("--children", type=int, default=1, help="mutants run at once")
+    parser.add_argument("--group", choices=list(SCOPE), help="run one module group only")
     parser.add_argument("--only", metavar="PREFIX", default="",
-                        help="run only the modules whose name starts so, e.g. 'serve'")
+                        help="run only the groups whose name starts so, e.g. 'serve'")
+    parser.add_argument("--again", action="store_true",
+                        help="run only the chosen groups' mutants not killed last time")
+    parser.add_argument("--children", type=int, default=1, help="mutants run at once")
     args = parser.parse_args()
     if not args.report:
-        patterns = [p for module, ps in SCOPE.items() if module.startswith(args.only)
-                    for p in ps]
-        # One child per core: serve's mutants take about an hour with two.
-        subprocess.run(["mutmut", "run", "--max-children", str(args.children), *patterns],
-                       cwd=ROOT, check=True)
+        groups = [args.group] if args.group else [g for g in SCOPE if g.startswith(args.only)]
+        if args.again:
+            patterns = [name for g in groups for name in not_killed(g)]
+        else:
+            patterns = [p for g in groups for p in SCOPE[g]]
+        start = time.monotonic()
+        # One child by default: the machine is shared (serve's mutants take about an hour with
+        # two).
+        if patterns:
+            subprocess.run(["mutmut", "run", "--max-children", str(args.children), *patterns],
+                           cwd=ROOT, check=True)
+        print(f"{', '.join(groups)}: {len(patterns)} pattern(s) in "
+              f"{time.monotonic() - start:.0f} s; load {os.getloadavg()[0]:.1f}")
     return report(args.survivors)
 
 

@@ -521,16 +521,19 @@ def test_workbook_has_no_internal_text(kit, bg):
             assert cited <= sections and len(cited) > 3
 
 
-def test_workbook_text_is_never_a_formula(bg):
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x","klick")', "+SUM(A1:A9)", "-2+3",
+                                  "@SUM(A1)"])
+def test_workbook_text_is_never_a_formula(bg, name):
+    """An organisation or firm named like a formula is read back as a text cell, quoted."""
     analysis, matches = bg.analyse("region-x")
-    profile = analysis.org.profile.model_copy(update={"name": '=HYPERLINK("http://x","klick")'})
+    profile = analysis.org.profile.model_copy(update={"name": name})
     org = analysis.org.model_copy(update={"profile": profile})
     inputs = replace(inputs_for(bg), analysis=replace(analysis, org=org),
-                     firm=Firm(name="+SUM(A1:A9)"))
+                     firm=Firm(name=f"={name}"))
     wb = load_workbook(io.BytesIO(xlsx_bytes(inputs)))
     cells = [c for ws in wb for row in ws.iter_rows() for c in row
-             if isinstance(c.value, str) and c.value.startswith(("=", "+"))]
-    assert {c.value for c in cells} >= {'=HYPERLINK("http://x","klick")', "+SUM(A1:A9)"}
+             if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@"))]
+    assert {c.value for c in cells} >= {name, f"={name}"}
     assert all(c.data_type == "s" and c.quotePrefix for c in cells)
 
 

@@ -284,6 +284,8 @@ def contrast_ratio(colour: str, background: str = "#FFFFFF") -> float:
 
 def check_colour(value: str, where: str) -> None:
     """Refuse a colour that gives text less than 4.5:1 on white, naming the measured ratio."""
+    if not isinstance(value, str) or not _HEX.match(value):  # the Python API's Options
+        raise InputError(f"{where}: {value!r} is not a colour (allowed: #RRGGBB, e.g. #0B5D4B)")
     ratio = contrast_ratio(value)
     if ratio < MIN_CONTRAST:
         raise InputError(f"{where}: {value} gives text a contrast of {ratio:.2f}:1 on white; "
@@ -304,17 +306,23 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            # A value per language: the union's branch names (str, NotePerLanguage) go.
-            loc = [str(p) for p in err["loc"] if not str(p)[:1].isupper() and p != "str"]
+            loc = [str(p) for p in err["loc"]]
+            if loc[:2] in (["briefing", "cover_note"], ["briefing", "disclaimer"]) \
+                    and len(loc) > 2:
+                # A value per language: pydantic names the union's branch (str,
+                # constrained-str, NotePerLanguage ...) next; the file has no such key.
+                del loc[2]
             line = ((_line_of(text, f"{loc[0]}.{loc[1]}", loc[2]) if len(loc) > 2 else None)
-                    or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None))
+                    or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None)
+                    or (_line_of(text, "", loc[0]) if len(loc) == 1 else None))
             where = f"{name}:{line}" if line else name
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            allowed = _ALLOWED.get(loc[0]) if err["type"] == "extra_forbidden" else None
+            table = ".".join(loc[:-1])   # where the unknown key is: [firm], [briefing.cover_note]
+            allowed = _ALLOWED.get(table) if err["type"] == "extra_forbidden" else None
             if allowed:
-                msg += f" (allowed in [{loc[0]}]: {allowed})"
+                msg += f" (allowed in [{table}]: {allowed})"
             elif err["type"] == "extra_forbidden" and len(loc) == 1:
-                msg += f" (allowed tables: {', '.join(_ALLOWED)})"
+                msg += f" (allowed tables: {', '.join(_TABLES)})"
             problems.append(f"{where}: {'.'.join(loc)}: {msg.removeprefix('Value error, ')}")
         raise InputError(problems) from None
     problems = []
@@ -354,10 +362,13 @@ def load_config(path: Path) -> Config:
                   serve=parsed.serve, smtp=parsed.smtp)
 
 
+_TABLES = ("firm", "theme", "briefing", "serve", "smtp")
 _ALLOWED = {table: ", ".join(k for k in model.model_fields if k != "password")
             for table, model in
             (("firm", FirmConfig), ("theme", ThemeConfig), ("briefing", BriefingConfig),
-             ("serve", ServeConfig), ("smtp", SmtpConfig))}
+             ("serve", ServeConfig), ("smtp", SmtpConfig),
+             ("briefing.cover_note", NotePerLanguage),
+             ("briefing.disclaimer", DisclaimerPerLanguage))}
 
 
 def workspace_config(explicit: Path | None = None, start: Path | None = None) -> Config | None:

@@ -221,6 +221,7 @@ def read_review(path: Path, bundle: DataBundle) -> Review:
     name = display_path(path)
     data, node = read_yaml(path)
     problems: list[str] = []
+    absent: set[tuple] = set()  # keys already reported missing: not again as missing text
     fw = bundle.framework
     areas = [*fw.capability_keys, *fw.effect_keys]
 
@@ -234,7 +235,8 @@ def read_review(path: Path, bundle: DataBundle) -> Review:
         if value is None and not required:
             return None
         if not isinstance(value, str):
-            problem(loc, "must be text" if value is not None else "missing (text is needed)")
+            if value is not None or loc not in absent:
+                problem(loc, "must be text" if value is not None else "missing (text is needed)")
             return None
         if len(value) > MAX_TEXT:
             problem(loc, f"{len(value):,} characters; at most {MAX_TEXT:,} allowed")
@@ -253,6 +255,7 @@ def read_review(path: Path, bundle: DataBundle) -> Review:
         for key in required:
             if key not in value:
                 problem((*loc, key), "missing", at_line=bool(loc))
+                absent.add((*loc, key))
         return True
 
     if not keys((), data, TOP_KEYS, TOP_KEYS):
@@ -329,17 +332,17 @@ def read_review(path: Path, bundle: DataBundle) -> Review:
                                              "done_when")):
                 continue
             horizon = str(s.get("horizon", ""))
-            if horizon not in HORIZONS:
+            if "horizon" in s and horizon not in HORIZONS:  # a missing one is named above
                 problem((*sloc, "horizon"), f"'{horizon}' is not allowed (allowed: "
                         f"{', '.join(HORIZONS)})")
             target = s.get("target")
-            if target is not None and target not in areas:
+            if isinstance(target, (int, float)) and not isinstance(target, bool):
+                problem((*sloc, "target"), "name the area, not a figure: target values follow "
+                        "the rules (docs/method.md)")
+            elif target is not None and target not in areas:
                 problem((*sloc, "target"), f"unknown area '{target}'"
                         f"{did_you_mean(str(target), areas)} (allowed: a capability or effect "
                         "area key, or null)")
-            if isinstance(target, (int, float)):
-                problem((*sloc, "target"), "name the area, not a figure: target values follow "
-                        "the rules (docs/method.md)")
             sid = s.get("id")
             if sid is not None and not isinstance(sid, str):
                 problem((*sloc, "id"), "must be text")

@@ -25,7 +25,7 @@ from .. import __version__, resources
 from ..brand import workspace_root
 from ..cells import to_csv
 from ..errors import InputError
-from ..load import DataBundle
+from ..load import DataBundle, benchmark_path
 from ..logo import logo_bytes, logo_folders
 from ..models import Org
 from ..output import write_atomic
@@ -99,10 +99,14 @@ def assets_hash(options: Options, bundle: DataBundle, benchmark_file: Path) -> s
     for folder in (resources.templates_dir(), resources.fonts_dir(), options.templates):
         if folder and Path(folder).is_dir():
             _hash_files(h, Path(folder).rglob("*"), Path(folder))
-    for root in {resources.data_dir(), bundle.root}:
+    # The shipped data, then a --data folder's own: in that order in every process (a set's
+    # order changes with the process's string hashing, and every briefing with it).
+    for root in dict.fromkeys([resources.data_dir(), bundle.root]):
         _hash_files(h, [root / n for n in ("framework.yaml", "recommendations.yaml",
                                            "rules.yaml", "texts.yaml")], root)
     h.update(file_sha256(benchmark_file).encode())
+    for spec in options.extra_benchmarks:  # the peer groups and study beside the primary
+        h.update(file_sha256(benchmark_path(spec, bundle)).encode())
     _hash_packages(h, RENDER_PACKAGES)
     settings = [__version__, options.lang, options.pdf_variant, options.author or "",
                 os.environ.get("SOURCE_DATE_EPOCH", "")]

@@ -217,8 +217,8 @@ def _run_locked(source: Path, options: Options, batch: BatchOptions,
         orgs.append(org)
         item.input_hash = input_hash(org, assets, bundle.root,
                                      with_source=options.pdf_variant == "pdf/a-3b",
-                                     review=find_review(None, options.config, org.id,
-                                                        options.lang))
+                                     review=find_review(options.review, options.config,
+                                                        org.id, options.lang))
         old = before.get(item.file)
         if (old is not None and old.done and old.input_hash == item.input_hash
                 and _intact(out / item.file, old) and _kit_intact(out, old)):

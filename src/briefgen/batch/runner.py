@@ -190,9 +190,12 @@ class Runner:
             while pending or flying:
                 while pending and len(flying) < window and client.status == "running":
                     task = pending.popleft()
+                    # No retries=: Dask retries a task that raises, and this one returns its
+                    # failure; a task whose worker is lost, Dask runs again by itself (up to
+                    # distributed.scheduler.allowed-failures times, then KilledWorker).
                     try:
                         future = client.submit(render_task_limited, task, self.limits,
-                                               pure=False, retries=1,
+                                               pure=False,
                                                key=f"briefgen-{task.index}-{task.org.id}")
                     except Exception as exc:  # e.g. the client closed under us
                         yield Outcome(task.index, error=f"not run on the cluster: "
