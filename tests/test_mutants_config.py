@@ -58,7 +58,11 @@ def toml(tmp_path, monkeypatch) -> Path:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ('[firm]\nname = "X"\n\n[Firm]\nname = "Y"\n',        # a key that starts upper-case
-     "briefgen.toml: Firm: unknown key (allowed tables: firm, theme, briefing, serve, smtp)"),
+     "briefgen.toml:4: Firm: unknown key (allowed tables: firm, theme, briefing, serve, smtp)"),
+    ('[theme]\nprimary = "#0B5D4B"\nbriefing = { lang = "de" }\n',   # an inline table
+     "briefgen.toml:3: theme.briefing: unknown key (allowed in [theme]: primary, accent)"),
+    ('briefing = { lang = "de" }\n',
+     "briefgen.toml:1: briefing.lang: Input should be 'sv' or 'en'"),
     ('[theme]\nPrimary = "#0B5D4B"\n',
      "briefgen.toml:2: theme.Primary: unknown key (allowed in [theme]: primary, accent)"),
     ('[theme]\nprimary = "#0B5D4B"\n[firm]\n  nmae = "X"\n',

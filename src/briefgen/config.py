@@ -253,13 +253,16 @@ def workspace_file(root: Path, spec: str, key: str, where: str) -> Path:
 
 
 def _line_of(text: str, table: str, key: str) -> int | None:
-    """The line of ``key`` in ``[table]`` (tomllib keeps no positions)."""
+    """The line of ``key`` in ``[table]`` (tomllib keeps no positions); with no table, of a
+    top-level key or of the table header ``[key]`` itself."""
     current = ""
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         header = re.match(r"^\[\s*([A-Za-z0-9_.-]+)\s*\]", stripped)
         if header:
             current = header.group(1)
+            if not table and current.split(".")[0] == key:
+                return number
         elif current == table and re.match(rf"^{re.escape(key)}\s*=", stripped):
             return number
     return None
@@ -314,7 +317,7 @@ def load_config(path: Path) -> Config:
                 del loc[2]
             line = ((_line_of(text, f"{loc[0]}.{loc[1]}", loc[2]) if len(loc) > 2 else None)
                     or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None)
-                    or (_line_of(text, "", loc[0]) if len(loc) == 1 else None))
+                    or _line_of(text, "", loc[0]))   # an inline table: the line it is on
             where = f"{name}:{line}" if line else name
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             table = ".".join(loc[:-1])   # where the unknown key is: [firm], [briefing.cover_note]
