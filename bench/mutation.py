@@ -2,7 +2,12 @@
 
     python bench/mutation.py            # run mutmut (one process), then print the figures
     python bench/mutation.py --report   # only print the figures of the last run
+    python bench/mutation.py --group kit [--again]  # one module group (--again: its survivors)
     python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
+
+A run that includes serve's modules starts one throwaway PostgreSQL cluster for the whole run
+and names it to the tests in $BRIEFGEN_TEST_POSTGRES (tests/pgcluster.py): serve's PostgreSQL
+tests then take a fresh database in it for each mutant instead of starting a cluster.
 
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
 which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
@@ -13,8 +18,10 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -48,6 +55,7 @@ SCOPE: dict[str, list[str]] = {
     "serve questions": ["briefgen.serve.questions.*"],
     "serve settings": ["briefgen.serve.settings.*"],
     "serve server": ["briefgen.serve.server.*"],
+    "serve mail": ["briefgen.serve.mail.*"],
 }
 
 # Survivors judged equivalent: the mutant cannot change what the code does, and why. The
@@ -198,21 +206,50 @@ def report(show: bool) -> int:
     return 0
 
 
+def not_killed(group: str) -> list[str]:
+    """The mutants of ``group`` the last run did not kill, less those judged equivalent."""
+    return sorted(name for name, code in results().items()
+                  if module_of(name) == group and code not in KILLED and name not in EQUIVALENT)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only count the last run")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
-    parser.add_argument("--children", type=int, default=1, help="mutants run at once")
+    parser.add_argument("--group", choices=list(SCOPE), help="run one module group only")
     parser.add_argument("--only", metavar="PREFIX", default="",
-                        help="run only the modules whose name starts so, e.g. 'serve'")
+                        help="run only the groups whose name starts so, e.g. 'serve'")
+    parser.add_argument("--again", action="store_true",
+                        help="run only the chosen groups' mutants not killed last time")
+    parser.add_argument("--children", type=int, default=1, help="mutants run at once")
     args = parser.parse_args()
     if not args.report:
-        patterns = [p for module, ps in SCOPE.items() if module.startswith(args.only)
-                    for p in ps]
-        # One child per core: serve's mutants take about an hour with two.
-        subprocess.run(["mutmut", "run", "--max-children", str(args.children), *patterns],
-                       cwd=ROOT, check=True)
+        groups = [args.group] if args.group else [g for g in SCOPE if g.startswith(args.only)]
+        if args.again:
+            patterns = [name for g in groups for name in not_killed(g)]
+        else:
+            patterns = [p for g in groups for p in SCOPE[g]]
+        start = time.monotonic()
+        # One child by default: the machine is shared (serve's mutants take about an hour with
+        # two).
+        if patterns:
+            run_mutmut(patterns, args.children, any(g.startswith("serve") for g in groups))
+        print(f"{', '.join(groups)}: {len(patterns)} pattern(s) in "
+              f"{time.monotonic() - start:.0f} s; load {os.getloadavg()[0]:.1f}")
     return report(args.survivors)
+
+
+def run_mutmut(patterns: list[str], children: int, postgres: bool) -> None:
+    """mutmut over ``patterns``; with one PostgreSQL cluster for the run if ``postgres``."""
+    command = ["mutmut", "run", "--max-children", str(children), *patterns]
+    if not postgres:
+        subprocess.run(command, cwd=ROOT, check=True)
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.pgcluster import SHARED_ENV, cluster
+
+    with cluster() as url:
+        subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, SHARED_ENV: url})
 
 
 if __name__ == "__main__":
