@@ -584,6 +584,88 @@ def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
     assert soft == hard or hard == resource.RLIM_INFINITY
 
 
+def test_run_serves_the_app_given_in_one_process_and_supervises_several(app):
+    """What `briefgen serve` runs (server.run is `server_for(...).run()`): one real uvicorn
+    server in a thread here, answering with the app given; for two workers uvicorn's
+    supervisor on a socket bound to the address, the file limit raised first."""
+    import resource
+    import signal
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+    from uvicorn.supervisors.multiprocess import SIGNALS
+
+    from briefgen.serve.server import (
+        GuardedH11Protocol,
+        Limits,
+        ServeSettings,
+        build_app,
+        server_for,
+    )
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft, hard = limits
+    lowered = hard != resource.RLIM_INFINITY and hard > 1
+    if lowered:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard - 1, hard))
+    settings_ = ServeSettings("sqlite:///unused.db", limits=Limits(2, 3, 4))
+    port = free_port()
+    try:
+        server = server_for(settings_, "127.0.0.1", port, 1, app, log_config=None)
+        if lowered:
+            assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+    assert type(server) is uvicorn.Server
+    assert server.config.app is app and server.config.factory is False
+    assert server.config.http is GuardedH11Protocol
+    assert server.config.briefgen_limits == Limits(2, 3, 4, frozenset())
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            time.sleep(0.01)
+        r = httpx.get(f"http://127.0.0.1:{port}/admin/login")
+        assert r.status_code == 200 and "server" not in r.headers
+        assert '<html lang="sv">' in r.text
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    assert not thread.is_alive()
+
+    factory = server_for(settings_, "127.0.0.1", free_port(), 1, log_config=None)
+    assert factory.config.factory is True and factory.config.app.func is build_app
+    assert factory.config.app.args == (settings_,)
+
+    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    port = free_port()
+    try:
+        supervisor = server_for(settings_, "127.0.0.1", port, 2, log_config=None)
+    finally:                        # uvicorn's supervisor takes the signals when made
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    try:
+        assert type(supervisor) is Multiprocess
+        assert supervisor.processes_num == 2 and supervisor.config.workers == 2
+        [sock] = supervisor.sockets
+        assert sock.getsockname() == ("127.0.0.1", port)
+        assert supervisor.config.factory is True
+    finally:
+        for sock in supervisor.sockets:
+            sock.close()
+
+
 def test_the_briefing_download_and_preview(app, store):
     from briefgen.serve.questions import all_keys
     from tests.conftest import pdf_text
