@@ -617,6 +617,66 @@ def test_an_unreachable_server_on_the_admin_page_sends_nothing(tmp_path):
                        Context("region-x", "Region X", BASE, Engagement()))
 
 
+def test_reminding_on_the_admin_page_says_why_nothing_went_in_the_admins_language(tmp_path):
+    from briefgen.serve.store import Person
+
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    store.invite_people("region-x", "Region X", "regional", [Person("a@x.se", "A"),
+                                                             Person("b@x.se", "B")])
+    rid = store.rounds("region-x")[0].id
+    port = free_port()                                    # nobody listens there
+    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none",
+                        sender="enkat@konsultfirman.se", timeout=5)
+
+    def post(url: str, **config) -> object:
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                admin_lang="en", **config))
+        c, token = signed_in(app)
+        return c.post(url, data={"csrf": token})
+
+    r = post(f"/admin/rounds/{rid}/remind", base_url=BASE)
+    assert r.status_code == 400 and ('<p class="error-summary" role="alert">Reminders need '
+                                     "e-mail: set up [smtp] in briefgen.toml.</p>") in r.text
+    r = post(f"/admin/rounds/{rid}/remind", smtp=smtp)
+    assert r.status_code == 400
+    assert ('role="alert">Links cannot be made because the server does not know its public '
+            "address. Start it with --base-url") in r.text
+    r = post(f"/admin/rounds/{rid}/remind", smtp=smtp, base_url=BASE)
+    assert r.status_code == 502
+    assert ('role="alert">The mail server could not be used, so nothing was sent: [smtp] '
+            f"cannot reach the mail server 127.0.0.1:{port}: ") in r.text
+    r = post(f"/admin/rounds/{rid + 1}/remind", smtp=smtp, base_url=BASE)
+    assert r.status_code == 404
+    assert '<html lang="en">' in r.text and "<h1>Page not found</h1>" in r.text
+    store.close_round(rid)
+    r = post(f"/admin/rounds/{rid}/remind", smtp=smtp, base_url=BASE)
+    assert r.status_code == 400 and 'role="alert">The round is closed: 2</p>' in r.text
+    assert store.message_log() == []
+
+
+def test_each_mistake_of_a_typed_list_is_said_on_its_line(tmp_path):
+    label = {"en": "Error:", "sv": "Fel:"}
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    smtp = SmtpSettings(host="127.0.0.1", port=free_port(), security="none",
+                        sender="enkat@konsultfirman.se", timeout=5)
+    for lang, said in (("en", ["Line 1: “" + "a" * 80 + "” is not an e-mail address.",
+                               "Line 3: anna@x.se is on line 2 too; one line per person.",
+                               "Line 4: The role may be at most 40 characters and hold only "
+                               "visible characters."]),
+                       ("sv", ["Rad 3: anna@x.se står också på rad 2; en rad per person."])):
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                admin_lang=lang, base_url=BASE, smtp=smtp))
+        c, token = signed_in(app)
+        typed = ("a" * 90 + "\nanna@x.se\nANNA@x.se; Anna\n"
+                 "bo@x.se; Bo; " + "R" * 41 + "\n")
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": typed, "lang": "sv"})
+        assert r.status_code == 400
+        for line in said:
+            assert f'<span class="visually-hidden">{label[lang]} </span>{line}</li>' in r.text
+    assert store.message_log() == [] and store.rounds() == []
+
+
 def test_a_claim_refuses_whoever_must_not_be_written_to(tmp_path):
     from briefgen.serve.store import Claim, Person
 

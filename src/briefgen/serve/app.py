@@ -521,12 +521,13 @@ def people_rows(text: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def people_error(problem, t: UiText) -> str:
+    """A problem of a list typed on the admin page, in the admin's language. Its lines have no
+    language column (the form's one language is checked on its own), so no ``lang`` problem."""
     said = {"address": lambda: t("admin_error_address", address=problem.value[:80]),
             "twice": lambda: t("admin_error_address_twice", address=problem.value,
                                other=problem.detail),
             "name": lambda: t("admin_error_name"),
-            "role": lambda: t("admin_error_role", max=MAX_ROLE),
-            "lang": lambda: t("admin_error_lang")}[problem.code]()
+            "role": lambda: t("admin_error_role", max=MAX_ROLE)}[problem.code]()
     return t("admin_error_people", line=problem.row, problem=said)
 
 
