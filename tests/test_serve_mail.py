@@ -610,11 +610,61 @@ def test_an_unreachable_server_on_the_admin_page_sends_nothing(tmp_path):
     r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
                                             "people": "anna@region-x.se", "lang": "sv"})
     assert r.status_code == 502
-    assert "E-postservern gick inte att använda, så inget skickades" in r.text
+    assert ("E-postservern gick inte att använda, så inget skickades: [smtp] cannot reach the "
+            f"mail server 127.0.0.1:{smtp.port}: ") in r.text
+    assert ">anna@region-x.se</textarea>" in r.text            # what was typed is kept
     assert store.message_log() == []
     with pytest.raises(MailError):
         remind_by_mail(store, smtp, "region-x", "Region X",
                        Context("region-x", "Region X", BASE, Engagement()))
+
+
+def test_the_admin_pages_invitations_carry_working_links_the_forms_language_and_role(
+        tmp_path):
+    inbox = Inbox()
+    with smtp_server(inbox) as controller:
+        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
+                            sender="enkat@konsultfirman.se", timeout=10)
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                base_url=BASE, smtp=smtp))
+        c, token = signed_in(app)
+        # A post that gives nothing but its token: each missing field said, none invented.
+        r = c.post("/admin/mail-invite", data={"csrf": token})
+        assert r.status_code == 400
+        assert ('<span class="visually-hidden">Fel: </span>Skriv minst en e-postadress, en '
+                "per rad.</li>") in r.text
+        assert "”” är inget id" in r.text
+        for absent in ("Välj svenska eller engelska.", 'id="mail-role-error"',
+                       'id="mail-lang-error"', "Utskick via e-post är avstängt",
+                       "Länkar kan inte skapas"):
+            assert absent not in r.text, absent
+        # A wrong language or role is said beside its field, and what was typed is kept.
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": "a@region-x.se; A",
+                                                "lang": "de", "role": "R" * 41})
+        assert r.status_code == 400
+        assert ('id="mail-lang-error"><span class="visually-hidden">Fel: </span>Välj svenska '
+                "eller engelska.</p>") in r.text
+        assert ('id="mail-role-error"><span class="visually-hidden">Fel: </span>Rollen får '
+                "vara högst 40 tecken") in r.text
+        assert 'aria-invalid="true">a@region-x.se; A</textarea>' in r.text
+        assert f'name="role" value="{"R" * 41}"' in r.text
+        assert inbox.received == []
+        r = c.post("/admin/mail-invite", data={
+            "csrf": token, "org": " region-x ", "lang": "en", "role": "  Ledningen   IT ",
+            "people": "anna@region-x.se; Anna Berg\nbo@region-x.se; Bo Ek; Kansliet"})
+        assert r.status_code == 200
+        assert "<h1>Inbjudningar via e-post: <bdi>Region X</bdi></h1>" in r.text
+        got = inbox.by_address()
+        assert sorted(got) == ["anna@region-x.se", "bo@region-x.se"]
+        for address in got:
+            link = link_of(got[address])
+            assert "Dear Anna Berg" in text_of(got["anna@region-x.se"])
+            assert c.get(link).status_code == 200
+        rid = store.rounds("region-x")[0].id
+        assert [(f.email, f.role, f.lang) for f in store.follow_up([rid])[rid]] == [
+            ("anna@region-x.se", "Ledningen IT", "en"), ("bo@region-x.se", "Kansliet", "en")]
 
 
 def test_reminding_on_the_admin_page_says_why_nothing_went_in_the_admins_language(tmp_path):
