@@ -7,6 +7,7 @@ mutant to the tests that reach it).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -17,6 +18,7 @@ from briefgen.errors import InputError
 from briefgen.load import load_data
 from briefgen.serve import settings
 from briefgen.serve.app import Config, create_app
+from briefgen.serve.questions import all_keys
 from briefgen.serve.store import open_store
 
 SECRET = "a-long-admin-secret-for-tests"
@@ -920,3 +922,123 @@ def test_the_application_from_a_database_url_alone(tmp_path, monkeypatch):
     assert (config.admin_lang, config.base_url, config.data, config.admin_secret) == (
         "sv", None, None, None)
     assert '<html lang="sv">' in TestClient(app).get("/admin/login").text
+
+
+# --------------------------------------------------------------------------- e-mail lists
+
+
+def people_file(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def refused(call, *args) -> list[str] | str:
+    with pytest.raises(InputError) as caught:
+        call(*args)
+    return caught.value.args[0]
+
+
+def test_an_email_list_is_read_with_its_own_delimiter_and_every_problem_named(tmp_path):
+    from briefgen.serve.mail import Person, read_people
+
+    # The delimiter is the first line's: the names' commas below do not change it.
+    text = ("\ufeffemail ; name ; role\n" + "".join(
+        f'p{i}@x.se;"Berg, Anna, Jr, {i}";IT\n' for i in range(3)) + "q@x.se\n")
+    people = read_people(people_file(tmp_path / "p.csv", text), "en", "Ledningen")
+    assert people == [Person(f"p{i}@x.se", f"Berg, Anna, Jr, {i}", "IT", "en")
+                      for i in range(3)] + [Person("q@x.se", None, "Ledningen", "en")]
+    assert read_people(people_file(tmp_path / "p.csv", "email\nq@x.se\n"), "sv") == [
+        Person("q@x.se", None, None, "sv")]
+    name = str(tmp_path / "p.txt")
+    assert refused(read_people, people_file(tmp_path / "p.txt", "email\n"), "sv") == (
+        f"--emails: '{name}' must be a .csv file (columns email, name, and optionally role "
+        "and lang)")
+    bad = people_file(tmp_path / "bad.csv", "email,name\nå@x.se,Åsa\n", "latin-1")
+    assert refused(read_people, bad, "sv") == (
+        f"{tmp_path / 'bad.csv'}: not UTF-8 text (byte 11); save it as CSV UTF-8")
+
+
+def test_each_problem_of_a_lists_header_and_size_is_said(tmp_path):
+    from briefgen.serve.mail import MAX_PEOPLE, Person, parse_people
+
+    for rows in ([], [[" ", ""]]):
+        assert refused(parse_people, rows, "p.csv", "sv") == (
+            "p.csv: no header row (allowed columns: email, name, role, lang)")
+    assert refused(parse_people, [["e-mail", "Namn", "x"]], "p.csv", "sv") == "\n  ".join([
+        "4 problems:",
+        "p.csv: row 1: unknown column 'e-mail'; did you mean 'email'? (allowed: email, name, "
+        "role, lang)",
+        "p.csv: row 1: unknown column 'namn'; did you mean 'name'? (allowed: email, name, "
+        "role, lang)",
+        "p.csv: row 1: unknown column 'x' (allowed: email, name, role, lang)",
+        "p.csv: row 1: no column 'email' (the columns: email, name, optionally role and lang)"])
+    assert refused(parse_people, [["email"], [" "], []], "p.csv", "sv") == (
+        "p.csv: no one to invite: one row per person below the header")
+    many = [["email", "name", "role"]] + [[f"p{i}@x.se"] for i in range(MAX_PEOPLE)]
+    people = parse_people(many, "p.csv", "sv", "IT")       # short rows: the rest is blank
+    assert len(people) == MAX_PEOPLE and people[-1] == Person("p1999@x.se", None, "IT", "sv")
+    assert refused(parse_people, many + [["one@more.se"]], "p.csv", "sv") == (
+        "p.csv: 2001 people; at most 2000 in one list")
+    # Longer rows than the header: the extra cells are not read.
+    assert parse_people([["email"], ["a@x.se", "x", "y"]], "p.csv", "sv") == [
+        Person("a@x.se", None, None, "sv")]
+
+
+def test_a_problem_of_a_list_in_the_clis_words():
+    from briefgen.serve.mail import Problem
+
+    assert Problem(4, "name", "name", "N" * 201).english("p.csv") == (
+        "p.csv: row 4: name: at most 200 printable characters")
+    assert Problem(5, "lang", "lang", "de").english("p.csv") == (
+        "p.csv: row 5: lang: 'de' is not allowed (allowed: sv, en)")
+    assert Problem(6, "email", "address", "").english("p.csv") == (
+        "p.csv: row 6: email: missing")
+
+
+def test_what_a_mail_server_said_is_one_line_of_text():
+    import smtplib
+
+    from briefgen.serve.mail import _said
+
+    assert _said(smtplib.SMTPResponseException(550, b"No \xff such\r\n  user")) == (
+        "550 No \ufffd such user")
+    assert _said(smtplib.SMTPResponseException(451, "Try\n later")) == "451 Try later"
+    assert _said(smtplib.SMTPRecipientsRefused({
+        "a@x.se": (550, b"No such user"), "b@x.se": (552, "Mailbox\n full")})) == (
+        "550 No such user; 552 Mailbox full")
+    assert _said(OSError()) == "OSError"
+    assert _said(OSError(111, "Connection  refused")) == "[Errno 111] Connection refused"
+
+
+def test_the_message_log_and_whom_to_remind(store):
+    from briefgen.serve.store import Person, Skipped
+
+    todo, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "A"), Person("b@x.se", "B"), Person("c@x.se", "C")])
+    plain = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    other, _ = store.invite_people("kommun-y", "Kommun Y", "municipal", [Person("k@y.se")])
+    first = store.claim(todo[1].respondent_id, "invitation")
+    store.finish(first.message_id, "550 no such user " + "x" * 400)
+    second = store.claim(todo[0].respondent_id, "invitation")
+    store.finish(second.message_id)
+    third = store.claim(other[0].respondent_id, "reminder")
+    log = store.message_log()
+    assert [(m.kind, m.recipient, m.status, m.org_id, m.round_number) for m in log] == [
+        ("invitation", "b@x.se", "failed", "region-x", 1),
+        ("invitation", "a@x.se", "sent", "region-x", 1),
+        ("reminder", "k@y.se", "sending", "kommun-y", 1)]
+    assert log[0].error == ("550 no such user " + "x" * 400)[:300] and log[1].error is None
+    assert all(m.sent_at.date() == dt.date.today() for m in log)
+    assert [m.recipient for m in store.message_log("kommun-y")] == ["k@y.se"]
+    assert third.email == "k@y.se"
+    # Whom to remind: the open round's people with an address who have not submitted.
+    keys = all_keys(load_data().framework)
+    store.save("region-x", todo[2].token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", todo[2].token, keys)
+    ids, skipped = store.to_remind("region-x")
+    assert ids == [todo[0].respondent_id, todo[1].respondent_id]
+    assert skipped == [Skipped(todo[2].respondent_id, 3, "c@x.se", "submitted"),
+                       Skipped(plain.respondent_id, 4, None, "no_address")]
+    store.close_round(store.rounds("region-x")[0].id)
+    assert store.to_remind("region-x") == ([], [])
+    assert store.to_remind("kommun-y") == ([other[0].respondent_id], [])
