@@ -1042,3 +1042,76 @@ def test_the_message_log_and_whom_to_remind(store):
     store.close_round(store.rounds("region-x")[0].id)
     assert store.to_remind("region-x") == ([], [])
     assert store.to_remind("kommun-y") == ([other[0].respondent_id], [])
+
+
+# --------------------------------------------------------------------------- sessions, pages
+
+
+def test_a_session_cookie_of_40_to_64_characters_is_looked_up_and_no_other(app, store):
+    """A session id is 43 characters; the bounds only keep absurd cookies from the database."""
+    import datetime as dt
+
+    from briefgen.serve.store import token_hash
+
+    tag = app.state.auth.tag
+    for length, works in ((39, False), (40, True), (64, True), (65, False)):
+        cookie = "s" * length
+        store.open_session(token_hash(cookie), tag, dt.timedelta(hours=1))
+        c = TestClient(app, follow_redirects=False, cookies={"briefgen_admin": cookie})
+        assert (c.get("/admin").status_code == 200) is works, length
+    # The sign-in form's nonce: 20 to 64 characters are taken as they are.
+    for nonce, kept in (("n" * 19, False), ("n" * 20, True), ("n" * 64, True),
+                        ("n" * 65, False)):
+        c = TestClient(app, follow_redirects=False, cookies={"briefgen_csrf": nonce})
+        r = c.get("/admin/login")
+        assert ("set-cookie" not in r.headers) is kept, nonce
+        assert (app.state.csrf.login_token(nonce) in r.text) is kept, nonce
+
+
+def test_the_thanks_page_speaks_the_language_asked_for_and_the_500_page_swedish(store):
+    from briefgen.serve.app import ROUTES
+    from briefgen.serve.security import PUBLIC
+
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET),
+                     table=ROUTES + [("/broken", broken, ["GET"], PUBLIC)])
+    c = TestClient(app, raise_server_exceptions=False)
+    for query, lang, title in (("?lang=en", "en", "Thank you for your answers"),
+                               ("?lang=sv", "sv", "Tack för dina svar"),
+                               ("?lang=de", "sv", "Tack för dina svar"),
+                               ("", "sv", "Tack för dina svar")):
+        r = c.get("/done" + query)
+        assert r.status_code == 200 and f'<html lang="{lang}">' in r.text, query
+        assert f"<h1>{title}</h1>" in r.text, query
+    r = c.get("/broken")
+    assert r.status_code == 500 and '<html lang="sv">' in r.text
+    assert "<h1>Något gick fel hos oss</h1>" in r.text
+    assert "Det du har sparat tidigare finns kvar." in r.text
+
+
+def test_more_than_500_submitted_respondents_are_exported_with_every_answer(store):
+    """The answers are read 500 respondents at a time (SQLite limits a statement's values)."""
+    import sqlalchemy as sa
+
+    from briefgen.serve.store import answers, respondents
+
+    made = (store.invite("region-x", "Region X", "regional", 500, "sv")
+            + store.invite("region-x", "Region X", "regional", 2, "sv"))
+    ids = [m.respondent_id for m in made]
+    stamp = dt.datetime(2026, 11, 2, 10, 0)
+    with store.write() as conn:
+        conn.execute(respondents.update().where(respondents.c.id.in_(ids)).values(
+            status="submitted", submitted_at=stamp, importance="top3"))
+        conn.execute(answers.insert(), [{"respondent_id": rid, "key": k, "value": v}
+                                        for i, rid in enumerate(ids)
+                                        for k, v in (("a", i % 5 + 1.0), ("b", i))])
+    got = store.submitted("region-x")
+    assert len(got) == 502
+    assert [p["answers"] for p in got] == [{"a": i % 5 + 1.0, "b": float(i)}
+                                           for i in range(502)]
+    assert [p["respondent"] for p in got][-2:] == ["r1-501", "r1-502"]
+    assert store.submitted("region-x", round_id=made[0].round_number + 999) == []
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1004
