@@ -1115,3 +1115,61 @@ def test_more_than_500_submitted_respondents_are_exported_with_every_answer(stor
     assert store.submitted("region-x", round_id=made[0].round_number + 999) == []
     with store.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1004
+
+
+# --------------------------------------------------------------------------- database URLs
+
+
+def test_database_urls_word_for_word(tmp_path, monkeypatch):
+    import sys
+
+    from briefgen.serve.store import make_engine
+
+    norm = settings.normalise_database_url
+    assert norm("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert norm("postgres://u@h/db?x=a://b") == "postgresql+psycopg://u@h/db?x=a://b"
+    assert norm("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert norm("sqlite:///x.db") == "sqlite:///x.db"
+    allowed = "(allowed: sqlite:///FILE or postgresql://USER@HOST/NAME)"
+    for url, scheme in (("mysql://x@y/z", "mysql"), ("my sql:a:b", "my sql"),
+                        ("Postgresql://x", "Postgresql")):
+        assert refused(norm, url) == f"--database: '{scheme}' is not supported {allowed}"
+    for url, shown in (("sqlite://", "sqlite://"), ("sqlite:///:memory:", "sqlite:///%3Amemory%3A"),
+                       ("sqlite:///file:x.db?uri=true", "sqlite:///file%3Ax.db?uri=true")):
+        assert refused(make_engine, url) == (
+            f"--database: '{shown}' names no file; the answers must outlive the server "
+            "(allowed: sqlite:///FILE)")
+    assert refused(make_engine, "postgresql://u:secret@host:notaport/db") == (
+        "--database: 'host:notaport/db' is not a database URL (invalid literal for int() with "
+        "base 10: 'notaport'); allowed: sqlite:///FILE or postgresql://USER@HOST/NAME")
+    # The pools: 20 connections and 40 more for SQLite (one writer, many readers), 20 and 20
+    # recycled after half an hour for PostgreSQL (its connections are the server's processes).
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert (sqlite.pool.size(), sqlite.pool._max_overflow, sqlite.pool._timeout) == (20, 40, 60)
+    pg = make_engine("postgresql://u:p@127.0.0.1:1/db")
+    assert (pg.pool.size(), pg.pool._max_overflow, pg.pool._recycle) == (20, 20, 1800)
+    assert pg.url.render_as_string(hide_password=False) == (
+        "postgresql+psycopg://u:p@127.0.0.1:1/db")
+    monkeypatch.setitem(sys.modules, "psycopg", None)          # as if it were not installed
+    assert refused(make_engine, "postgresql://u@127.0.0.1:1/db") == (
+        "--database: PostgreSQL needs psycopg: pip install 'briefgen[postgres]'")
+
+
+def test_a_sqlite_store_serves_threads_and_says_which_round_it_opened(store, caplog):
+    import threading
+
+    caplog.set_level(logging.INFO, logger="briefgen.serve.store")
+    made = store.invite("region-x", "Region X", "regional", 1, "sv")
+    assert [r.getMessage() for r in caplog.records] == ["opened round 1 of region-x"]
+    store.close_round(store.rounds("region-x")[0].id)
+    store.invite("region-x", "Region X", "regional", 1, "sv")
+    store.invite("region-x", "Region X AB", "municipal", 1, "sv")    # a corrected profile
+    assert [r.getMessage() for r in caplog.records][-1] == "opened round 2 of region-x"
+    assert [(r.number, r.org_name, r.level) for r in store.rounds("region-x")] == [
+        (2, "Region X AB", "municipal"), (1, "Region X", "regional")]
+    found: list = []
+    thread = threading.Thread(target=lambda: found.append(store.respondent(
+        "region-x", made[0].token)))
+    thread.start()
+    thread.join()
+    assert found == [None]                                 # its round is closed
