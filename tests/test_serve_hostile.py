@@ -122,7 +122,8 @@ def honest_get(port: int, path: str = "/done") -> tuple[int, float]:
     return r.status_code, time.monotonic() - start
 
 
-def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle):
+def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle, caplog):
+    caplog.set_level(logging.INFO, logger="briefgen.serve.server")
     with serving(store, bundle) as port:
         sock = connect(port, ATTACKER)
         sock.sendall(b"GET /done HTTP/1.1\r\nHost: x\r\n")
@@ -147,6 +148,9 @@ def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle):
             sock.sendall(b"GET /done HTTP/1.1\r\nHost: x\r\n\r\n")
             assert read_response(sock).startswith(b"HTTP/1.1 200")
         sock.close()
+    # The operator's log names the client cut off, once a connection.
+    assert [r.getMessage() for r in caplog.records if r.name == "briefgen.serve.server"] == [
+        f"{ATTACKER}: request not sent in time; connection closed"] * 3
 
 
 def test_many_half_open_connections_from_one_client_do_not_starve_another(store, bundle):
