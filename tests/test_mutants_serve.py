@@ -1173,3 +1173,106 @@ def test_a_sqlite_store_serves_threads_and_says_which_round_it_opened(store, cap
     thread.start()
     thread.join()
     assert found == [None]                                 # its round is closed
+
+
+# --------------------------------------------------------------------------- the guard, saves
+
+
+def test_the_guard_names_its_routes_and_refuses_a_post_to_a_public_page(store):
+    import functools
+
+    from briefgen.serve.app import ROUTES, done
+    from briefgen.serve.security import PUBLIC, guard
+
+    assert guard(done, PUBLIC).__name__ == "done"
+    assert guard(functools.partial(done), PUBLIC).__name__ == "guarded"
+    with pytest.raises(ValueError) as caught:
+        guard(done, "nobody")
+    assert str(caught.value) == ("access must be one of public, respondent, login, admin, "
+                                 "not 'nobody'")
+
+    async def open_page(request):
+        raise AssertionError("a post to a public page must not reach it")
+
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET),
+                     table=ROUTES + [("/open", open_page, ["GET", "POST"], PUBLIC)])
+    r = TestClient(app).post("/open", data={"x": "1"})
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
+
+
+def test_a_save_returns_the_respondent_as_stored(store):
+    from briefgen.serve.store import Respondent
+
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 2, "en", role="IT")[1]
+    first = store.save("region-x", made.token, {keys[0]: 4})
+    assert first.conflicts == {}
+    assert first.respondent == Respondent(
+        made.respondent_id, first.respondent.round_id, 1, 2, "region-x", "Region X", "en",
+        "started", None, {keys[0]: 4.0}, "IT", {})
+    assert store.respondent("region-x", made.token) == first.respondent
+    second = store.save("region-x", made.token, {keys[1]: 2}, "top3",
+                        loaded={keys[0]: 3.0}, comments={"effects": "Bra"})
+    assert second.respondent.importance == "top3" and second.respondent.status == "started"
+    assert second.respondent.answers == {keys[0]: 4.0, keys[1]: 2.0}
+    assert second.respondent.comments == {"effects": "Bra"}
+    assert store.respondent("region-x", made.token) == second.respondent
+    # The importance saved elsewhere since the page loaded is kept, and said.
+    third = store.save("region-x", made.token, {}, "most_important", loaded={"importance": None})
+    assert third.conflicts == {"importance": "top3"}
+    assert third.respondent.importance == "top3"
+    assert store.respondent("region-x", made.token).importance == "top3"
+    # Only a comment: the respondent has started.
+    other = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    said = store.save("region-x", other.token, {}, comments={"effects": "Hej"})
+    assert said.respondent.status == "started"
+    assert store.respondent("region-x", other.token).status == "started"
+    blank = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    assert store.save("region-x", blank.token, {}).respondent.status == "invited"
+    assert store.respondent("region-x", blank.token).status == "invited"
+
+
+def test_a_failure_series_at_exactly_the_window_or_lock_out_end(store):
+    """A failure exactly `window` after the first one still counts on; a lock-out ending this
+    very second is over. (The database keeps whole seconds: a test tried again if the clock
+    ticked in between.)"""
+    import datetime as dt
+
+    from briefgen.serve.store import login_failures, now
+
+    window, lockout = dt.timedelta(minutes=15), dt.timedelta(minutes=15)
+
+    def at(first_at, failures, locked_until=None):
+        with store.write() as conn:
+            conn.execute(login_failures.delete())
+            conn.execute(login_failures.insert().values(
+                client="c", failures=failures, first_at=first_at, locked_until=locked_until))
+
+    for _ in range(5):
+        stamp = now()
+        at(stamp - window, 3)
+        until = store.record_failure("c", window, 5, lockout)
+        with store.read() as conn:
+            row = conn.execute(sa_select(login_failures)).one()
+        if now() == stamp:
+            assert (row.failures, row.first_at) == (4, stamp - window) and until is None
+            break
+    else:
+        pytest.skip("the clock ticked each time")
+    for _ in range(5):
+        stamp = now()
+        at(stamp - dt.timedelta(minutes=1), 5, locked_until=stamp)
+        until = store.record_failure("c", window, 5, lockout)
+        with store.read() as conn:
+            row = conn.execute(sa_select(login_failures)).one()
+        if now() == stamp:
+            assert (row.failures, row.first_at, until) == (1, stamp, None)
+            break
+    else:
+        pytest.skip("the clock ticked each time")
+
+
+def sa_select(table):
+    import sqlalchemy as sa
+
+    return sa.select(table)
