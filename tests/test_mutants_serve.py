@@ -1276,3 +1276,54 @@ def sa_select(table):
     import sqlalchemy as sa
 
     return sa.select(table)
+
+
+# --------------------------------------------------------------------------- messages, comments
+
+
+def test_an_invitation_and_a_reminder_word_for_word():
+    import datetime as dt
+
+    from markupsafe import Markup
+
+    from briefgen.serve.mail import Context, compose
+    from briefgen.serve.settings import Engagement
+
+    full = Engagement(firm="Konsultfirman AB", contact="Anna Konsult, 08-123 45 67",
+                      deadline=dt.date(2026, 12, 15), privacy={"sv": Markup("<p>x</p>")})
+    m = compose("invitation", "bo@x.se", "Bo Ek", "en", "https://e.se/a/region-x/T",
+                "Konsultfirman AB <enkat@konsultfirman.se>",
+                Context("region-x", "Region X", "https://e.se", full))
+    assert m["Subject"] == ("Self-assessment of digital transformation for Region X – please "
+                            "answer by 15 December 2026")
+    assert (m["From"], m["To"]) == ("Konsultfirman AB <enkat@konsultfirman.se>", "Bo Ek <bo@x.se>")
+    assert m["Message-ID"].endswith("@konsultfirman.se>")
+    assert m.get_content() == (
+        "Dear Bo Ek,\n\nYou are invited to rate how far Region X has come in its digital "
+        "transformation. The questions follow the study Digital transformation – Public sector "
+        "(2018) and take about 15 minutes to answer.\n\nYour personal link:\n"
+        "https://e.se/a/region-x/T\n\nPlease answer by 15 December 2026.\nYou can save and "
+        "carry on later through the same link. The link is personal, so please do not forward "
+        "this message.\n\nHow your answers are handled: https://e.se/privacy/en\n\nKind "
+        "regards\nKonsultfirman AB\nAnna Konsult, 08-123 45 67\n")
+    m = compose("reminder", "bo@x.se", None, "sv", "https://e.se/a/region-x/T",
+                "enkat@konsultfirman.se", Context("region-x", "Region X", "https://e.se",
+                                                  Engagement()))
+    assert (m["Subject"], m["To"]) == ("Påminnelse: självskattning för Region X", "bo@x.se")
+    assert m.get_content() == (
+        "Hej,\n\nVi har ännu inte fått dina svar på självskattningen för Region X. Dina svar "
+        "behövs för att bilden av organisationen ska bli rättvisande.\n\nDin personliga länk:\n"
+        "https://e.se/a/region-x/T\n\nDet du redan har sparat finns kvar, och länken i ett "
+        "tidigare meddelande fungerar också. Länken är personlig, så vidarebefordra inte det "
+        "här meddelandet.\n\nVänliga hälsningar\n")
+
+
+def test_a_comment_keeps_its_line_breaks_and_up_to_its_length():
+    from briefgen.serve.questions import MAX_COMMENT, check_posted, clean_comment
+
+    assert clean_comment(" a\r\nb\rc\x00d\te\n ") == "a\nb\ncd\te"
+    kept = check_posted({"comment": "x" * MAX_COMMENT}, [], [], False)
+    assert (kept.comment, kept.errors) == ("x" * MAX_COMMENT, {})
+    long = check_posted({"comment": "x" * (MAX_COMMENT + 1)}, [], [], False)
+    assert (long.comment, long.errors, long.echo) == (
+        None, {"comment": "comment_long"}, {"comment": str(MAX_COMMENT + 1)})
