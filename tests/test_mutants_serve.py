@@ -1327,3 +1327,73 @@ def test_a_comment_keeps_its_line_breaks_and_up_to_its_length():
     long = check_posted({"comment": "x" * (MAX_COMMENT + 1)}, [], [], False)
     assert (long.comment, long.errors, long.echo) == (
         None, {"comment": "comment_long"}, {"comment": str(MAX_COMMENT + 1)})
+
+
+def test_saving_a_part_writes_only_what_changed_and_says_what_changed_elsewhere(app, store):
+    from briefgen.serve.questions import sections
+    from briefgen.serve.store import comment_tag
+
+    part = sections(load_data().framework)[0]
+    a, b = part.keys[:2]
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    c = client(app)
+    token = token_on(c, link.path() + f"/{part.key}")
+    url = f"{link.path()}/{part.key}"
+    # A key the page did not show as loaded is written; one unchanged is not.
+    r = c.post(url, data={"csrf": token, a: "2", b: "3", "loaded": f"{a}=2"})
+    assert r.status_code == 303
+    assert store.respondent("region-x", link.token).answers == {b: 3.0}
+    # Another tab set the importance; this page posts the one it loaded: no conflict, kept.
+    store.save("region-x", link.token, {}, "most_important")
+    r = c.post(f"{link.path()}/importance", data={"csrf": token, "importance": "top3",
+                                                  "loaded": "importance=top3"})
+    assert r.status_code == 303
+    assert store.respondent("region-x", link.token).importance == "most_important"
+    # A form that does not say which comment it showed writes the one posted.
+    r = c.post(url, data={"csrf": token, "comment": "Från ett äldre formulär"})
+    assert r.status_code == 303
+    assert store.respondent("region-x", link.token).comments == {
+        part.key: "Från ett äldre formulär"}
+    # Autosave: a number saved elsewhere comes back as the page shows it, and the comment's tag.
+    store.save("region-x", link.token, {a: 4.0, b: 2.5})
+    r = c.post(url, data={"csrf": token, a: "1", b: "1", "loaded": f"{a}=;{b}=3"},
+               headers={"x-briefgen-autosave": "1"})
+    assert r.status_code == 409
+    assert r.json() == {"ok": False, "errors": [], "conflicts": {a: "4", b: "2.5"},
+                        "comment_tag": comment_tag("Från ett äldre formulär")}
+
+
+class ClosingStore:
+    """The store, with the round closed by someone else just before a write (as when the
+    consultant closes it while a respondent's page is open)."""
+
+    def __init__(self, store, round_id: int):
+        self.store, self.round_id = store, round_id
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def save(self, *args, **kwargs):
+        self.store.close_round(self.round_id)
+        return self.store.save(*args, **kwargs)
+
+    def submit(self, *args, **kwargs):
+        self.store.close_round(self.round_id)
+        return self.store.submit(*args, **kwargs)
+
+
+def test_a_round_closed_while_the_page_was_open_is_the_missing_page_in_its_language(store):
+    from briefgen.serve.questions import sections
+
+    part = sections(load_data().framework)[0]
+    for step in (part.key, "submit"):
+        link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+        rid = store.rounds("region-x")[0].id
+        app = create_app(Config(store=ClosingStore(store, rid), bundle=load_data(),
+                                admin_secret=SECRET))
+        c = client(app)
+        token = token_on(c, f"{link.path()}/{part.key}")
+        r = c.post(f"{link.path()}/{step}", data={"csrf": token, part.keys[0]: "3"})
+        assert r.status_code == 404 and '<html lang="en">' in r.text, step
+        assert "<h1>Page not found</h1>" in r.text
+        assert store.respondent("region-x", link.token) is None
