@@ -1397,3 +1397,61 @@ def test_a_round_closed_while_the_page_was_open_is_the_missing_page_in_its_langu
         assert r.status_code == 404 and '<html lang="en">' in r.text, step
         assert "<h1>Page not found</h1>" in r.text
         assert store.respondent("region-x", link.token) is None
+
+
+def test_an_organisation_that_cannot_be_invited_is_named_with_why(tmp_path, monkeypatch):
+    import shutil
+
+    from briefgen import resources
+    from briefgen.serve.app import app_from_settings
+
+    data = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), data)
+    (data / "orgs" / "trasig.yaml").write_text("id: trasig\nname: [\n", encoding="utf-8")
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    app = app_from_settings(f"sqlite:///{tmp_path / 'b.db'}", data, "en", BASE)
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "trasig", "count": "1",
+                                      "role": "  Ledningen   IT "})
+    assert r.status_code == 400
+    said = re.search(r'id="org-error"><span class="visually-hidden">Error: </span>([^<]*)</p>',
+                     r.text).group(1)
+    assert said.startswith("The profile of “trasig” could not be read: ")
+    assert "\n" not in said and str(data / "orgs" / "trasig.yaml") in said
+    r = c.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "1"})
+    assert ('</span>There is no organisation “regon-x”. Did you mean “region-x”? Available: '
+            "kommun-y, myndighet-z, region-x, trasig.</p>") in r.text
+    r = c.post("/admin/invite", data={"csrf": token, "org": "zzz", "count": "1"})
+    assert ("</span>There is no organisation “zzz”. Available: kommun-y, myndighet-z, "
+            "region-x, trasig.</p>") in r.text
+    # The role typed is trimmed and given to each new respondent.
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "2",
+                                      "role": "  Ledningen   IT "})
+    assert r.status_code == 200
+    store = app.state.store
+    rid = store.rounds("region-x")[0].id
+    assert [f.role for f in store.follow_up([rid])[rid]] == ["Ledningen IT"] * 2
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1",
+                                      "role": "R" * 41})
+    assert r.status_code == 400
+    assert ('id="role-error"><span class="visually-hidden">Error: </span>The role may be at '
+            "most 40 characters and hold only visible characters.</p>") in r.text
+
+
+
+def test_a_typed_list_reads_quoted_names():
+    from briefgen.serve.app import people_rows
+
+    assert people_rows('a@x.se, "Berg, Anna", IT\n\n b@x.se;Bo\tEk') == [
+        (1, {"email": "a@x.se", "name": "Berg, Anna", "role": "IT"}),
+        (3, {"email": "b@x.se", "name": "Bo\tEk"})]
+
+
+def test_the_admin_page_shows_comments_with_their_line_breaks_and_hidden_characters(app, store):
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", made.token, dict.fromkeys(keys, 3.0), "top3",
+               comments={"effects": "Rad ett\nRad\ttvå \u202eslut"})
+    store.submit("region-x", made.token, keys)
+    c, _ = signed_in(app)
+    assert ("<li><bdi>Rad ett\nRad\ttvå ⟨U+202E⟩slut</bdi></li>") in c.get("/admin").text
