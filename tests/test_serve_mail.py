@@ -67,6 +67,12 @@ class Inbox:
         self.refuse: set[str] = set()
         self.hang_up: set[str] = set()    # a 421 for their message (the server hangs up)
         self.on_hang_up = lambda: None
+        self.greetings = 0                # EHLOs: one a connection (two with STARTTLS)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.greetings += 1
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -228,6 +234,7 @@ def test_invitations_go_to_exactly_the_list_with_working_links_and_never_twice(p
             "--database", database)
     assert r.exit_code == 0, r.output
     assert r.output == "region-x: sent 3 invitations\n"
+    assert inbox.greetings == 1                       # one connection for the three
     assert sorted(x for m in inbox.received for x in m["to"]) == [
         "anna.berg@region-x.se", "bo.ek@region-x.se", "carl.dahl@region-x.se"]
     mails = inbox.by_address()
