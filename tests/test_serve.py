@@ -240,6 +240,11 @@ def test_admin_pages_need_the_login(client, store, bundle):
         "”region-x”? Tillgängliga: " in r.text
     assert "unknown organisation" not in r.text
     assert 'aria-describedby="org-hint org-error"' in r.text
+    # Said at the top too, where the page opens, linked to the field further down.
+    summary = r.text.split('<div class="error-summary" role="alert"')[1].split("</div>")[0]
+    assert "<h2 id=\"error-summary-h\">Något behöver rättas</h2>" in summary
+    assert '<li><a href="#org">Organisationen ”regon-x” finns inte.' in summary
+    assert r.text.index("error-summary") < r.text.index('<section class="org"')
     # Close the round.
     rid = store.rounds("region-x")[0].id
     assert client.post(f"/admin/rounds/{rid}/close", data={"csrf": token}).status_code == 303
@@ -408,7 +413,7 @@ def test_export_writes_the_survey_format_and_make_reads_it(client, store, bundle
     out = tmp_path / "svar.xlsx"
     r = runner.invoke(cli, ["export", "--out", str(out), "--database", db_url])
     assert r.exit_code == 0, r.output
-    assert "2 respondents, 1 organisations" in r.output
+    assert "2 respondents, 1 organisation\n" in r.output
     survey = read_survey(out, bundle)
     org = survey_org(survey, "region-x", bundle)
     assert org.respondents == 2 and org.name == "Region X"

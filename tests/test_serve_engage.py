@@ -121,6 +121,15 @@ def test_the_firms_name_logo_colours_deadline_and_privacy_on_every_form_page(ws,
         assert '<img class="logo" src="/brand/logo" alt="Konsultfirman AB">' in page, url
         assert "Genomförs av Konsultfirman AB" in page, url
         assert '<link rel="stylesheet" href="/brand/theme.css">' in page, url
+    # The admin pages carry the firm's look too, and the deadline the messages give.
+    admin = TestClient(app_with(store, bundle, found), follow_redirects=False)
+    token = csrf_of(admin, "/admin/login")
+    assert admin.post("/admin/login", data={"csrf": token, "secret": SECRET}).status_code == 303
+    for url in ("/admin/login", "/admin"):
+        page = admin.get(url).text
+        assert '<img class="logo" src="/brand/logo" alt="Konsultfirman AB">' in page, url
+        assert '<link rel="stylesheet" href="/brand/theme.css">' in page, url
+    assert "<p>Sista svarsdag: 15 december 2026</p>" in page
     # The thanks page and the missing page keep the privacy link (no deadline: no form).
     for url in ("/done?lang=sv", "/no/such/page"):
         page = client.get(url).text
@@ -212,8 +221,28 @@ def test_no_page_a_respondent_sees_carries_a_developers_note(bundle, tmp_path):
         link = store.invite("region-x", "Region X", "regional", 1, lang)[0].path()
         for url in [link, *(f"{link}/{part}" for part in (*SECTIONS, "submit"))]:
             text = re.sub(r"<[^>]+>", " ", client.get(url).text).lower()
-            for note in ("profil", "yaml", "briefgen", "rapporten", "the report", "line "):
+            for note in ("profil", "yaml", "briefgen", "rapporten", "the report", "line ",
+                         "tillagd", "added so", "framework", "kolumn", "column"):
                 assert note not in text, (url, note)
+
+
+def test_a_form_page_says_each_thing_once(bundle, tmp_path):
+    """The importance question is the part's legend, not its lead too; what a capability's
+    levels look like is shown once above its questions, and read out with each of them."""
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    client = TestClient(app_with(store, bundle), follow_redirects=False)
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0].path()
+    page = client.get(link + "/importance").text
+    assert page.count("Hur viktig är digital transformation på ledningens strategiska") == 1
+    page = client.get(link + "/capabilities").text
+    clarity = next(c for c in bundle.framework.capabilities
+                   if c.key == "organisational_clarity")
+    first = clarity.anchors[1].sv
+    assert page.count(first) == 1 and page.count('id="a-organisational-clarity"') == 1
+    fieldsets = re.findall(r'<fieldset class="question"[^>]*>', page)
+    assert len(fieldsets) == 11
+    described = [f for f in fieldsets if 'aria-describedby="a-organisational-clarity"' in f]
+    assert len(described) == 3
 
 
 # --------------------------------------------------------------------------- roles and comments

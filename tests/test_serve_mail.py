@@ -230,6 +230,7 @@ def age_messages(database: str, hours: float) -> None:
 def test_invitations_go_to_exactly_the_list_with_working_links_and_never_twice(plain, tmp_path):
     inbox, ws, database = plain
     people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    started = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
             "--database", database)
     assert r.exit_code == 0, r.output
@@ -264,6 +265,7 @@ def test_invitations_go_to_exactly_the_list_with_working_links_and_never_twice(p
     assert [(m.kind, m.recipient, m.status) for m in log] == [
         ("invitation", a, "sent") for a in ("anna.berg@region-x.se", "bo.ek@region-x.se",
                                             "carl.dahl@region-x.se")]
+    assert all(started <= m.sent_at <= started + dt.timedelta(minutes=2) for m in log)
     stored = b"".join(p.read_bytes() for p in ws.glob("briefgen.db*"))
     assert not any(link.rsplit("/", 1)[1].encode() in stored for link in links.values())
     # The same list again: nobody is written to twice.
@@ -581,6 +583,12 @@ def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
         assert "Rad 1: ”inte-en-adress” är ingen e-postadress." in r.text
         assert "Rad 2: namnet får vara högst 200 tecken" in r.text
         assert "Organisationen ”regon-x” finns inte. Menade du ”region-x”?" in r.text
+        summary = r.text.split('<div class="error-summary" role="alert"')[1].split("</div>")[0]
+        assert [re.sub(r"<[^>]+>", "", x)[:28] for x in re.findall(
+            r'<li><a href="#[^"]+">.*?</a></li>', summary)] == [
+            "Organisationen ”regon-x” fin", "Rad 1: ”inte-en-adress” är i",
+            "Rad 2: namnet får vara högst"]
+        assert ['mail-org', 'people', 'people'] == re.findall(r'href="#([^"]+)"', summary)
         assert len(inbox.received) == 2
         # Follow up: who has answered, and the last message to each.
         page = c.get("/admin").text

@@ -72,7 +72,8 @@ def test_init_writes_the_workspace(tmp_path):
     # itself is a valid, empty configuration.
     for key in ("name", "contact", "logo", "primary", "accent", "lang", "benchmark",
                 "pdf_variant", "cover_note", "disclaimer", "formats", "admin_secret",
-                "deck_template"):
+                "deck_template", "base_url", "deadline", "privacy", "host", "sender",
+                "username", "security", "port"):
         assert f"# {key} = " in CONFIG_TEMPLATE, key
     config = load_config(tmp_path / "ws" / "briefgen.toml")
     assert config.firm.name is None and config.theme.primary is None

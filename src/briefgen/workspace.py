@@ -60,6 +60,22 @@ CONFIG_TEMPLATE = '''\
 # database = "answers.sqlite"
 # host = "127.0.0.1"
 # port = 8000
+# The public address respondents' links start with.
+# base_url = "https://enkat.nordkonsult.se"
+# The last day to answer: on every page of the form and in every e-mail.
+# deadline = 2026-12-15
+# Who is responsible for the answers, why, how long they are kept, whom to ask (Markdown):
+# linked from every page of the form and from every e-mail.
+# privacy = { sv = "theme/integritet.md", en = "theme/privacy.md" }
+
+# [smtp]
+# Your mail server, for `briefgen invite --emails` and `briefgen remind`. The password is
+# never written here: set BRIEFGEN_SMTP_PASSWORD in the environment.
+# host = "smtp.nordkonsult.se"
+# sender = "Nordkonsult AB <enkat@nordkonsult.se>"
+# username = "enkat"
+# security = "starttls"           # "starttls" (port 587), "tls" (465) or "none" (25)
+# port = 587
 '''
 
 README_TEMPLATE = '''\

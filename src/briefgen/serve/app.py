@@ -20,7 +20,6 @@ import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -39,7 +38,6 @@ from ..models import IMPORTANCE_LEVELS, SLUG_RE, Org
 from ..options import LANGS
 from ..output import pdf_name
 from ..survey.columns import MAX_COMMENT, MAX_ROLE
-from ..texts import LOCALES, _strings, fill
 from .mail import REMIND_GAP, SmtpSettings
 from .questions import SECTIONS, all_keys, check_posted, sections, survey_bytes
 from .security import (
@@ -56,33 +54,12 @@ from .security import (
 )
 from .settings import MAX_RESPONDENTS, Engagement
 from .store import AnswersLocked, Respondent, Store, comment_tag, token_hash
+from .words import UiText
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 AUTOSAVE_HEADER = "x-briefgen-autosave"
-
-
-@cache
-def ui_strings() -> dict[str, dict[str, str]]:
-    """The serve pages' words, read and checked (sv and en for every key) as texts.yaml is."""
-    return _strings(HERE / "texts.yaml")
-
-
-class UiText:
-    """The serve pages' words in one language: ``t('key', name=value)``."""
-
-    def __init__(self, lang: str):
-        self.lang = lang if lang in LANGS else "sv"
-
-    def __call__(self, key: str, **values: object) -> str:
-        return fill(ui_strings()[key][self.lang], values)
-
-    def date(self, day: dt.date | dt.datetime) -> str:
-        """A day as the language writes it: 15 december 2026, 15 December 2026."""
-        from babel.dates import format_date
-
-        return format_date(day, format="long", locale=LOCALES[self.lang])
 
 
 # Characters that change how the text around them is shown without showing themselves:

@@ -112,7 +112,8 @@ def _links_base(host: str, port: int, base_url: str | None) -> str:
               "from the firm's mail server ([smtp] in briefgen.toml), once per round.")
 @click.option("--role", default=None, metavar="ROLE",
               help="The respondents' role, e.g. Ledningsgruppen (for --emails: of those the "
-              "list gives none). The briefing shows a role on its own from 5 respondents.")
+              "list gives none). The briefing shows a role on its own only from "
+              "surveys.min_group_size respondents (rules.yaml; 5 as shipped).")
 @click.option("--lang", type=click.Choice(LANGS), default="sv", show_default=True,
               help="Language of the form these respondents see (and of their e-mail).")
 @address_options
@@ -285,6 +286,10 @@ def secret() -> None:
 def export(out: Path, org: str | None, database: str, data: Path | None) -> None:
     """Write the submitted answers as a survey: one row per respondent, every round.
 
+    Each row carries the respondent's role and their comment on each part (columns role and
+    comment.PART): briefgen review --survey lists the comments; they never reach the
+    briefing unless quoted there.
+
     \b
     Examples:
       briefgen export --out svar.xlsx
@@ -307,7 +312,7 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
                          "written")
     n = write_survey(out, people, load_data(data).framework)
     orgs = len({p["org_id"] for p in people})
-    click.echo(f"{out}: {n} respondents, {orgs} organisations")
+    click.echo(f"{out}: {n} respondent{'s' * (n != 1)}, {orgs} organisation{'s' * (orgs != 1)}")
 
 
 COMMANDS = (invite, remind, serve, export, secret)

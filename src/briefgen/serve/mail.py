@@ -30,6 +30,7 @@ from ..errors import BriefgenError, InputError
 from ..options import LANGS
 from .settings import Engagement, is_loopback
 from .store import Claim, Invitation, Person, Skipped, Store
+from .words import UiText
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +189,6 @@ class Context:
 def compose(kind: str, to: str, name: str | None, lang: str, link: str, sender: str,
             context: Context) -> EmailMessage:
     """One invitation or reminder, in ``lang``, as plain text."""
-    from .app import UiText
-
     t = UiText(lang)
     e = context.engagement
     values = {"org": context.org_name, "deadline": t.date(e.deadline) if e.deadline else ""}

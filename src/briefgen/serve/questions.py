@@ -30,7 +30,6 @@ class Question:
     key: str                     # the survey column, e.g. data_access_security.insight
     legend: Text                 # the question as asked
     hint: Text | None = None     # what the question is about (shown under the legend)
-    anchors: tuple[tuple[int, Text], ...] = ()   # what a 1, 3 or 5 looks like, where known
 
     @property
     def html_id(self) -> str:
@@ -44,6 +43,14 @@ class Group:
     heading: Text | None
     description: Text | None
     questions: tuple[Question, ...]
+    # What a 1, 3 or 5 looks like, where known: the capability's, so shown once above its
+    # questions (and read out with each of them), not repeated under every one.
+    anchors: tuple[tuple[int, Text], ...] = ()
+    key: str = ""
+
+    @property
+    def anchors_id(self) -> str:
+        return "a-" + self.key.replace("_", "-")
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,8 @@ def sections(fw: Framework) -> list[Section]:
         return [c for c in columns if c.kind == kind]
 
     caps = [Group(cap.label, cap.description, tuple(
-                Question(c.key, c.question, anchors=tuple(sorted(cap.anchors.items())))
-                for c in of("capability") if c.group == cap.key))
+                Question(c.key, c.question) for c in of("capability") if c.group == cap.key),
+                tuple(sorted(cap.anchors.items())), cap.key)
             for cap in fw.capabilities]
     effects = Group(None, None, tuple(
         Question(c.key, c.question, fw.effect(c.group).description) for c in of("effect")))

@@ -1,0 +1,38 @@
+"""The serve pages' and e-mails' words (texts.yaml beside this module), in one language.
+
+A module of its own so that the e-mail (:mod:`briefgen.serve.mail`) and the pages
+(:mod:`briefgen.serve.app`) share them without importing each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+from ..options import LANGS
+from ..texts import LOCALES, _strings, fill
+
+HERE = Path(__file__).parent
+
+
+@cache
+def ui_strings() -> dict[str, dict[str, str]]:
+    """The serve pages' words, read and checked (sv and en for every key) as texts.yaml is."""
+    return _strings(HERE / "texts.yaml")
+
+
+class UiText:
+    """The serve pages' words in one language: ``t('key', name=value)``."""
+
+    def __init__(self, lang: str):
+        self.lang = lang if lang in LANGS else "sv"
+
+    def __call__(self, key: str, **values: object) -> str:
+        return fill(ui_strings()[key][self.lang], values)
+
+    def date(self, day: dt.date | dt.datetime) -> str:
+        """A day as the language writes it: 15 december 2026, 15 December 2026."""
+        from babel.dates import format_date
+
+        return format_date(day, format="long", locale=LOCALES[self.lang])
