@@ -56,6 +56,7 @@ SCOPE: dict[str, list[str]] = {
     "serve settings": ["briefgen.serve.settings.*"],
     "serve server": ["briefgen.serve.server.*"],
     "serve mail": ["briefgen.serve.mail.*"],
+    "serve words": ["briefgen.serve.words.*"],
 }
 
 # Survivors judged equivalent: the mutant cannot change what the code does, and why. The
