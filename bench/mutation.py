@@ -240,8 +240,24 @@ def main() -> int:
     return report(args.survivors)
 
 
+def refresh_copies() -> None:
+    """Copy the package's changed non-Python files (templates, texts, styles) into mutmut's
+    copy: mutmut copies them only when it makes ``mutants/``, so a run after a template changed
+    would test the mutants against the old one."""
+    import shutil
+
+    for source in (ROOT / "src").rglob("*"):
+        if source.is_dir() or source.suffix in (".py", ".pyc"):
+            continue
+        copy = ROOT / "mutants" / source.relative_to(ROOT)
+        if copy.parent.is_dir() and (not copy.exists()
+                                     or copy.read_bytes() != source.read_bytes()):
+            shutil.copy2(source, copy)
+
+
 def run_mutmut(patterns: list[str], children: int, postgres: bool) -> None:
     """mutmut over ``patterns``; with one PostgreSQL cluster for the run if ``postgres``."""
+    refresh_copies()
     command = ["mutmut", "run", "--max-children", str(children), *patterns]
     if not postgres:
         subprocess.run(command, cwd=ROOT, check=True)
