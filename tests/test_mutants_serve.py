@@ -1455,3 +1455,113 @@ def test_the_admin_page_shows_comments_with_their_line_breaks_and_hidden_charact
     store.submit("region-x", made.token, keys)
     c, _ = signed_in(app)
     assert ("<li><bdi>Rad ett\nRad\ttvå ⟨U+202E⟩slut</bdi></li>") in c.get("/admin").text
+
+
+# --------------------------------------------------------------------------- store and security
+
+
+def test_the_clock_is_utc_in_whole_seconds_whatever_the_machines_zone(monkeypatch):
+    import datetime as dt
+    import time
+
+    from briefgen.serve import security
+    from briefgen.serve import store as store_module
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")     # far from UTC all year
+    time.tzset()
+    try:
+        for clock in (store_module.now, security._now):
+            stamp = clock()
+            utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            assert stamp.tzinfo is None and stamp.microsecond == 0
+            assert abs((utc - stamp).total_seconds()) < 5
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_links_and_secrets_with_a_lone_surrogate_are_hashed_not_refused(app, store):
+    import hashlib
+
+    from briefgen.serve.security import secret_matches
+    from briefgen.serve.store import token_hash
+
+    assert token_hash("a\ud800") == hashlib.sha256(b"a\xed\xa0\x80").hexdigest()
+    assert secret_matches(SECRET, "a\ud800") is False
+    assert store.respondent("region-x", "a\ud800") is None
+
+
+def test_sessions_nonces_and_keys_have_their_full_length(app, store):
+    import datetime as dt
+
+    c = client(app)
+    r = c.get("/admin/login")
+    assert len(r.cookies["briefgen_csrf"]) == 32                   # 24 random bytes
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"), "secret": SECRET})
+    assert len(c.cookies["briefgen_admin"]) == 43                  # 32 random bytes
+    assert len(store.server_key()) == 32
+    # Expired sessions are cleared when a new one opens (a session ending this second too).
+    from briefgen.serve.store import admin_sessions, now
+
+    with store.write() as conn:
+        conn.execute(admin_sessions.insert().values(
+            id_hash="old", secret_tag="t", created_at=now() - dt.timedelta(hours=9),
+            seen_at=now() - dt.timedelta(hours=9), expires_at=now() - dt.timedelta(hours=1)))
+    store.open_session("new", "t", dt.timedelta(hours=8))
+    assert store.session("old") is None and store.session("new").secret_tag == "t"
+
+
+def test_a_form_of_exactly_the_limit_is_read_and_a_blank_field_clears_a_comment(app, store):
+    from briefgen.serve.questions import sections
+    from briefgen.serve.security import MAX_FORM_BYTES
+    from briefgen.serve.store import comment_tag
+
+    part = sections(load_data().framework)[0]
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", link.token, {}, comments={part.key: "Gammal"})
+    c = client(app)
+    url = f"{link.path()}/{part.key}"
+    token = token_on(c, url)
+    body = f"csrf={token}&comment=&comment_loaded={comment_tag('Gammal')}&pad="
+    body += "x" * (MAX_FORM_BYTES - len(body))
+    assert len(body) == MAX_FORM_BYTES
+    r = c.post(url, content=body.encode(),
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400                        # 'pad' is no question of the part
+    assert store.respondent("region-x", link.token).comments == {}
+    r = c.post(url, content=(body + "x").encode(),
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+
+def test_exported_rounds_in_order_each_dated_by_its_last_submission(store):
+    import datetime as dt
+
+    from briefgen.serve.store import respondents
+
+    made = {}
+    for org in ("region-x", "kommun-y"):
+        made[org] = store.invite(org, org.title(), "regional", 2, "sv")
+    store.close_round(store.rounds("kommun-y")[0].id)
+    made["kommun-y 2"] = store.invite("kommun-y", "Kommun-Y", "regional", 1, "sv")
+    days = iter(range(1, 10))
+    with store.write() as conn:
+        for group in made.values():
+            for m in reversed(group):
+                conn.execute(respondents.update().where(respondents.c.id == m.respondent_id)
+                             .values(status="submitted", importance="top3",
+                                     submitted_at=dt.datetime(2026, 11, next(days), 9)))
+    got = [(p["org_id"], p["round"], p["respondent"], p["date"]) for p in store.submitted()]
+    assert got == [("kommun-y", 1, "r1-1", dt.date(2026, 11, 4)),
+                   ("kommun-y", 1, "r1-2", dt.date(2026, 11, 4)),
+                   ("kommun-y", 2, "r2-1", dt.date(2026, 11, 5)),
+                   ("region-x", 1, "r1-1", dt.date(2026, 11, 2)),
+                   ("region-x", 1, "r1-2", dt.date(2026, 11, 2))]
+    # A round opened by a list of nobody counts nobody; rounds come by organisation, newest
+    # first.
+    store.invite_people("myndighet-z", "Myndighet Z", "state", [])
+    assert [(r.org_id, r.number, r.level, r.counts) for r in store.rounds()] == [
+        ("kommun-y", 2, "regional", {"invited": 0, "started": 0, "submitted": 1}),
+        ("kommun-y", 1, "regional", {"invited": 0, "started": 0, "submitted": 2}),
+        ("myndighet-z", 1, "state", {"invited": 0, "started": 0, "submitted": 0}),
+        ("region-x", 1, "regional", {"invited": 0, "started": 0, "submitted": 2})]
