@@ -568,8 +568,9 @@ def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
     )
 
     config = uvicorn_config(ServeSettings("sqlite:///x.db", limits=Limits(3, 4, 5)),
-                            "127.0.0.1", 8123, 2, log_config=None)
-    assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
+                            "127.0.0.5", 8123, 2, log_config=None)
+    assert (config.host, config.port, config.workers) == ("127.0.0.5", 8123, 2)
+    assert config.log_config is None
     assert config.http is GuardedH11Protocol and config.factory
     assert config.proxy_headers is False and config.server_header is False
     assert config.timeout_keep_alive == 5 and config.timeout_graceful_shutdown == 10
