@@ -682,6 +682,38 @@ def test_the_admin_pages_invitations_carry_working_links_the_forms_language_and_
             ("anna@region-x.se", "Ledningen IT", "en"), ("bo@region-x.se", "Kansliet", "en")]
 
 
+def test_a_typed_list_longer_than_a_sending_is_refused_whole(tmp_path):
+    """Found by mutation testing: the page read the first 2,001 lines and invited them, the
+    rest dropped unsaid."""
+    inbox = Inbox()
+    with smtp_server(inbox) as controller:
+        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
+                            sender="enkat@konsultfirman.se", timeout=10)
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                base_url=BASE, smtp=smtp))
+        c, token = signed_in(app)
+        typed = "\n".join(f"p{i}@region-x.se" for i in range(2001))
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": typed, "lang": "sv"})
+        assert r.status_code == 400
+        assert ("</span>Listan har 2\u00a0001 rader. Bjud in högst 2\u00a0000 personer åt "
+                "gången och skicka resten i ett nytt utskick.</li>") in r.text
+        assert inbox.received == [] and store.rounds() == []
+    # Without a mail server or an address for links, each is said at the top of the form;
+    # 2,000 lines are not too many.
+    bare = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                             admin_lang="en"))
+    c, token = signed_in(bare)
+    r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x", "lang": "sv",
+                                            "people": "\n".join(typed.split()[:2000])})
+    assert r.status_code == 400 and "The list has" not in r.text
+    assert ('<li><a href="#mail-h">Sending e-mail is switched off: set up [smtp] in '
+            "briefgen.toml") in r.text
+    assert ("<li>Links cannot be made because the server does not know its public address. "
+            "Start it with --base-url") in r.text
+
+
 def test_reminding_on_the_admin_page_says_why_nothing_went_in_the_admins_language(tmp_path):
     from briefgen.serve.store import Person
 

@@ -527,10 +527,14 @@ async def mail_invite(request: Request) -> Response:
         errors["lang"] = t("admin_error_lang")
     if said := role_error(role, t):
         errors["role"] = said
-    rows = people_rows(data.get("people", ""))[:MAX_PEOPLE + 1]
-    people, problems = check_people(rows, lang if lang in LANGS else "sv", role or None)
+    rows = people_rows(data.get("people", ""))
+    people, problems = check_people(rows[:MAX_PEOPLE], lang if lang in LANGS else "sv",
+                                    role or None)
     if not rows:
         errors["people"] = [t("admin_error_people_empty")]
+    elif len(rows) > MAX_PEOPLE:
+        errors["people"] = [t("admin_error_people_many", count=t.number(len(rows)),
+                              max=t.number(MAX_PEOPLE))]
     elif problems:
         errors["people"] = [people_error(p, t) for p in problems]
     org, said = await admin_org(request, org_id, t)
