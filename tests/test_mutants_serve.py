@@ -632,6 +632,7 @@ def test_run_serves_the_app_given_in_one_process_and_supervises_several(app):
     assert server.config.app is app and server.config.factory is False
     assert server.config.http is GuardedH11Protocol
     assert server.config.briefgen_limits == Limits(2, 3, 4, frozenset())
+    assert server.config.log_config is None                  # the options are passed on
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -1566,3 +1567,11 @@ def test_exported_rounds_in_order_each_dated_by_its_last_submission(store):
         ("kommun-y", 1, "regional", {"invited": 0, "started": 0, "submitted": 2}),
         ("myndighet-z", 1, "state", {"invited": 0, "started": 0, "submitted": 0}),
         ("region-x", 1, "regional", {"invited": 0, "started": 0, "submitted": 2})]
+
+
+def test_the_pages_words_fall_back_to_swedish():
+    from briefgen.serve.words import UiText
+
+    assert UiText("de").lang == "sv" and UiText("de")("thanks_title") == "Tack för dina svar"
+    assert UiText("en")("thanks_title") == "Thank you for your answers"
+    assert (UiText("sv").number(2000), UiText("en").number(2000)) == ("2\u00a0000", "2,000")

@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import email
 import email.policy
+import logging
 import re
 import socket
 import ssl
@@ -326,13 +327,16 @@ def test_a_reminder_skips_those_who_submitted_and_is_not_sent_twice(plain, tmp_p
     assert kinds.count(("reminder", "anna.berg@region-x.se")) == 1
 
 
-def test_a_refused_address_is_named_and_the_others_are_sent(plain, tmp_path):
+def test_a_refused_address_is_named_and_the_others_are_sent(plain, tmp_path, caplog):
     inbox, ws, database = plain
     inbox.refuse.add("bo.ek@region-x.se")
     people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    caplog.set_level(logging.WARNING, logger="briefgen.serve.mail")
     r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
             "--database", database)
     assert r.exit_code == 1
+    assert [m.getMessage() for m in caplog.records if m.name == "briefgen.serve.mail"] == [
+        "invitation to bo.ek@region-x.se failed: 550 5.1.1 No such user here"]
     assert "region-x: sent 2 invitations" in r.output
     assert ("Error: 1 invitation could not be sent (the others went; run the command again to "
             "try these once more): bo.ek@region-x.se: 550 5.1.1 No such user here") in r.output
@@ -505,6 +509,29 @@ def test_the_password_is_never_read_from_briefgen_toml(tmp_path, monkeypatch):
         smtp_settings()
 
 
+def test_the_mail_settings_of_the_workspace_asked_for(tmp_path, monkeypatch):
+    ws = workspace(tmp_path / "ws", 2525)
+    monkeypatch.chdir(tmp_path)                        # elsewhere: the folder given counts
+    monkeypatch.delenv("BRIEFGEN_SMTP_PASSWORD", raising=False)
+    got = smtp_settings(ws)
+    assert (got.host, got.port, got.sender, got.security, got.timeout, got.username) == (
+        "127.0.0.1", 2525, "Konsultfirman AB <enkat@konsultfirman.se>", "none", 10.0, None)
+    assert smtp_settings(ws, firm="Firman").sender == "Firman <enkat@konsultfirman.se>"
+    assert smtp_settings(tmp_path) is None
+    text = (ws / "briefgen.toml").read_text()
+    (ws / "briefgen.toml").write_text(text.replace('name = "Konsultfirman AB"\n', "").replace(
+        "timeout = 10\n", 'username = "enkat"\n'))
+    with pytest.raises(InputError) as caught:
+        smtp_settings(ws)
+    assert str(caught.value) == (
+        "briefgen.toml: [smtp]: username is 'enkat' but BRIEFGEN_SMTP_PASSWORD is not set; "
+        "export the password in that variable (it is never read from briefgen.toml)")
+    monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", PASSWORD)
+    got = smtp_settings(ws)
+    assert (got.sender, got.username, got.password, got.timeout) == (
+        "enkat@konsultfirman.se", "enkat", PASSWORD, 30.0)
+
+
 # --------------------------------------------------------------------------- the e-mail list
 
 
@@ -572,6 +599,8 @@ def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
                                                 "people": lines, "lang": "sv"})
         assert r.status_code == 200, r.text
         assert "Skickade: 2" in r.text and "Kunde inte skickas: 1" in r.text
+        assert ('<ul class="people"><li><bdi>anna.berg@region-x.se</bdi></li><li><bdi>'
+                "carl.dahl@region-x.se</bdi></li></ul>") in r.text
         assert "bo.ek@region-x.se</bdi>: 550 5.1.1 No such user here" in r.text
         assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
                                                               "carl.dahl@region-x.se"]
