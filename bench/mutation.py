@@ -70,6 +70,19 @@ _RESPONDENT = ("a CSRF refusal on a link's page comes after the guard found the 
                "so request.state.respondent is always there and set")
 _LIMIT = ("with the soft limit at the hard one, setting (hard, hard) changes nothing and "
           "returns what the soft limit is")
+_FIRST = "only the first close match is used"
+_STRICT = "strict=False is zip's default (None is false too)"
+_LEVEL = ("the importance compared is a valid level, never equal to the default of a "
+          "missing 'loaded' entry, whatever that default is")
+_ASSERT = "the assert states what the checks above have made sure of; it never fails"
+_NO_MADE = ("made is None only for a reminder, and a reminder's claim always carries its own "
+            "link, so the fall-back is never reached")
+_FIRST_LINE = "split at the first '\\n' or at more, element [0] is the first line"
+_JOIN = ("SQLAlchemy infers the same ON clause from the one foreign key between the two "
+         "tables")
+_LOCK_KEY = ("the advisory lock's key needs only to be the same for one client and apart from "
+             "the invitations' key, which any of these texts is")
+_CLIENT = "uvicorn gives every TCP connection its client address"
 EQUIVALENT: dict[str, str] = {
     "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
@@ -133,7 +146,7 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.app.x_http_error__mutmut_4": _STATUS,
     "briefgen.serve.app.x_http_error__mutmut_7": _STATUS,
     "briefgen.serve.app.x_http_error__mutmut_10": _STATUS,
-    "briefgen.serve.app.x_invite__mutmut_29": "int('XXXX') fails as int('') does: no count",
+    "briefgen.serve.app.x_invite__mutmut_39": "int('XXXX') fails as int('') does: no count",
     "briefgen.serve.app.x_page_lang__mutmut_9": _RESPONDENT,
     "briefgen.serve.app.x_page_lang__mutmut_13": _RESPONDENT,
     "briefgen.serve.app.x_page_lang__mutmut_14": _RESPONDENT,
@@ -146,6 +159,53 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.settings.x_is_loopback__mutmut_7": "an IP literal never begins or ends "
     "with 'X', so strip('XX[]XX') strips what strip('[]') does",
     "briefgen.serve.store.x__shown__mutmut_5": "a text without '@' split at '@' is itself",
+    # issue 23: serve with the engagement (e-mail, roles, comments)
+    "briefgen.serve.app.x_admin_org__mutmut_40": _FIRST,
+    "briefgen.serve.app.x_admin_org__mutmut_41": _FIRST,
+    "briefgen.serve.app.x_admin_org__mutmut_55": "the package's example organisations are "
+    "always among those listed, so the list is never empty and '–' never shown",
+    "briefgen.serve.app.x_app_from_settings__mutmut_23": "without a firm smtp_settings takes "
+    "[firm] name from the same briefgen.toml the engagement's firm comes from",
+    "briefgen.serve.app.x_logo__mutmut_12": _HEADER,
+    "briefgen.serve.app.x_theme_css__mutmut_22": _HEADER,
+    "briefgen.serve.app.x_theme_css__mutmut_3": "the rules are empty before the primary "
+    "colour's: '=' and '+=' give the same list",
+    "briefgen.serve.app.x_people_rows__mutmut_34": _STRICT,
+    "briefgen.serve.app.x_people_rows__mutmut_37": _STRICT,
+    "briefgen.serve.mail.x_parse_people__mutmut_42": _STRICT,
+    "briefgen.serve.mail.x_parse_people__mutmut_45": _STRICT,
+    "briefgen.serve.app.x_save_part__mutmut_59": _LEVEL,
+    "briefgen.serve.app.x_save_part__mutmut_61": _LEVEL,
+    "briefgen.serve.app.x_save_part__mutmut_64": _LEVEL,
+    "briefgen.serve.app.x_save_part__mutmut_66": "the store writes an importance only when "
+    "it is true, and '' is false like None",
+    "briefgen.serve.app.x_visible_text__mutmut_5": "keeping 'X' too changes nothing: a "
+    "visible letter is kept anyway",
+    "briefgen.serve.app.x_mail_invite__mutmut_130": _ASSERT,
+    "briefgen.serve.app.x_mail_invite__mutmut_131": _ASSERT,
+    "briefgen.serve.mail.x__deliver__mutmut_5": _NO_MADE,
+    "briefgen.serve.mail.x__deliver__mutmut_6": _NO_MADE,
+    "briefgen.serve.mail.x__text__mutmut_9": "codec names are case-insensitive",
+    "briefgen.serve.mail.x_read_people__mutmut_19": "codec names are case-insensitive",
+    "briefgen.serve.mail.x_read_people__mutmut_34": _FIRST_LINE,
+    "briefgen.serve.mail.x_read_people__mutmut_37": _FIRST_LINE,
+    "briefgen.serve.mail.xǁMailerǁ__init____mutmut_2": "a Mailer sends only inside 'with', "
+    "whose connect sets the connection first",
+    "briefgen.serve.mail.xǁMailerǁclose__mutmut_2": "a closed Mailer is not used again",
+    "briefgen.serve.mail.xǁProblemǁenglish__mutmut_6": "an 'address' problem is made only when "
+    "address_problem says why, so the fall-back is never used",
+    "briefgen.serve.store.xǁStoreǁmessage_log__mutmut_4": _JOIN,
+    "briefgen.serve.store.xǁStoreǁmessage_log__mutmut_6": _JOIN,
+    "briefgen.serve.store.xǁStoreǁto_remind__mutmut_6": _JOIN,
+    "briefgen.serve.store.xǁStoreǁto_remind__mutmut_8": _JOIN,
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_9": "SQL keywords are "
+    "case-insensitive",
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_14": _LOCK_KEY,
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_15": _LOCK_KEY,
+    "briefgen.serve.questions.x_check_posted__mutmut_7": "comment_given is read only after the "
+    "posted comment is put in it",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁtoo_slow__mutmut_10": _CLIENT,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁtoo_slow__mutmut_12": _CLIENT,
 }
 
 KILLED = {1, 3, 37}

@@ -190,6 +190,7 @@ def test_the_firms_files_are_cached_an_hour_and_each_notice_says_its_language(bu
     for lang in ("de", "SV"):
         missing = plain.get(f"/privacy/{lang}")
         assert missing.status_code == 404 and "<h1>Sidan finns inte</h1>" in missing.text
+        assert '<html lang="sv">' in missing.text
     assert client.get("/privacy/de").status_code == 404
 
 

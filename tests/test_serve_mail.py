@@ -632,6 +632,10 @@ def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
         assert r.status_code == 200
         assert "Skickade: 1" in r.text and "för mindre än 20 timmar sedan: 2" in r.text
         assert inbox.received[-1]["to"] == ["bo.ek@region-x.se"]
+        assert "<h1>Påminnelser via e-post: <bdi>Region X</bdi></h1>" in r.text
+        reminder = inbox.received[-1]["message"]
+        assert reminder["Subject"].startswith("Påminnelse: självskattning för Region X")
+        assert c.get(link_of(reminder)).status_code == 200        # the reminder's own link
         # Reminding is an admin's post like any other: no token, no reminder.
         assert c.post(f"/admin/rounds/{rid}/remind", data={}).status_code == 403
     # Without a mail server the page says how to set one up, and sends nothing.
@@ -701,6 +705,8 @@ def test_the_admin_pages_invitations_carry_working_links_the_forms_language_and_
         assert r.status_code == 200
         assert "<h1>Inbjudningar via e-post: <bdi>Region X</bdi></h1>" in r.text
         got = inbox.by_address()
+        assert got["anna@region-x.se"]["Subject"].startswith(
+            "Self-assessment of digital transformation for Region X")
         assert sorted(got) == ["anna@region-x.se", "bo@region-x.se"]
         for address in got:
             link = link_of(got[address])
