@@ -83,6 +83,10 @@ _JOIN = ("SQLAlchemy infers the same ON clause from the one foreign key between 
 _LOCK_KEY = ("the advisory lock's key needs only to be the same for one client and apart from "
              "the invitations' key, which any of these texts is")
 _CLIENT = "uvicorn gives every TCP connection its client address"
+_LOOP = ("uvicorn makes each protocol in its running loop, the loop H11Protocol takes when "
+         "given none")
+_STATE = ("the deadline's state is compared by identity with h11's states, which neither None "
+          "nor '' is")
 EQUIVALENT: dict[str, str] = {
     "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
@@ -204,6 +208,19 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_15": _LOCK_KEY,
     "briefgen.serve.questions.x_check_posted__mutmut_7": "comment_given is read only after the "
     "posted comment is put in it",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_4": _LOOP,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_8": _LOOP,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_15": "every uvicorn Config "
+    "briefgen makes carries briefgen_limits (uvicorn_config sets it)",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_27": "a connection turned "
+    "away before it was counted counts '' down and deletes it at once; no client's address "
+    "is ''",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_29": _STATE,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁon_response_complete__mutmut_1": _STATE,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁconnection_lost__mutmut_7": "a lost "
+    "connection's protocol object is not used again",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁconnection_made__mutmut_4": _CLIENT,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁconnection_made__mutmut_6": _CLIENT,
     "briefgen.serve.server.xǁGuardedH11Protocolǁtoo_slow__mutmut_10": _CLIENT,
     "briefgen.serve.server.xǁGuardedH11Protocolǁtoo_slow__mutmut_12": _CLIENT,
 }
