@@ -337,7 +337,10 @@ def test_two_respondents_by_keyboard_resume_submit_export_and_brief(server, axe_
         driver.quit()
 
     out = tmp_path / "svar.csv"
-    r = runner.invoke(cli, ["export", "--out", str(out), "--database", server["database"]])
+    # This organisation only: the server is shared with the admin page's test (kommun-y),
+    # which may run first.
+    r = runner.invoke(cli, ["export", "--out", str(out), "--org", "region-x", "--database",
+                            server["database"]])
     assert r.exit_code == 0, r.output
     with out.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
