@@ -83,6 +83,9 @@ _JOIN = ("SQLAlchemy infers the same ON clause from the one foreign key between 
 _LOCK_KEY = ("the advisory lock's key needs only to be the same for one client and apart from "
              "the invitations' key, which any of these texts is")
 _CLIENT = "uvicorn gives every TCP connection its client address"
+_SQL_CASE = ("SQL keywords and unquoted names are case-insensitive (SQLite and PostgreSQL "
+             "alike)")
+_FIRST_ROW = "first() takes the first row, however many the query is limited to"
 _LOOP = ("uvicorn makes each protocol in its running loop, the loop H11Protocol takes when "
          "given none")
 _STATE = ("the deadline's state is compared by identity with h11's states, which neither None "
@@ -198,12 +201,26 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.mail.xǁMailerǁclose__mutmut_2": "a closed Mailer is not used again",
     "briefgen.serve.mail.xǁProblemǁenglish__mutmut_6": "an 'address' problem is made only when "
     "address_problem says why, so the fall-back is never used",
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_41": _JOIN,
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_43": _JOIN,
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_45": _JOIN,
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_47": _JOIN,
+    "briefgen.serve.store.xǁStoreǁclaim__mutmut_6": _JOIN,
+    "briefgen.serve.store.xǁStoreǁclaim__mutmut_8": _JOIN,
+    "briefgen.serve.store.xǁStoreǁclaim__mutmut_86": "token_urlsafe's default is 32 bytes, "
+    "which TOKEN_BYTES is",
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_10": _SQL_CASE,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_15": _LOCK_KEY,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_16": _LOCK_KEY,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_19": _FIRST_ROW,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_24": _FIRST_ROW,
+    "briefgen.serve.store.x_migrate__mutmut_23": _SQL_CASE,
+    "briefgen.serve.store.x_migrate__mutmut_24": _SQL_CASE,
     "briefgen.serve.store.xǁStoreǁmessage_log__mutmut_4": _JOIN,
     "briefgen.serve.store.xǁStoreǁmessage_log__mutmut_6": _JOIN,
     "briefgen.serve.store.xǁStoreǁto_remind__mutmut_6": _JOIN,
     "briefgen.serve.store.xǁStoreǁto_remind__mutmut_8": _JOIN,
-    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_9": "SQL keywords are "
-    "case-insensitive",
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_9": _SQL_CASE,
     "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_14": _LOCK_KEY,
     "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_15": _LOCK_KEY,
     "briefgen.serve.questions.x_check_posted__mutmut_7": "comment_given is read only after the "
