@@ -5,6 +5,10 @@
     python bench/mutation.py --group kit [--again]  # one module group (--again: its survivors)
     python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
 
+A run that includes serve's modules starts one throwaway PostgreSQL cluster for the whole run
+and names it to the tests in $BRIEFGEN_TEST_POSTGRES (tests/pgcluster.py): serve's PostgreSQL
+tests then take a fresh database in it for each mutant instead of starting a cluster.
+
 The scope is the functions below; mutmut's own settings (which files it copies and mutates,
 which tests it runs) are in pyproject.toml under [tool.mutmut]. Results: docs/mutation.md.
 """
@@ -51,6 +55,8 @@ SCOPE: dict[str, list[str]] = {
     "serve questions": ["briefgen.serve.questions.*"],
     "serve settings": ["briefgen.serve.settings.*"],
     "serve server": ["briefgen.serve.server.*"],
+    "serve mail": ["briefgen.serve.mail.*"],
+    "serve words": ["briefgen.serve.words.*"],
 }
 
 # Survivors judged equivalent: the mutant cannot change what the code does, and why. The
@@ -64,6 +70,26 @@ _RESPONDENT = ("a CSRF refusal on a link's page comes after the guard found the 
                "so request.state.respondent is always there and set")
 _LIMIT = ("with the soft limit at the hard one, setting (hard, hard) changes nothing and "
           "returns what the soft limit is")
+_FIRST = "only the first close match is used"
+_STRICT = "strict=False is zip's default (None is false too)"
+_LEVEL = ("the importance compared is a valid level, never equal to the default of a "
+          "missing 'loaded' entry, whatever that default is")
+_ASSERT = "the assert states what the checks above have made sure of; it never fails"
+_NO_MADE = ("made is None only for a reminder, and a reminder's claim always carries its own "
+            "link, so the fall-back is never reached")
+_FIRST_LINE = "split at the first '\\n' or at more, element [0] is the first line"
+_JOIN = ("SQLAlchemy infers the same ON clause from the one foreign key between the two "
+         "tables")
+_LOCK_KEY = ("the advisory lock's key needs only to be the same for one client and apart from "
+             "the invitations' key, which any of these texts is")
+_CLIENT = "uvicorn gives every TCP connection its client address"
+_SQL_CASE = ("SQL keywords and unquoted names are case-insensitive (SQLite and PostgreSQL "
+             "alike)")
+_FIRST_ROW = "first() takes the first row, however many the query is limited to"
+_LOOP = ("uvicorn makes each protocol in its running loop, the loop H11Protocol takes when "
+         "given none")
+_STATE = ("the deadline's state is compared by identity with h11's states, which neither None "
+          "nor '' is")
 EQUIVALENT: dict[str, str] = {
     "briefgen.analyse.x_analyse__mutmut_73": _EPSILON,
     "briefgen.analyse.x_step_target__mutmut_7": _EPSILON,
@@ -127,7 +153,7 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.app.x_http_error__mutmut_4": _STATUS,
     "briefgen.serve.app.x_http_error__mutmut_7": _STATUS,
     "briefgen.serve.app.x_http_error__mutmut_10": _STATUS,
-    "briefgen.serve.app.x_invite__mutmut_29": "int('XXXX') fails as int('') does: no count",
+    "briefgen.serve.app.x_invite__mutmut_39": "int('XXXX') fails as int('') does: no count",
     "briefgen.serve.app.x_page_lang__mutmut_9": _RESPONDENT,
     "briefgen.serve.app.x_page_lang__mutmut_13": _RESPONDENT,
     "briefgen.serve.app.x_page_lang__mutmut_14": _RESPONDENT,
@@ -140,6 +166,80 @@ EQUIVALENT: dict[str, str] = {
     "briefgen.serve.settings.x_is_loopback__mutmut_7": "an IP literal never begins or ends "
     "with 'X', so strip('XX[]XX') strips what strip('[]') does",
     "briefgen.serve.store.x__shown__mutmut_5": "a text without '@' split at '@' is itself",
+    # issue 23: serve with the engagement (e-mail, roles, comments)
+    "briefgen.serve.app.x_admin_org__mutmut_40": _FIRST,
+    "briefgen.serve.app.x_admin_org__mutmut_41": _FIRST,
+    "briefgen.serve.app.x_admin_org__mutmut_55": "the package's example organisations are "
+    "always among those listed, so the list is never empty and '–' never shown",
+    "briefgen.serve.app.x_app_from_settings__mutmut_23": "without a firm smtp_settings takes "
+    "[firm] name from the same briefgen.toml the engagement's firm comes from",
+    "briefgen.serve.app.x_logo__mutmut_12": _HEADER,
+    "briefgen.serve.app.x_theme_css__mutmut_22": _HEADER,
+    "briefgen.serve.app.x_theme_css__mutmut_3": "the rules are empty before the primary "
+    "colour's: '=' and '+=' give the same list",
+    "briefgen.serve.app.x_people_rows__mutmut_34": _STRICT,
+    "briefgen.serve.app.x_people_rows__mutmut_37": _STRICT,
+    "briefgen.serve.mail.x_parse_people__mutmut_42": _STRICT,
+    "briefgen.serve.mail.x_parse_people__mutmut_45": _STRICT,
+    "briefgen.serve.app.x_save_part__mutmut_59": _LEVEL,
+    "briefgen.serve.app.x_save_part__mutmut_61": _LEVEL,
+    "briefgen.serve.app.x_save_part__mutmut_64": _LEVEL,
+    "briefgen.serve.app.x_save_part__mutmut_66": "the store writes an importance only when "
+    "it is true, and '' is false like None",
+    "briefgen.serve.app.x_visible_text__mutmut_5": "keeping 'X' too changes nothing: a "
+    "visible letter is kept anyway",
+    "briefgen.serve.app.x_mail_invite__mutmut_130": _ASSERT,
+    "briefgen.serve.app.x_mail_invite__mutmut_131": _ASSERT,
+    "briefgen.serve.mail.x__deliver__mutmut_5": _NO_MADE,
+    "briefgen.serve.mail.x__deliver__mutmut_6": _NO_MADE,
+    "briefgen.serve.mail.x__text__mutmut_9": "codec names are case-insensitive",
+    "briefgen.serve.mail.x_read_people__mutmut_19": "codec names are case-insensitive",
+    "briefgen.serve.mail.x_read_people__mutmut_34": _FIRST_LINE,
+    "briefgen.serve.mail.x_read_people__mutmut_37": _FIRST_LINE,
+    "briefgen.serve.mail.xǁMailerǁ__init____mutmut_2": "a Mailer sends only inside 'with', "
+    "whose connect sets the connection first",
+    "briefgen.serve.mail.xǁMailerǁclose__mutmut_2": "a closed Mailer is not used again",
+    "briefgen.serve.mail.xǁProblemǁenglish__mutmut_6": "an 'address' problem is made only when "
+    "address_problem says why, so the fall-back is never used",
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_41": _JOIN,
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_43": _JOIN,
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_45": _JOIN,
+    "briefgen.serve.store.xǁStoreǁ_respondent__mutmut_47": _JOIN,
+    "briefgen.serve.store.xǁStoreǁclaim__mutmut_6": _JOIN,
+    "briefgen.serve.store.xǁStoreǁclaim__mutmut_8": _JOIN,
+    "briefgen.serve.store.xǁStoreǁclaim__mutmut_86": "token_urlsafe's default is 32 bytes, "
+    "which TOKEN_BYTES is",
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_10": _SQL_CASE,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_15": _LOCK_KEY,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_16": _LOCK_KEY,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_19": _FIRST_ROW,
+    "briefgen.serve.store.xǁStoreǁ_open_round__mutmut_24": _FIRST_ROW,
+    "briefgen.serve.store.x_migrate__mutmut_23": _SQL_CASE,
+    "briefgen.serve.store.x_migrate__mutmut_24": _SQL_CASE,
+    "briefgen.serve.store.xǁStoreǁmessage_log__mutmut_4": _JOIN,
+    "briefgen.serve.store.xǁStoreǁmessage_log__mutmut_6": _JOIN,
+    "briefgen.serve.store.xǁStoreǁto_remind__mutmut_6": _JOIN,
+    "briefgen.serve.store.xǁStoreǁto_remind__mutmut_8": _JOIN,
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_9": _SQL_CASE,
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_14": _LOCK_KEY,
+    "briefgen.serve.store.xǁStoreǁrecord_failure__mutmut_15": _LOCK_KEY,
+    "briefgen.serve.questions.x_check_posted__mutmut_7": "comment_given is read only after the "
+    "posted comment is put in it",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_4": _LOOP,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_8": _LOOP,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_15": "every uvicorn Config "
+    "briefgen makes carries briefgen_limits (uvicorn_config sets it)",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_27": "a connection turned "
+    "away before it was counted counts '' down and deletes it at once; no client's address "
+    "is ''",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁ__init____mutmut_29": _STATE,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁon_response_complete__mutmut_1": _STATE,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁconnection_lost__mutmut_7": "a lost "
+    "connection's protocol object is not used again",
+    "briefgen.serve.server.xǁGuardedH11Protocolǁconnection_made__mutmut_4": _CLIENT,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁconnection_made__mutmut_6": _CLIENT,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁtoo_slow__mutmut_10": _CLIENT,
+    "briefgen.serve.server.xǁGuardedH11Protocolǁtoo_slow__mutmut_12": _CLIENT,
 }
 
 # --------------------------------------------------------------------------- issue 23
@@ -289,11 +389,39 @@ def main() -> int:
         # One child by default: the machine is shared (serve's mutants take about an hour with
         # two).
         if patterns:
-            subprocess.run(["mutmut", "run", "--max-children", str(args.children), *patterns],
-                           cwd=ROOT, check=True)
+            run_mutmut(patterns, args.children, any(g.startswith("serve") for g in groups))
         print(f"{', '.join(groups)}: {len(patterns)} pattern(s) in "
               f"{time.monotonic() - start:.0f} s; load {os.getloadavg()[0]:.1f}")
     return report(args.survivors)
+
+
+def refresh_copies() -> None:
+    """Copy the package's changed non-Python files (templates, texts, styles) into mutmut's
+    copy: mutmut copies them only when it makes ``mutants/``, so a run after a template changed
+    would test the mutants against the old one."""
+    import shutil
+
+    for source in (ROOT / "src").rglob("*"):
+        if source.is_dir() or source.suffix in (".py", ".pyc"):
+            continue
+        copy = ROOT / "mutants" / source.relative_to(ROOT)
+        if copy.parent.is_dir() and (not copy.exists()
+                                     or copy.read_bytes() != source.read_bytes()):
+            shutil.copy2(source, copy)
+
+
+def run_mutmut(patterns: list[str], children: int, postgres: bool) -> None:
+    """mutmut over ``patterns``; with one PostgreSQL cluster for the run if ``postgres``."""
+    refresh_copies()
+    command = ["mutmut", "run", "--max-children", str(children), *patterns]
+    if not postgres:
+        subprocess.run(command, cwd=ROOT, check=True)
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.pgcluster import SHARED_ENV, cluster
+
+    with cluster() as url:
+        subprocess.run(command, cwd=ROOT, check=True, env={**os.environ, SHARED_ENV: url})
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ mutant to the tests that reach it).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -17,6 +18,7 @@ from briefgen.errors import InputError
 from briefgen.load import load_data
 from briefgen.serve import settings
 from briefgen.serve.app import Config, create_app
+from briefgen.serve.questions import all_keys
 from briefgen.serve.store import open_store
 
 SECRET = "a-long-admin-secret-for-tests"
@@ -566,8 +568,9 @@ def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
     )
 
     config = uvicorn_config(ServeSettings("sqlite:///x.db", limits=Limits(3, 4, 5)),
-                            "127.0.0.1", 8123, 2, log_config=None)
-    assert (config.host, config.port, config.workers) == ("127.0.0.1", 8123, 2)
+                            "127.0.0.5", 8123, 2, log_config=None)
+    assert (config.host, config.port, config.workers) == ("127.0.0.5", 8123, 2)
+    assert config.log_config is None
     assert config.http is GuardedH11Protocol and config.factory
     assert config.proxy_headers is False and config.server_header is False
     assert config.timeout_keep_alive == 5 and config.timeout_graceful_shutdown == 10
@@ -582,6 +585,89 @@ def test_uvicorn_is_configured_with_the_limits_and_only_the_proxies_named():
     assert raise_file_limit() == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert soft == hard or hard == resource.RLIM_INFINITY
+
+
+def test_run_serves_the_app_given_in_one_process_and_supervises_several(app):
+    """What `briefgen serve` runs (server.run is `server_for(...).run()`): one real uvicorn
+    server in a thread here, answering with the app given; for two workers uvicorn's
+    supervisor on a socket bound to the address, the file limit raised first."""
+    import resource
+    import signal
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+    from uvicorn.supervisors.multiprocess import SIGNALS
+
+    from briefgen.serve.server import (
+        GuardedH11Protocol,
+        Limits,
+        ServeSettings,
+        build_app,
+        server_for,
+    )
+
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    limits = resource.getrlimit(resource.RLIMIT_NOFILE)
+    soft, hard = limits
+    lowered = hard != resource.RLIM_INFINITY and hard > 1
+    if lowered:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard - 1, hard))
+    settings_ = ServeSettings("sqlite:///unused.db", limits=Limits(2, 3, 4))
+    port = free_port()
+    try:
+        server = server_for(settings_, "127.0.0.1", port, 1, app, log_config=None)
+        if lowered:
+            assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, limits)
+    assert type(server) is uvicorn.Server
+    assert server.config.app is app and server.config.factory is False
+    assert server.config.http is GuardedH11Protocol
+    assert server.config.briefgen_limits == Limits(2, 3, 4, frozenset())
+    assert server.config.log_config is None                  # the options are passed on
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            time.sleep(0.01)
+        r = httpx.get(f"http://127.0.0.1:{port}/admin/login")
+        assert r.status_code == 200 and "server" not in r.headers
+        assert '<html lang="sv">' in r.text
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    assert not thread.is_alive()
+
+    factory = server_for(settings_, "127.0.0.1", free_port(), 1, log_config=None)
+    assert factory.config.factory is True and factory.config.app.func is build_app
+    assert factory.config.app.args == (settings_,)
+
+    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    port = free_port()
+    try:
+        supervisor = server_for(settings_, "127.0.0.1", port, 2, log_config=None)
+    finally:                        # uvicorn's supervisor takes the signals when made
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    try:
+        assert type(supervisor) is Multiprocess
+        assert supervisor.processes_num == 2 and supervisor.config.workers == 2
+        [sock] = supervisor.sockets
+        assert sock.getsockname() == ("127.0.0.1", port)
+        assert supervisor.config.factory is True
+    finally:
+        for sock in supervisor.sockets:
+            sock.close()
 
 
 def test_the_briefing_download_and_preview(app, store):
@@ -838,3 +924,654 @@ def test_the_application_from_a_database_url_alone(tmp_path, monkeypatch):
     assert (config.admin_lang, config.base_url, config.data, config.admin_secret) == (
         "sv", None, None, None)
     assert '<html lang="sv">' in TestClient(app).get("/admin/login").text
+
+
+# --------------------------------------------------------------------------- e-mail lists
+
+
+def people_file(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def refused(call, *args) -> list[str] | str:
+    with pytest.raises(InputError) as caught:
+        call(*args)
+    return caught.value.args[0]
+
+
+def test_an_email_list_is_read_with_its_own_delimiter_and_every_problem_named(tmp_path):
+    from briefgen.serve.mail import Person, read_people
+
+    # The delimiter is the first line's: the names' commas below do not change it.
+    text = ("\ufeffemail ; name ; role\n" + "".join(
+        f'p{i}@x.se;"Berg, Anna, Jr, {i}";IT\n' for i in range(3)) + "q@x.se\n")
+    people = read_people(people_file(tmp_path / "p.csv", text), "en", "Ledningen")
+    assert people == [Person(f"p{i}@x.se", f"Berg, Anna, Jr, {i}", "IT", "en")
+                      for i in range(3)] + [Person("q@x.se", None, "Ledningen", "en")]
+    assert read_people(people_file(tmp_path / "p.csv", "email\nq@x.se\n"), "sv") == [
+        Person("q@x.se", None, None, "sv")]
+    name = str(tmp_path / "p.txt")
+    assert refused(read_people, people_file(tmp_path / "p.txt", "email\n"), "sv") == (
+        f"--emails: '{name}' must be a .csv file (columns email, name, and optionally role "
+        "and lang)")
+    bad = people_file(tmp_path / "bad.csv", "email,name\nå@x.se,Åsa\n", "latin-1")
+    assert refused(read_people, bad, "sv") == (
+        f"{tmp_path / 'bad.csv'}: not UTF-8 text (byte 11); save it as CSV UTF-8")
+
+
+def test_each_problem_of_a_lists_header_and_size_is_said(tmp_path):
+    from briefgen.serve.mail import MAX_PEOPLE, Person, parse_people
+
+    for rows in ([], [[" ", ""]]):
+        assert refused(parse_people, rows, "p.csv", "sv") == (
+            "p.csv: no header row (allowed columns: email, name, role, lang)")
+    assert refused(parse_people, [["e-mail", "Namn", "x"]], "p.csv", "sv") == "\n  ".join([
+        "4 problems:",
+        "p.csv: row 1: unknown column 'e-mail'; did you mean 'email'? (allowed: email, name, "
+        "role, lang)",
+        "p.csv: row 1: unknown column 'namn'; did you mean 'name'? (allowed: email, name, "
+        "role, lang)",
+        "p.csv: row 1: unknown column 'x' (allowed: email, name, role, lang)",
+        "p.csv: row 1: no column 'email' (the columns: email, name, optionally role and lang)"])
+    assert refused(parse_people, [["email"], [" "], []], "p.csv", "sv") == (
+        "p.csv: no one to invite: one row per person below the header")
+    many = [["email", "name", "role"]] + [[f"p{i}@x.se"] for i in range(MAX_PEOPLE)]
+    people = parse_people(many, "p.csv", "sv", "IT")       # short rows: the rest is blank
+    assert len(people) == MAX_PEOPLE and people[-1] == Person("p1999@x.se", None, "IT", "sv")
+    assert refused(parse_people, many + [["one@more.se"]], "p.csv", "sv") == (
+        "p.csv: 2001 people; at most 2000 in one list")
+    # Longer rows than the header: the extra cells are not read.
+    assert parse_people([["email"], ["a@x.se", "x", "y"]], "p.csv", "sv") == [
+        Person("a@x.se", None, None, "sv")]
+
+
+def test_a_problem_of_a_list_in_the_clis_words():
+    from briefgen.serve.mail import Problem
+
+    assert Problem(4, "name", "name", "N" * 201).english("p.csv") == (
+        "p.csv: row 4: name: at most 200 printable characters")
+    assert Problem(5, "lang", "lang", "de").english("p.csv") == (
+        "p.csv: row 5: lang: 'de' is not allowed (allowed: sv, en)")
+    assert Problem(6, "email", "address", "").english("p.csv") == (
+        "p.csv: row 6: email: missing")
+
+
+def test_what_a_mail_server_said_is_one_line_of_text():
+    import smtplib
+
+    from briefgen.serve.mail import _said
+
+    assert _said(smtplib.SMTPResponseException(550, b"No \xff such\r\n  user")) == (
+        "550 No \ufffd such user")
+    assert _said(smtplib.SMTPResponseException(451, "Try\n later")) == "451 Try later"
+    assert _said(smtplib.SMTPRecipientsRefused({
+        "a@x.se": (550, b"No such user"), "b@x.se": (552, "Mailbox\n full")})) == (
+        "550 No such user; 552 Mailbox full")
+    assert _said(OSError()) == "OSError"
+    assert _said(OSError(111, "Connection  refused")) == "[Errno 111] Connection refused"
+
+
+def test_the_message_log_and_whom_to_remind(store):
+    from briefgen.serve.store import Person, Skipped
+
+    todo, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "A"), Person("b@x.se", "B"), Person("c@x.se", "C")])
+    plain = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    other, _ = store.invite_people("kommun-y", "Kommun Y", "municipal", [Person("k@y.se")])
+    first = store.claim(todo[1].respondent_id, "invitation")
+    store.finish(first.message_id, "550 no such user " + "x" * 400)
+    second = store.claim(todo[0].respondent_id, "invitation")
+    store.finish(second.message_id)
+    third = store.claim(other[0].respondent_id, "reminder")
+    log = store.message_log()
+    assert [(m.kind, m.recipient, m.status, m.org_id, m.round_number) for m in log] == [
+        ("invitation", "b@x.se", "failed", "region-x", 1),
+        ("invitation", "a@x.se", "sent", "region-x", 1),
+        ("reminder", "k@y.se", "sending", "kommun-y", 1)]
+    assert log[0].error == ("550 no such user " + "x" * 400)[:300] and log[1].error is None
+    assert all(m.sent_at.date() == dt.date.today() for m in log)
+    assert [m.recipient for m in store.message_log("kommun-y")] == ["k@y.se"]
+    assert third.email == "k@y.se"
+    # Whom to remind: the open round's people with an address who have not submitted.
+    keys = all_keys(load_data().framework)
+    store.save("region-x", todo[2].token, dict.fromkeys(keys, 3.0), "top3")
+    store.submit("region-x", todo[2].token, keys)
+    ids, skipped = store.to_remind("region-x")
+    assert ids == [todo[0].respondent_id, todo[1].respondent_id]
+    assert skipped == [Skipped(todo[2].respondent_id, 3, "c@x.se", "submitted"),
+                       Skipped(plain.respondent_id, 4, None, "no_address")]
+    store.close_round(store.rounds("region-x")[0].id)
+    assert store.to_remind("region-x") == ([], [])
+    assert store.to_remind("kommun-y") == ([other[0].respondent_id], [])
+
+
+# --------------------------------------------------------------------------- sessions, pages
+
+
+def test_a_session_cookie_of_40_to_64_characters_is_looked_up_and_no_other(app, store):
+    """A session id is 43 characters; the bounds only keep absurd cookies from the database."""
+    import datetime as dt
+
+    from briefgen.serve.store import token_hash
+
+    tag = app.state.auth.tag
+    for length, works in ((39, False), (40, True), (64, True), (65, False)):
+        cookie = "s" * length
+        store.open_session(token_hash(cookie), tag, dt.timedelta(hours=1))
+        c = TestClient(app, follow_redirects=False, cookies={"briefgen_admin": cookie})
+        assert (c.get("/admin").status_code == 200) is works, length
+    # The sign-in form's nonce: 20 to 64 characters are taken as they are.
+    for nonce, kept in (("n" * 19, False), ("n" * 20, True), ("n" * 64, True),
+                        ("n" * 65, False)):
+        c = TestClient(app, follow_redirects=False, cookies={"briefgen_csrf": nonce})
+        r = c.get("/admin/login")
+        assert ("set-cookie" not in r.headers) is kept, nonce
+        assert (app.state.csrf.login_token(nonce) in r.text) is kept, nonce
+
+
+def test_the_thanks_page_speaks_the_language_asked_for_and_the_500_page_swedish(store):
+    from briefgen.serve.app import ROUTES
+    from briefgen.serve.security import PUBLIC
+
+    async def broken(request):
+        raise RuntimeError("a bug")
+
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET),
+                     table=ROUTES + [("/broken", broken, ["GET"], PUBLIC)])
+    c = TestClient(app, raise_server_exceptions=False)
+    for query, lang, title in (("?lang=en", "en", "Thank you for your answers"),
+                               ("?lang=sv", "sv", "Tack för dina svar"),
+                               ("?lang=de", "sv", "Tack för dina svar"),
+                               ("", "sv", "Tack för dina svar")):
+        r = c.get("/done" + query)
+        assert r.status_code == 200 and f'<html lang="{lang}">' in r.text, query
+        assert f"<h1>{title}</h1>" in r.text, query
+    r = c.get("/broken")
+    assert r.status_code == 500 and '<html lang="sv">' in r.text
+    assert "<h1>Något gick fel hos oss</h1>" in r.text
+    assert "Det du har sparat tidigare finns kvar." in r.text
+
+
+def test_more_than_500_submitted_respondents_are_exported_with_every_answer(store):
+    """The answers are read 500 respondents at a time (SQLite limits a statement's values)."""
+    import sqlalchemy as sa
+
+    from briefgen.serve.store import answers, respondents
+
+    made = (store.invite("region-x", "Region X", "regional", 500, "sv")
+            + store.invite("region-x", "Region X", "regional", 2, "sv"))
+    ids = [m.respondent_id for m in made]
+    stamp = dt.datetime(2026, 11, 2, 10, 0)
+    with store.write() as conn:
+        conn.execute(respondents.update().where(respondents.c.id.in_(ids)).values(
+            status="submitted", submitted_at=stamp, importance="top3"))
+        conn.execute(answers.insert(), [{"respondent_id": rid, "key": k, "value": v}
+                                        for i, rid in enumerate(ids)
+                                        for k, v in (("a", i % 5 + 1.0), ("b", i))])
+    got = store.submitted("region-x")
+    assert len(got) == 502
+    assert [p["answers"] for p in got] == [{"a": i % 5 + 1.0, "b": float(i)}
+                                           for i in range(502)]
+    assert [p["respondent"] for p in got][-2:] == ["r1-501", "r1-502"]
+    assert store.submitted("region-x", round_id=made[0].round_number + 999) == []
+    with store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1004
+
+
+# --------------------------------------------------------------------------- database URLs
+
+
+def test_database_urls_word_for_word(tmp_path, monkeypatch):
+    import sys
+
+    from briefgen.serve.store import make_engine
+
+    norm = settings.normalise_database_url
+    assert norm("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert norm("postgres://u@h/db?x=a://b") == "postgresql+psycopg://u@h/db?x=a://b"
+    assert norm("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert norm("sqlite:///x.db") == "sqlite:///x.db"
+    allowed = "(allowed: sqlite:///FILE or postgresql://USER@HOST/NAME)"
+    for url, scheme in (("mysql://x@y/z", "mysql"), ("my sql:a:b", "my sql"),
+                        ("Postgresql://x", "Postgresql")):
+        assert refused(norm, url) == f"--database: '{scheme}' is not supported {allowed}"
+    for url, shown in (("sqlite://", "sqlite://"), ("sqlite:///:memory:", "sqlite:///%3Amemory%3A"),
+                       ("sqlite:///file:x.db?uri=true", "sqlite:///file%3Ax.db?uri=true")):
+        assert refused(make_engine, url) == (
+            f"--database: '{shown}' names no file; the answers must outlive the server "
+            "(allowed: sqlite:///FILE)")
+    assert refused(make_engine, "postgresql://u:secret@host:notaport/db") == (
+        "--database: 'host:notaport/db' is not a database URL (invalid literal for int() with "
+        "base 10: 'notaport'); allowed: sqlite:///FILE or postgresql://USER@HOST/NAME")
+    # The pools: 20 connections and 40 more for SQLite (one writer, many readers), 20 and 20
+    # recycled after half an hour for PostgreSQL (its connections are the server's processes).
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    assert (sqlite.pool.size(), sqlite.pool._max_overflow, sqlite.pool._timeout) == (20, 40, 60)
+    pg = make_engine("postgresql://u:p@127.0.0.1:1/db")
+    assert (pg.pool.size(), pg.pool._max_overflow, pg.pool._recycle) == (20, 20, 1800)
+    assert pg.url.render_as_string(hide_password=False) == (
+        "postgresql+psycopg://u:p@127.0.0.1:1/db")
+    monkeypatch.setitem(sys.modules, "psycopg", None)          # as if it were not installed
+    assert refused(make_engine, "postgresql://u@127.0.0.1:1/db") == (
+        "--database: PostgreSQL needs psycopg: pip install 'briefgen[postgres]'")
+
+
+def test_a_sqlite_store_serves_threads_and_says_which_round_it_opened(store, caplog):
+    import threading
+
+    caplog.set_level(logging.INFO, logger="briefgen.serve.store")
+    made = store.invite("region-x", "Region X", "regional", 1, "sv")
+    assert [r.getMessage() for r in caplog.records] == ["opened round 1 of region-x"]
+    store.close_round(store.rounds("region-x")[0].id)
+    store.invite("region-x", "Region X", "regional", 1, "sv")
+    store.invite("region-x", "Region X AB", "municipal", 1, "sv")    # a corrected profile
+    assert [r.getMessage() for r in caplog.records][-1] == "opened round 2 of region-x"
+    assert [(r.number, r.org_name, r.level) for r in store.rounds("region-x")] == [
+        (2, "Region X AB", "municipal"), (1, "Region X", "regional")]
+    found: list = []
+    thread = threading.Thread(target=lambda: found.append(store.respondent(
+        "region-x", made[0].token)))
+    thread.start()
+    thread.join()
+    assert found == [None]                                 # its round is closed
+
+
+# --------------------------------------------------------------------------- the guard, saves
+
+
+def test_the_guard_names_its_routes_and_refuses_a_post_to_a_public_page(store):
+    import functools
+
+    from briefgen.serve.app import ROUTES, done
+    from briefgen.serve.security import PUBLIC, guard
+
+    assert guard(done, PUBLIC).__name__ == "done"
+    assert guard(functools.partial(done), PUBLIC).__name__ == "guarded"
+    with pytest.raises(ValueError) as caught:
+        guard(done, "nobody")
+    assert str(caught.value) == ("access must be one of public, respondent, login, admin, "
+                                 "not 'nobody'")
+
+    async def open_page(request):
+        raise AssertionError("a post to a public page must not reach it")
+
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET),
+                     table=ROUTES + [("/open", open_page, ["GET", "POST"], PUBLIC)])
+    r = TestClient(app).post("/open", data={"x": "1"})
+    assert r.status_code == 404 and "<h1>Sidan finns inte</h1>" in r.text
+
+
+def test_a_save_returns_the_respondent_as_stored(store):
+    from briefgen.serve.store import Respondent
+
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 2, "en", role="IT")[1]
+    first = store.save("region-x", made.token, {keys[0]: 4})
+    assert first.conflicts == {}
+    assert first.respondent == Respondent(
+        made.respondent_id, first.respondent.round_id, 1, 2, "region-x", "Region X", "en",
+        "started", None, {keys[0]: 4.0}, "IT", {})
+    assert store.respondent("region-x", made.token) == first.respondent
+    second = store.save("region-x", made.token, {keys[1]: 2}, "top3",
+                        loaded={keys[0]: 3.0}, comments={"effects": "Bra"})
+    assert second.respondent.importance == "top3" and second.respondent.status == "started"
+    assert second.respondent.answers == {keys[0]: 4.0, keys[1]: 2.0}
+    assert second.respondent.comments == {"effects": "Bra"}
+    assert store.respondent("region-x", made.token) == second.respondent
+    # The importance saved elsewhere since the page loaded is kept, and said.
+    third = store.save("region-x", made.token, {}, "most_important", loaded={"importance": None})
+    assert third.conflicts == {"importance": "top3"}
+    assert third.respondent.importance == "top3"
+    assert store.respondent("region-x", made.token).importance == "top3"
+    # Only a comment: the respondent has started.
+    other = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    said = store.save("region-x", other.token, {}, comments={"effects": "Hej"})
+    assert said.respondent.status == "started"
+    assert store.respondent("region-x", other.token).status == "started"
+    blank = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    assert store.save("region-x", blank.token, {}).respondent.status == "invited"
+    assert store.respondent("region-x", blank.token).status == "invited"
+
+
+def test_a_failure_series_at_exactly_the_window_or_lock_out_end(store):
+    """A failure exactly `window` after the first one still counts on; a lock-out ending this
+    very second is over. (The database keeps whole seconds: a test tried again if the clock
+    ticked in between.)"""
+    import datetime as dt
+
+    from briefgen.serve.store import login_failures, now
+
+    window, lockout = dt.timedelta(minutes=15), dt.timedelta(minutes=15)
+
+    def at(first_at, failures, locked_until=None):
+        with store.write() as conn:
+            conn.execute(login_failures.delete())
+            conn.execute(login_failures.insert().values(
+                client="c", failures=failures, first_at=first_at, locked_until=locked_until))
+
+    for _ in range(5):
+        stamp = now()
+        at(stamp - window, 3)
+        until = store.record_failure("c", window, 5, lockout)
+        with store.read() as conn:
+            row = conn.execute(sa_select(login_failures)).one()
+        if now() == stamp:
+            assert (row.failures, row.first_at) == (4, stamp - window) and until is None
+            break
+    else:
+        pytest.skip("the clock ticked each time")
+    for _ in range(5):
+        stamp = now()
+        at(stamp - dt.timedelta(minutes=1), 5, locked_until=stamp)
+        until = store.record_failure("c", window, 5, lockout)
+        with store.read() as conn:
+            row = conn.execute(sa_select(login_failures)).one()
+        if now() == stamp:
+            assert (row.failures, row.first_at, until) == (1, stamp, None)
+            break
+    else:
+        pytest.skip("the clock ticked each time")
+
+
+def sa_select(table):
+    import sqlalchemy as sa
+
+    return sa.select(table)
+
+
+# --------------------------------------------------------------------------- messages, comments
+
+
+def test_an_invitation_and_a_reminder_word_for_word():
+    import datetime as dt
+
+    from markupsafe import Markup
+
+    from briefgen.serve.mail import Context, compose
+    from briefgen.serve.settings import Engagement
+
+    full = Engagement(firm="Konsultfirman AB", contact="Anna Konsult, 08-123 45 67",
+                      deadline=dt.date(2026, 12, 15), privacy={"sv": Markup("<p>x</p>")})
+    m = compose("invitation", "bo@x.se", "Bo Ek", "en", "https://e.se/a/region-x/T",
+                "Konsultfirman AB <enkat@konsultfirman.se>",
+                Context("region-x", "Region X", "https://e.se", full))
+    assert m["Subject"] == ("Self-assessment of digital transformation for Region X – please "
+                            "answer by 15 December 2026")
+    assert (m["From"], m["To"]) == ("Konsultfirman AB <enkat@konsultfirman.se>", "Bo Ek <bo@x.se>")
+    assert m["Message-ID"].endswith("@konsultfirman.se>")
+    assert m.get_content() == (
+        "Dear Bo Ek,\n\nYou are invited to rate how far Region X has come in its digital "
+        "transformation. The questions follow the study Digital transformation – Public sector "
+        "(2018) and take about 15 minutes to answer.\n\nYour personal link:\n"
+        "https://e.se/a/region-x/T\n\nPlease answer by 15 December 2026.\nYou can save and "
+        "carry on later through the same link. The link is personal, so please do not forward "
+        "this message.\n\nHow your answers are handled: https://e.se/privacy/en\n\nKind "
+        "regards\nKonsultfirman AB\nAnna Konsult, 08-123 45 67\n")
+    m = compose("reminder", "bo@x.se", None, "sv", "https://e.se/a/region-x/T",
+                "enkat@konsultfirman.se", Context("region-x", "Region X", "https://e.se",
+                                                  Engagement()))
+    assert (m["Subject"], m["To"]) == ("Påminnelse: självskattning för Region X", "bo@x.se")
+    assert m.get_content() == (
+        "Hej,\n\nVi har ännu inte fått dina svar på självskattningen för Region X. Dina svar "
+        "behövs för att bilden av organisationen ska bli rättvisande.\n\nDin personliga länk:\n"
+        "https://e.se/a/region-x/T\n\nDet du redan har sparat finns kvar, och länken i ett "
+        "tidigare meddelande fungerar också. Länken är personlig, så vidarebefordra inte det "
+        "här meddelandet.\n\nVänliga hälsningar\n")
+
+
+def test_a_comment_keeps_its_line_breaks_and_up_to_its_length():
+    from briefgen.serve.questions import MAX_COMMENT, check_posted, clean_comment
+
+    assert clean_comment(" a\r\nb\rc\x00d\te\n ") == "a\nb\ncd\te"
+    kept = check_posted({"comment": "x" * MAX_COMMENT}, [], [], False)
+    assert (kept.comment, kept.errors) == ("x" * MAX_COMMENT, {})
+    long = check_posted({"comment": "x" * (MAX_COMMENT + 1)}, [], [], False)
+    assert (long.comment, long.errors, long.echo) == (
+        None, {"comment": "comment_long"}, {"comment": str(MAX_COMMENT + 1)})
+
+
+def test_saving_a_part_writes_only_what_changed_and_says_what_changed_elsewhere(app, store):
+    from briefgen.serve.questions import sections
+    from briefgen.serve.store import comment_tag
+
+    part = sections(load_data().framework)[0]
+    a, b = part.keys[:2]
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    c = client(app)
+    token = token_on(c, link.path() + f"/{part.key}")
+    url = f"{link.path()}/{part.key}"
+    # A key the page did not show as loaded is written; one unchanged is not.
+    r = c.post(url, data={"csrf": token, a: "2", b: "3", "loaded": f"{a}=2"})
+    assert r.status_code == 303
+    assert store.respondent("region-x", link.token).answers == {b: 3.0}
+    # Another tab set the importance; this page posts the one it loaded: no conflict, kept.
+    store.save("region-x", link.token, {}, "most_important")
+    r = c.post(f"{link.path()}/importance", data={"csrf": token, "importance": "top3",
+                                                  "loaded": "importance=top3"})
+    assert r.status_code == 303
+    assert store.respondent("region-x", link.token).importance == "most_important"
+    # A form that does not say which comment it showed writes the one posted.
+    r = c.post(url, data={"csrf": token, "comment": "Från ett äldre formulär"})
+    assert r.status_code == 303
+    assert store.respondent("region-x", link.token).comments == {
+        part.key: "Från ett äldre formulär"}
+    # Autosave: a number saved elsewhere comes back as the page shows it, and the comment's tag.
+    store.save("region-x", link.token, {a: 4.0, b: 2.5})
+    r = c.post(url, data={"csrf": token, a: "1", b: "1", "loaded": f"{a}=;{b}=3"},
+               headers={"x-briefgen-autosave": "1"})
+    assert r.status_code == 409
+    assert r.json() == {"ok": False, "errors": [], "conflicts": {a: "4", b: "2.5"},
+                        "comment_tag": comment_tag("Från ett äldre formulär")}
+
+
+class ClosingStore:
+    """The store, with the round closed by someone else just before a write (as when the
+    consultant closes it while a respondent's page is open)."""
+
+    def __init__(self, store, round_id: int):
+        self.store, self.round_id = store, round_id
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def save(self, *args, **kwargs):
+        self.store.close_round(self.round_id)
+        return self.store.save(*args, **kwargs)
+
+    def submit(self, *args, **kwargs):
+        self.store.close_round(self.round_id)
+        return self.store.submit(*args, **kwargs)
+
+
+def test_a_round_closed_while_the_page_was_open_is_the_missing_page_in_its_language(store):
+    from briefgen.serve.questions import sections
+
+    part = sections(load_data().framework)[0]
+    for step in (part.key, "submit"):
+        link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+        rid = store.rounds("region-x")[0].id
+        app = create_app(Config(store=ClosingStore(store, rid), bundle=load_data(),
+                                admin_secret=SECRET))
+        c = client(app)
+        token = token_on(c, f"{link.path()}/{part.key}")
+        r = c.post(f"{link.path()}/{step}", data={"csrf": token, part.keys[0]: "3"})
+        assert r.status_code == 404 and '<html lang="en">' in r.text, step
+        assert "<h1>Page not found</h1>" in r.text
+        assert store.respondent("region-x", link.token) is None
+
+
+def test_an_organisation_that_cannot_be_invited_is_named_with_why(tmp_path, monkeypatch):
+    import shutil
+
+    from briefgen import resources
+    from briefgen.serve.app import app_from_settings
+
+    data = tmp_path / "data"
+    shutil.copytree(resources.data_dir(), data)
+    (data / "orgs" / "trasig.yaml").write_text("id: trasig\nname: [\n", encoding="utf-8")
+    monkeypatch.setenv(settings.ADMIN_SECRET_ENV, SECRET)
+    app = app_from_settings(f"sqlite:///{tmp_path / 'b.db'}", data, "en", BASE)
+    c, token = signed_in(app)
+    r = c.post("/admin/invite", data={"csrf": token, "org": "trasig", "count": "1",
+                                      "role": "  Ledningen   IT "})
+    assert r.status_code == 400
+    said = re.search(r'id="org-error"><span class="visually-hidden">Error: </span>([^<]*)</p>',
+                     r.text).group(1)
+    assert said.startswith("The profile of “trasig” could not be read: ")
+    assert "\n" not in said and str(data / "orgs" / "trasig.yaml") in said
+    r = c.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "1"})
+    assert ('</span>There is no organisation “regon-x”. Did you mean “region-x”? Available: '
+            "kommun-y, myndighet-z, region-x, trasig.</p>") in r.text
+    r = c.post("/admin/invite", data={"csrf": token, "org": "zzz", "count": "1"})
+    assert ("</span>There is no organisation “zzz”. Available: kommun-y, myndighet-z, "
+            "region-x, trasig.</p>") in r.text
+    # The role typed is trimmed and given to each new respondent.
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "2",
+                                      "role": "  Ledningen   IT "})
+    assert r.status_code == 200
+    store = app.state.store
+    rid = store.rounds("region-x")[0].id
+    assert [f.role for f in store.follow_up([rid])[rid]] == ["Ledningen IT"] * 2
+    r = c.post("/admin/invite", data={"csrf": token, "org": "region-x", "count": "1",
+                                      "role": "R" * 41})
+    assert r.status_code == 400
+    assert ('id="role-error"><span class="visually-hidden">Error: </span>The role may be at '
+            "most 40 characters and hold only visible characters.</p>") in r.text
+
+
+
+def test_a_typed_list_reads_quoted_names():
+    from briefgen.serve.app import people_rows
+
+    assert people_rows('a@x.se, "Berg, Anna", IT\n\n b@x.se;Bo\tEk') == [
+        (1, {"email": "a@x.se", "name": "Berg, Anna", "role": "IT"}),
+        (3, {"email": "b@x.se", "name": "Bo\tEk"})]
+
+
+def test_the_admin_page_shows_comments_with_their_line_breaks_and_hidden_characters(app, store):
+    keys = all_keys(load_data().framework)
+    made = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", made.token, dict.fromkeys(keys, 3.0), "top3",
+               comments={"effects": "Rad ett\nRad\ttvå \u202eslut"})
+    store.submit("region-x", made.token, keys)
+    c, _ = signed_in(app)
+    assert ("<li><bdi>Rad ett\nRad\ttvå ⟨U+202E⟩slut</bdi></li>") in c.get("/admin").text
+
+
+# --------------------------------------------------------------------------- store and security
+
+
+def test_the_clock_is_utc_in_whole_seconds_whatever_the_machines_zone(monkeypatch):
+    import datetime as dt
+    import time
+
+    from briefgen.serve import security
+    from briefgen.serve import store as store_module
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")     # far from UTC all year
+    time.tzset()
+    try:
+        for clock in (store_module.now, security._now):
+            stamp = clock()
+            utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+            assert stamp.tzinfo is None and stamp.microsecond == 0
+            assert abs((utc - stamp).total_seconds()) < 5
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_links_and_secrets_with_a_lone_surrogate_are_hashed_not_refused(app, store):
+    import hashlib
+
+    from briefgen.serve.security import secret_matches
+    from briefgen.serve.store import token_hash
+
+    assert token_hash("a\ud800") == hashlib.sha256(b"a\xed\xa0\x80").hexdigest()
+    assert secret_matches(SECRET, "a\ud800") is False
+    assert store.respondent("region-x", "a\ud800") is None
+
+
+def test_sessions_nonces_and_keys_have_their_full_length(app, store):
+    import datetime as dt
+
+    c = client(app)
+    r = c.get("/admin/login")
+    assert len(r.cookies["briefgen_csrf"]) == 32                   # 24 random bytes
+    r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"), "secret": SECRET})
+    assert len(c.cookies["briefgen_admin"]) == 43                  # 32 random bytes
+    assert len(store.server_key()) == 32
+    # Expired sessions are cleared when a new one opens (a session ending this second too).
+    from briefgen.serve.store import admin_sessions, now
+
+    with store.write() as conn:
+        conn.execute(admin_sessions.insert().values(
+            id_hash="old", secret_tag="t", created_at=now() - dt.timedelta(hours=9),
+            seen_at=now() - dt.timedelta(hours=9), expires_at=now() - dt.timedelta(hours=1)))
+    store.open_session("new", "t", dt.timedelta(hours=8))
+    assert store.session("old") is None and store.session("new").secret_tag == "t"
+
+
+def test_a_form_of_exactly_the_limit_is_read_and_a_blank_field_clears_a_comment(app, store):
+    from briefgen.serve.questions import sections
+    from briefgen.serve.security import MAX_FORM_BYTES
+    from briefgen.serve.store import comment_tag
+
+    part = sections(load_data().framework)[0]
+    link = store.invite("region-x", "Region X", "regional", 1, "sv")[0]
+    store.save("region-x", link.token, {}, comments={part.key: "Gammal"})
+    c = client(app)
+    url = f"{link.path()}/{part.key}"
+    token = token_on(c, url)
+    body = f"csrf={token}&comment=&comment_loaded={comment_tag('Gammal')}&pad="
+    body += "x" * (MAX_FORM_BYTES - len(body))
+    assert len(body) == MAX_FORM_BYTES
+    r = c.post(url, content=body.encode(),
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400                        # 'pad' is no question of the part
+    assert store.respondent("region-x", link.token).comments == {}
+    r = c.post(url, content=(body + "x").encode(),
+               headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+
+def test_exported_rounds_in_order_each_dated_by_its_last_submission(store):
+    import datetime as dt
+
+    from briefgen.serve.store import respondents
+
+    made = {}
+    for org in ("region-x", "kommun-y"):
+        made[org] = store.invite(org, org.title(), "regional", 2, "sv")
+    store.close_round(store.rounds("kommun-y")[0].id)
+    made["kommun-y 2"] = store.invite("kommun-y", "Kommun-Y", "regional", 1, "sv")
+    days = iter(range(1, 10))
+    with store.write() as conn:
+        for group in made.values():
+            for m in reversed(group):
+                conn.execute(respondents.update().where(respondents.c.id == m.respondent_id)
+                             .values(status="submitted", importance="top3",
+                                     submitted_at=dt.datetime(2026, 11, next(days), 9)))
+    got = [(p["org_id"], p["round"], p["respondent"], p["date"]) for p in store.submitted()]
+    assert got == [("kommun-y", 1, "r1-1", dt.date(2026, 11, 4)),
+                   ("kommun-y", 1, "r1-2", dt.date(2026, 11, 4)),
+                   ("kommun-y", 2, "r2-1", dt.date(2026, 11, 5)),
+                   ("region-x", 1, "r1-1", dt.date(2026, 11, 2)),
+                   ("region-x", 1, "r1-2", dt.date(2026, 11, 2))]
+    # A round opened by a list of nobody counts nobody; rounds come by organisation, newest
+    # first.
+    store.invite_people("myndighet-z", "Myndighet Z", "state", [])
+    assert [(r.org_id, r.number, r.level, r.counts) for r in store.rounds()] == [
+        ("kommun-y", 2, "regional", {"invited": 0, "started": 0, "submitted": 1}),
+        ("kommun-y", 1, "regional", {"invited": 0, "started": 0, "submitted": 2}),
+        ("myndighet-z", 1, "state", {"invited": 0, "started": 0, "submitted": 0}),
+        ("region-x", 1, "regional", {"invited": 0, "started": 0, "submitted": 2})]
+
+
+def test_the_pages_words_fall_back_to_swedish():
+    from briefgen.serve.words import UiText
+
+    assert UiText("de").lang == "sv" and UiText("de")("thanks_title") == "Tack för dina svar"
+    assert UiText("en")("thanks_title") == "Thank you for your answers"
+    assert (UiText("sv").number(2000), UiText("en").number(2000)) == ("2\u00a0000", "2,000")

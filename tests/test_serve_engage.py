@@ -164,6 +164,36 @@ def test_without_a_firm_the_form_is_plain_and_links_nothing(bundle, tmp_path):
         assert client.get(url).status_code == 404
 
 
+def test_the_firms_files_are_cached_an_hour_and_each_notice_says_its_language(bundle,
+                                                                              tmp_path):
+    from markupsafe import Markup
+
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    found = Engagement(logo=(LOGO.encode(), "image/svg+xml"), accent="#8A4B08",
+                       privacy={"sv": Markup("<p>Bara på svenska</p>")})
+    client = TestClient(app_with(store, bundle, found), follow_redirects=False)
+    for url in ("/brand/logo", "/brand/theme.css"):
+        assert client.get(url).headers["cache-control"] == "public, max-age=3600", url
+    assert client.get("/brand/theme.css").text == ":root { --accent: #8A4B08; }\n"
+    # A notice in Swedish only, asked for in English: the English page, the notice marked
+    # as Swedish for screen readers; asked for in Swedish, no mark.
+    english = client.get("/privacy/en").text
+    assert '<html lang="en">' in english
+    assert '<div class="privacy" lang="sv">\n<p>Bara på svenska</p>' in english
+    swedish = client.get("/privacy/sv").text
+    assert '<html lang="sv">' in swedish and '<div class="privacy">\n<p>Bara' in swedish
+    # No notice at all: the missing page in the language asked for (Swedish for any other).
+    plain = TestClient(app_with(store, bundle), follow_redirects=False)
+    missing = plain.get("/privacy/en")
+    assert missing.status_code == 404 and '<html lang="en">' in missing.text
+    assert "<h1>Page not found</h1>" in missing.text
+    for lang in ("de", "SV"):
+        missing = plain.get(f"/privacy/{lang}")
+        assert missing.status_code == 404 and "<h1>Sidan finns inte</h1>" in missing.text
+        assert '<html lang="sv">' in missing.text
+    assert client.get("/privacy/de").status_code == 404
+
+
 def test_the_firms_files_must_be_inside_the_workspace(ws):
     text = (ws / "briefgen.toml").read_text()
     (ws / "briefgen.toml").write_text(text.replace('sv = "integritet.md"',

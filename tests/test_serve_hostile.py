@@ -122,7 +122,8 @@ def honest_get(port: int, path: str = "/done") -> tuple[int, float]:
     return r.status_code, time.monotonic() - start
 
 
-def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle):
+def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle, caplog):
+    caplog.set_level(logging.INFO, logger="briefgen.serve.server")
     with serving(store, bundle) as port:
         sock = connect(port, ATTACKER)
         sock.sendall(b"GET /done HTTP/1.1\r\nHost: x\r\n")
@@ -147,6 +148,9 @@ def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle):
             sock.sendall(b"GET /done HTTP/1.1\r\nHost: x\r\n\r\n")
             assert read_response(sock).startswith(b"HTTP/1.1 200")
         sock.close()
+    # The operator's log names the client cut off, once a connection.
+    assert [r.getMessage() for r in caplog.records if r.name == "briefgen.serve.server"] == [
+        f"{ATTACKER}: request not sent in time; connection closed"] * 3
 
 
 def test_many_half_open_connections_from_one_client_do_not_starve_another(store, bundle):
@@ -221,7 +225,9 @@ def test_clients_that_drop_their_posts_leave_no_traceback(store, bundle, caplog)
         assert honest_get(port)[0] == 200
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert not [r for r in caplog.records if r.exc_info]
-    assert sum("the client left" in r.getMessage() for r in caplog.records) == 20
+    left = [r.getMessage() for r in caplog.records if "the client left" in r.getMessage()]
+    assert len(left) == 20 and all(re.fullmatch(r"POST /a/region-x/[\w-]{43}/capabilities: "
+                                                 "the client left", m) for m in left), left
 
 
 def test_a_server_error_keeps_the_connection_and_the_headers(store, bundle, caplog):

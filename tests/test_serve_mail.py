@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import email
 import email.policy
+import logging
 import re
 import socket
 import ssl
@@ -67,6 +68,12 @@ class Inbox:
         self.refuse: set[str] = set()
         self.hang_up: set[str] = set()    # a 421 for their message (the server hangs up)
         self.on_hang_up = lambda: None
+        self.greetings = 0                # EHLOs: one a connection (two with STARTTLS)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        self.greetings += 1
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -229,6 +236,7 @@ def test_invitations_go_to_exactly_the_list_with_working_links_and_never_twice(p
             "--database", database)
     assert r.exit_code == 0, r.output
     assert r.output == "region-x: sent 3 invitations\n"
+    assert inbox.greetings == 1                       # one connection for the three
     assert sorted(x for m in inbox.received for x in m["to"]) == [
         "anna.berg@region-x.se", "bo.ek@region-x.se", "carl.dahl@region-x.se"]
     mails = inbox.by_address()
@@ -319,13 +327,16 @@ def test_a_reminder_skips_those_who_submitted_and_is_not_sent_twice(plain, tmp_p
     assert kinds.count(("reminder", "anna.berg@region-x.se")) == 1
 
 
-def test_a_refused_address_is_named_and_the_others_are_sent(plain, tmp_path):
+def test_a_refused_address_is_named_and_the_others_are_sent(plain, tmp_path, caplog):
     inbox, ws, database = plain
     inbox.refuse.add("bo.ek@region-x.se")
     people = people_csv(tmp_path / "ledningen.csv", PEOPLE)
+    caplog.set_level(logging.WARNING, logger="briefgen.serve.mail")
     r = run("invite", "--org", "region-x", "--emails", str(people), "--base-url", BASE,
             "--database", database)
     assert r.exit_code == 1
+    assert [m.getMessage() for m in caplog.records if m.name == "briefgen.serve.mail"] == [
+        "invitation to bo.ek@region-x.se failed: 550 5.1.1 No such user here"]
     assert "region-x: sent 2 invitations" in r.output
     assert ("Error: 1 invitation could not be sent (the others went; run the command again to "
             "try these once more): bo.ek@region-x.se: 550 5.1.1 No such user here") in r.output
@@ -498,6 +509,29 @@ def test_the_password_is_never_read_from_briefgen_toml(tmp_path, monkeypatch):
         smtp_settings()
 
 
+def test_the_mail_settings_of_the_workspace_asked_for(tmp_path, monkeypatch):
+    ws = workspace(tmp_path / "ws", 2525)
+    monkeypatch.chdir(tmp_path)                        # elsewhere: the folder given counts
+    monkeypatch.delenv("BRIEFGEN_SMTP_PASSWORD", raising=False)
+    got = smtp_settings(ws)
+    assert (got.host, got.port, got.sender, got.security, got.timeout, got.username) == (
+        "127.0.0.1", 2525, "Konsultfirman AB <enkat@konsultfirman.se>", "none", 10.0, None)
+    assert smtp_settings(ws, firm="Firman").sender == "Firman <enkat@konsultfirman.se>"
+    assert smtp_settings(tmp_path) is None
+    text = (ws / "briefgen.toml").read_text()
+    (ws / "briefgen.toml").write_text(text.replace('name = "Konsultfirman AB"\n', "").replace(
+        "timeout = 10\n", 'username = "enkat"\n'))
+    with pytest.raises(InputError) as caught:
+        smtp_settings(ws)
+    assert str(caught.value) == (
+        "briefgen.toml: [smtp]: username is 'enkat' but BRIEFGEN_SMTP_PASSWORD is not set; "
+        "export the password in that variable (it is never read from briefgen.toml)")
+    monkeypatch.setenv("BRIEFGEN_SMTP_PASSWORD", PASSWORD)
+    got = smtp_settings(ws)
+    assert (got.sender, got.username, got.password, got.timeout) == (
+        "enkat@konsultfirman.se", "enkat", PASSWORD, 30.0)
+
+
 # --------------------------------------------------------------------------- the e-mail list
 
 
@@ -565,6 +599,8 @@ def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
                                                 "people": lines, "lang": "sv"})
         assert r.status_code == 200, r.text
         assert "Skickade: 2" in r.text and "Kunde inte skickas: 1" in r.text
+        assert ('<ul class="people"><li><bdi>anna.berg@region-x.se</bdi></li><li><bdi>'
+                "carl.dahl@region-x.se</bdi></li></ul>") in r.text
         assert "bo.ek@region-x.se</bdi>: 550 5.1.1 No such user here" in r.text
         assert sorted(m["to"][0] for m in inbox.received) == ["anna.berg@region-x.se",
                                                               "carl.dahl@region-x.se"]
@@ -596,6 +632,10 @@ def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
         assert r.status_code == 200
         assert "Skickade: 1" in r.text and "för mindre än 20 timmar sedan: 2" in r.text
         assert inbox.received[-1]["to"] == ["bo.ek@region-x.se"]
+        assert "<h1>Påminnelser via e-post: <bdi>Region X</bdi></h1>" in r.text
+        reminder = inbox.received[-1]["message"]
+        assert reminder["Subject"].startswith("Påminnelse: självskattning för Region X")
+        assert c.get(link_of(reminder)).status_code == 200        # the reminder's own link
         # Reminding is an admin's post like any other: no token, no reminder.
         assert c.post(f"/admin/rounds/{rid}/remind", data={}).status_code == 403
     # Without a mail server the page says how to set one up, and sends nothing.
@@ -618,11 +658,155 @@ def test_an_unreachable_server_on_the_admin_page_sends_nothing(tmp_path):
     r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
                                             "people": "anna@region-x.se", "lang": "sv"})
     assert r.status_code == 502
-    assert "E-postservern gick inte att använda, så inget skickades" in r.text
+    assert ("E-postservern gick inte att använda, så inget skickades: [smtp] cannot reach the "
+            f"mail server 127.0.0.1:{smtp.port}: ") in r.text
+    assert ">anna@region-x.se</textarea>" in r.text            # what was typed is kept
     assert store.message_log() == []
     with pytest.raises(MailError):
         remind_by_mail(store, smtp, "region-x", "Region X",
                        Context("region-x", "Region X", BASE, Engagement()))
+
+
+def test_the_admin_pages_invitations_carry_working_links_the_forms_language_and_role(
+        tmp_path):
+    inbox = Inbox()
+    with smtp_server(inbox) as controller:
+        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
+                            sender="enkat@konsultfirman.se", timeout=10)
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                base_url=BASE, smtp=smtp))
+        c, token = signed_in(app)
+        # A post that gives nothing but its token: each missing field said, none invented.
+        r = c.post("/admin/mail-invite", data={"csrf": token})
+        assert r.status_code == 400
+        assert ('<span class="visually-hidden">Fel: </span>Skriv minst en e-postadress, en '
+                "per rad.</li>") in r.text
+        assert "”” är inget id" in r.text
+        for absent in ("Välj svenska eller engelska.", 'id="mail-role-error"',
+                       'id="mail-lang-error"', "Utskick via e-post är avstängt",
+                       "Länkar kan inte skapas"):
+            assert absent not in r.text, absent
+        # A wrong language or role is said beside its field, and what was typed is kept.
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": "a@region-x.se; A",
+                                                "lang": "de", "role": "R" * 41})
+        assert r.status_code == 400
+        assert ('id="mail-lang-error"><span class="visually-hidden">Fel: </span>Välj svenska '
+                "eller engelska.</p>") in r.text
+        assert ('id="mail-role-error"><span class="visually-hidden">Fel: </span>Rollen får '
+                "vara högst 40 tecken") in r.text
+        assert 'aria-invalid="true">a@region-x.se; A</textarea>' in r.text
+        assert f'name="role" value="{"R" * 41}"' in r.text
+        assert inbox.received == []
+        r = c.post("/admin/mail-invite", data={
+            "csrf": token, "org": " region-x ", "lang": "en", "role": "  Ledningen   IT ",
+            "people": "anna@region-x.se; Anna Berg\nbo@region-x.se; Bo Ek; Kansliet"})
+        assert r.status_code == 200
+        assert "<h1>Inbjudningar via e-post: <bdi>Region X</bdi></h1>" in r.text
+        got = inbox.by_address()
+        assert got["anna@region-x.se"]["Subject"].startswith(
+            "Self-assessment of digital transformation for Region X")
+        assert sorted(got) == ["anna@region-x.se", "bo@region-x.se"]
+        for address in got:
+            link = link_of(got[address])
+            assert "Dear Anna Berg" in text_of(got["anna@region-x.se"])
+            assert c.get(link).status_code == 200
+        rid = store.rounds("region-x")[0].id
+        assert [(f.email, f.role, f.lang) for f in store.follow_up([rid])[rid]] == [
+            ("anna@region-x.se", "Ledningen IT", "en"), ("bo@region-x.se", "Kansliet", "en")]
+
+
+def test_a_typed_list_longer_than_a_sending_is_refused_whole(tmp_path):
+    """Found by mutation testing: the page read the first 2,001 lines and invited them, the
+    rest dropped unsaid."""
+    inbox = Inbox()
+    with smtp_server(inbox) as controller:
+        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
+                            sender="enkat@konsultfirman.se", timeout=10)
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                base_url=BASE, smtp=smtp))
+        c, token = signed_in(app)
+        typed = "\n".join(f"p{i}@region-x.se" for i in range(2001))
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": typed, "lang": "sv"})
+        assert r.status_code == 400
+        assert ("</span>Listan har 2\u00a0001 rader. Bjud in högst 2\u00a0000 personer åt "
+                "gången och skicka resten i ett nytt utskick.</li>") in r.text
+        assert inbox.received == [] and store.rounds() == []
+    # Without a mail server or an address for links, each is said at the top of the form;
+    # 2,000 lines are not too many.
+    bare = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                             admin_lang="en"))
+    c, token = signed_in(bare)
+    r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x", "lang": "sv",
+                                            "people": "\n".join(typed.split()[:2000])})
+    assert r.status_code == 400 and "The list has" not in r.text
+    assert ('<li><a href="#mail-h">Sending e-mail is switched off: set up [smtp] in '
+            "briefgen.toml") in r.text
+    assert ("<li>Links cannot be made because the server does not know its public address. "
+            "Start it with --base-url") in r.text
+
+
+def test_reminding_on_the_admin_page_says_why_nothing_went_in_the_admins_language(tmp_path):
+    from briefgen.serve.store import Person
+
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    store.invite_people("region-x", "Region X", "regional", [Person("a@x.se", "A"),
+                                                             Person("b@x.se", "B")])
+    rid = store.rounds("region-x")[0].id
+    port = free_port()                                    # nobody listens there
+    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none",
+                        sender="enkat@konsultfirman.se", timeout=5)
+
+    def post(url: str, **config) -> object:
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                admin_lang="en", **config))
+        c, token = signed_in(app)
+        return c.post(url, data={"csrf": token})
+
+    r = post(f"/admin/rounds/{rid}/remind", base_url=BASE)
+    assert r.status_code == 400 and ('<p class="error-summary" role="alert">Reminders need '
+                                     "e-mail: set up [smtp] in briefgen.toml.</p>") in r.text
+    r = post(f"/admin/rounds/{rid}/remind", smtp=smtp)
+    assert r.status_code == 400
+    assert ('role="alert">Links cannot be made because the server does not know its public '
+            "address. Start it with --base-url") in r.text
+    r = post(f"/admin/rounds/{rid}/remind", smtp=smtp, base_url=BASE)
+    assert r.status_code == 502
+    assert ('role="alert">The mail server could not be used, so nothing was sent: [smtp] '
+            f"cannot reach the mail server 127.0.0.1:{port}: ") in r.text
+    r = post(f"/admin/rounds/{rid + 1}/remind", smtp=smtp, base_url=BASE)
+    assert r.status_code == 404
+    assert '<html lang="en">' in r.text and "<h1>Page not found</h1>" in r.text
+    store.close_round(rid)
+    r = post(f"/admin/rounds/{rid}/remind", smtp=smtp, base_url=BASE)
+    assert r.status_code == 400 and 'role="alert">The round is closed: 2</p>' in r.text
+    assert store.message_log() == []
+
+
+def test_each_mistake_of_a_typed_list_is_said_on_its_line(tmp_path):
+    label = {"en": "Error:", "sv": "Fel:"}
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    smtp = SmtpSettings(host="127.0.0.1", port=free_port(), security="none",
+                        sender="enkat@konsultfirman.se", timeout=5)
+    for lang, said in (("en", ["Line 1: “" + "a" * 80 + "” is not an e-mail address.",
+                               "Line 3: anna@x.se is on line 2 too; one line per person.",
+                               "Line 4: The role may be at most 40 characters and hold only "
+                               "visible characters."]),
+                       ("sv", ["Rad 3: anna@x.se står också på rad 2; en rad per person."])):
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                                admin_lang=lang, base_url=BASE, smtp=smtp))
+        c, token = signed_in(app)
+        typed = ("a" * 90 + "\nanna@x.se\nANNA@x.se; Anna\n"
+                 "bo@x.se; Bo; " + "R" * 41 + "\n")
+        r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
+                                                "people": typed, "lang": "sv"})
+        assert r.status_code == 400
+        for line in said:
+            assert f'<span class="visually-hidden">{label[lang]} </span>{line}</li>' in r.text
+    assert store.message_log() == [] and store.rounds() == []
 
 
 def test_a_claim_refuses_whoever_must_not_be_written_to(tmp_path):

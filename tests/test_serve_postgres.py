@@ -1,7 +1,9 @@
-"""briefgen serve on PostgreSQL: a throwaway cluster (Debian's postgresql) started for the test.
+"""briefgen serve on PostgreSQL: a throwaway cluster (Debian's postgresql) started for the
+module, or the one ``$BRIEFGEN_TEST_POSTGRES`` names (bench/mutation.py starts one for its whole
+run); each test has a database of its own in it.
 
 The cluster lives in a temporary folder and runs as an unprivileged user (PostgreSQL refuses to
-run as root); the test is skipped, saying why, when no server can be started.
+run as root); the tests are skipped, saying why, when no server can be started.
 """
 
 from __future__ import annotations
@@ -21,19 +23,26 @@ from briefgen.serve.store import open_store
 from briefgen.survey.aggregate import survey_org
 from briefgen.survey.read import read_survey
 
-from .pgcluster import NoCluster, cluster
+from .pgcluster import NoCluster, fresh_database, server
 
 pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
+def postgres_server():
     pytest.importorskip("psycopg", reason="psycopg is needed for PostgreSQL")
     try:
-        with cluster() as url:
+        with server() as url:
             yield url
     except NoCluster as exc:
         pytest.skip(str(exc))
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A database of the test's own."""
+    with fresh_database(postgres_server) as url:
+        yield url
 
 
 def test_postgres_round_trip(postgres_url, tmp_path):

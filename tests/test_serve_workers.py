@@ -25,7 +25,7 @@ from briefgen.load import load_data
 from briefgen.serve.questions import sections
 from briefgen.serve.store import open_store
 
-from .pgcluster import NoCluster, cluster
+from .pgcluster import NoCluster, fresh_database, server
 
 SECRET = "workers-test-admin-secret-2026"
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
@@ -40,7 +40,7 @@ def database(request, tmp_path):
         return
     pytest.importorskip("psycopg", reason="psycopg is needed for PostgreSQL")
     try:
-        with cluster() as url:
+        with server() as cluster, fresh_database(cluster) as url:
             yield url
     except NoCluster as exc:
         pytest.skip(str(exc))

@@ -498,12 +498,13 @@ def people_rows(text: str) -> list[tuple[int, dict[str, str]]]:
 
 
 def people_error(problem, t: UiText) -> str:
+    """A problem of a list typed on the admin page, in the admin's language. Its lines have no
+    language column (the form's one language is checked on its own), so no ``lang`` problem."""
     said = {"address": lambda: t("admin_error_address", address=problem.value[:80]),
             "twice": lambda: t("admin_error_address_twice", address=problem.value,
                                other=problem.detail),
             "name": lambda: t("admin_error_name"),
-            "role": lambda: t("admin_error_role", max=MAX_ROLE),
-            "lang": lambda: t("admin_error_lang")}[problem.code]()
+            "role": lambda: t("admin_error_role", max=MAX_ROLE)}[problem.code]()
     return t("admin_error_people", line=problem.row, problem=said)
 
 
@@ -526,10 +527,14 @@ async def mail_invite(request: Request) -> Response:
         errors["lang"] = t("admin_error_lang")
     if said := role_error(role, t):
         errors["role"] = said
-    rows = people_rows(data.get("people", ""))[:MAX_PEOPLE + 1]
-    people, problems = check_people(rows, lang if lang in LANGS else "sv", role or None)
+    rows = people_rows(data.get("people", ""))
+    people, problems = check_people(rows[:MAX_PEOPLE], lang if lang in LANGS else "sv",
+                                    role or None)
     if not rows:
         errors["people"] = [t("admin_error_people_empty")]
+    elif len(rows) > MAX_PEOPLE:
+        errors["people"] = [t("admin_error_people_many", count=t.number(len(rows)),
+                              max=t.number(MAX_PEOPLE))]
     elif problems:
         errors["people"] = [people_error(p, t) for p in problems]
     org, said = await admin_org(request, org_id, t)

@@ -191,8 +191,7 @@ def compose(kind: str, to: str, name: str | None, lang: str, link: str, sender: 
     """One invitation or reminder, in ``lang``, as plain text."""
     t = UiText(lang)
     e = context.engagement
-    values = {"org": context.org_name, "link": link, "firm": e.firm or "",
-              "deadline": t.date(e.deadline) if e.deadline else ""}
+    values = {"org": context.org_name, "deadline": t.date(e.deadline) if e.deadline else ""}
     lines = [t("mail_greeting_name", name=name) if name else t("mail_greeting"), "",
              t(f"mail_{kind}_lead", **values), "", t("mail_link_intro"), link, ""]
     if e.deadline:

@@ -167,17 +167,22 @@ def uvicorn_config(settings: ServeSettings, host: str, port: int, workers: int =
     return config
 
 
-def run(settings: ServeSettings, host: str, port: int, workers: int = 1, app=None) -> None:
-    """Serve until stopped (Ctrl-C, SIGTERM); one process serves ``app`` if it is given."""
+def server_for(settings: ServeSettings, host: str, port: int, workers: int = 1, app=None,
+               **options):
+    """What :func:`run` runs, the file limit raised first: one uvicorn server (serving ``app``
+    if it is given), or uvicorn's supervisor of ``workers`` processes on one bound socket."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     raise_file_limit()
-    config = uvicorn_config(settings, host, port, workers)
+    config = uvicorn_config(settings, host, port, workers, **options)
     if workers == 1:
         if app is not None:
             config.app, config.factory = app, False
-        uvicorn.Server(config).run()
-        return
-    sock = config.bind_socket()
-    Multiprocess(config, sockets=[sock]).run()
+        return uvicorn.Server(config)
+    return Multiprocess(config, sockets=[config.bind_socket()])
+
+
+def run(settings: ServeSettings, host: str, port: int, workers: int = 1, app=None) -> None:
+    """Serve until stopped (Ctrl-C, SIGTERM); one process serves ``app`` if it is given."""
+    server_for(settings, host, port, workers, app).run()

@@ -31,6 +31,12 @@ class UiText:
     def __call__(self, key: str, **values: object) -> str:
         return fill(ui_strings()[key][self.lang], values)
 
+    def number(self, value: int) -> str:
+        """A whole number as the language writes it: 2 000, 2,000."""
+        from babel.numbers import format_decimal
+
+        return format_decimal(value, locale=LOCALES[self.lang])
+
     def date(self, day: dt.date | dt.datetime) -> str:
         """A day as the language writes it: 15 december 2026, 15 December 2026."""
         from babel.dates import format_date
