@@ -411,6 +411,12 @@ def test_the_briefing_says_which_role_rates_what(bundle, keys, tmp_path):
     assert "Rollerna ser olika på läget" in section
     assert "<strong>Digitalt ledarskap</strong>: Ledningen skattar 4,0, IT 2,5" in section
     assert section.count("<li>") == 1                     # no other area lies 1 apart
+    assert "På ett område ligger rollernas medelvärden 1,0 steg eller mer isär." in section
+    assert "för varje roll med minst 5 svarande" in section
+    en = Briefgen(Options(out=tmp_path, survey=path, lang="en"))
+    html_en = en.html(*en.advised("region-r"))
+    assert "In one area the roles&#39; means lie 1.0 points or more apart." in html_en
+    assert "<strong>Digital leadership</strong>: rated 4.0 by Ledningen, 2.5 by IT" in html_en
     assert '<th scope="col" class="num">Ledningen (6)</th>' in section
     assert '<th scope="col" class="num">Alla (11)</th>' in section
     pdf, _ = bg.pdf("region-r")
