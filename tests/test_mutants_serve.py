@@ -21,6 +21,8 @@ from briefgen.serve.app import Config, create_app
 from briefgen.serve.questions import all_keys
 from briefgen.serve.store import open_store
 
+from .loopback import free_port
+
 SECRET = "a-long-admin-secret-for-tests"
 BASE = "https://enkat.firma.se"
 
@@ -593,7 +595,6 @@ def test_run_serves_the_app_given_in_one_process_and_supervises_several(app):
     supervisor on a socket bound to the address, the file limit raised first."""
     import resource
     import signal
-    import socket
     import threading
     import time
 
@@ -609,11 +610,6 @@ def test_run_serves_the_app_given_in_one_process_and_supervises_several(app):
         build_app,
         server_for,
     )
-
-    def free_port() -> int:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
 
     limits = resource.getrlimit(resource.RLIMIT_NOFILE)
     soft, hard = limits

@@ -16,7 +16,6 @@ import csv
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from click.testing import CliRunner
 from briefgen.cli import cli
 
 from .conftest import pdf_text
+from .loopback import Inbox, free_port, smtp_server
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -45,35 +45,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message."""
-
-    def __init__(self):
-        self.received: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        import email
-        import email.policy
-
-        self.received.append(email.message_from_bytes(envelope.content,
-                                                      policy=email.policy.default))
-        return "250 Message accepted for delivery"
-
-
 @pytest.fixture(scope="module")
 def mail_server():
-    controller_module = pytest.importorskip("aiosmtpd.controller")
+    pytest.importorskip("aiosmtpd.controller")
     inbox = Inbox()
-    controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+    with smtp_server(inbox) as controller:
+        yield inbox, controller.port
 
 
 LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40" viewBox="0 0 120 40">'
@@ -385,7 +362,7 @@ def test_the_admin_page_at_a_phones_width_invites_follows_up_and_reminds(
                                  "--base-url", server["base"], "--database",
                                  server["database"]])
     assert r.exit_code == 0, r.output
-    mine = [m for m in inbox.received if "kommun-y" in m.get_content()]
+    mine = [r["message"] for r in inbox.received if "kommun-y" in r["message"].get_content()]
     assert len(mine) == 3
     link = next(line for m in mine if m["To"].addresses[0].username == "anna.berg"
                 for line in m.get_content().splitlines() if "/a/kommun-y/" in line).strip()

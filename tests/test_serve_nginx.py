@@ -22,19 +22,16 @@ import pytest
 
 from briefgen.serve import security
 
+from .loopback import free_port
+
 SHIPPED = (Path(__file__).resolve().parent.parent / "src" / "briefgen" / "serve" / "deploy"
            / "nginx-briefgen.conf")
 SECRET = "nginx-test-admin-secret-2026"
+
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(NGINX is None, reason="nginx is not installed")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, proc: subprocess.Popen, log: Path, **kw) -> None:
