@@ -491,6 +491,32 @@ def test_invite_and_export_commands(db_url, tmp_path):
     assert r.exit_code == 2 and "not supported" in r.output
 
 
+def test_close_command_ends_the_round_as_the_admin_page_does(store, client, bundle, tmp_path):
+    """briefgen close: the links stop working, names and addresses go, the answers stay."""
+    from briefgen.serve.mail import Person
+
+    done, late = invite(store, n=2)
+    store.invite_people("region-x", "Region X", "regional",
+                        [Person("ann.berg@example.se", "Ann Berg", "IT", "sv")])
+    fill(client, done, "most_important", dict.fromkeys(all_keys(bundle.framework), 4))
+    db = str(store.engine.url)
+    r = CliRunner().invoke(cli, ["close", "--org", "region-x", "--database", db])
+    assert r.exit_code == 0, r.output
+    assert r.output == ("region-x: round 1 closed; 1 of 3 submitted; its links no longer "
+                        "work, and names and e-mail addresses are erased\n")
+    assert client.get(late).status_code == 404
+    with store.engine.connect() as conn:
+        people = conn.execute(sa.text("SELECT name, email FROM respondents")).all()
+    assert people and all(p == (None, None) for p in people)
+    out = tmp_path / "svar.csv"
+    assert CliRunner().invoke(cli, ["export", "--out", str(out), "--database", db]).exit_code == 0
+    assert out.read_text("utf-8").count("region-x") == 1              # the answers stay
+    r = CliRunner().invoke(cli, ["close", "--org", "region-x", "--database", db])
+    assert r.exit_code == 2
+    assert r.output.startswith("Error: --org: 'region-x' has no open round in ")
+    assert r.output.rstrip().endswith("(organisations with one: none)")
+
+
 def test_invitations_at_once_open_one_round(store):
     threads = [threading.Thread(target=store.invite, args=("kommun-y", "Kommun Y", "municipal",
                                                            2, "sv")) for _ in range(6)]

@@ -1,5 +1,5 @@
-"""The ``invite``, ``remind``, ``serve``, ``export`` and ``secret`` commands (registered by
-briefgen.cli).
+"""The ``invite``, ``remind``, ``close``, ``serve``, ``export`` and ``secret`` commands
+(registered by briefgen.cli).
 
 Only click is imported here; the web stack loads when a command runs, so ``briefgen make``
 starts as fast as before.
@@ -8,6 +8,7 @@ starts as fast as before.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +28,9 @@ from .settings import (
     server_settings,
     trusted_proxies,
 )
+
+if TYPE_CHECKING:
+    from .store import RoundSummary, Store
 
 
 def database_option(f):
@@ -89,6 +93,16 @@ def mail_context(org_id: str, org_name: str, base: str):
                          "server there (host, sender; docs/serve.md), and the password in "
                          "$BRIEFGEN_SMTP_PASSWORD")
     return smtp, Context(org_id, org_name, base, found)
+
+
+def open_round_of(store: Store, org: str) -> RoundSummary:
+    """The organisation's open round, or an error naming those that have one."""
+    found = [r for r in store.rounds(org) if r.is_open]
+    if not found:
+        open_orgs = sorted({r.org_id for r in store.rounds() if r.is_open})
+        raise InputError(f"--org: '{org}' has no open round in {store.shown_url} "
+                         f"(organisations with one: {', '.join(open_orgs) or 'none'})")
+    return found[0]
 
 
 def _links_base(host: str, port: int, base_url: str | None) -> str:
@@ -193,13 +207,9 @@ def remind(org: str, host: str, port: int, base_url: str | None, database: str,
     from .store import open_store
 
     store = open_store(database)
-    found = [r for r in store.rounds(org) if r.is_open]
-    if not found:
-        open_orgs = sorted({r.org_id for r in store.rounds() if r.is_open})
-        raise InputError(f"--org: '{org}' has no open round in {store.shown_url} "
-                         f"(organisations with one: {', '.join(open_orgs) or 'none'})")
-    smtp, context = mail_context(org, found[0].org_name, base)
-    mail_report(remind_by_mail(store, smtp, org, found[0].org_name, context), org)
+    this = open_round_of(store, org)
+    smtp, context = mail_context(org, this.org_name, base)
+    mail_report(remind_by_mail(store, smtp, org, this.org_name, context), org)
 
 
 @click.command()
@@ -315,4 +325,29 @@ def export(out: Path, org: str | None, database: str, data: Path | None) -> None
     click.echo(f"{out}: {n} respondent{'s' * (n != 1)}, {orgs} organisation{'s' * (orgs != 1)}")
 
 
-COMMANDS = (invite, remind, serve, export, secret)
+@click.command()
+@click.option("--org", "org", required=True, metavar="ID",
+              help="The organisation whose open round to close.")
+@database_option
+def close(org: str, database: str) -> None:
+    """Close the organisation's open round, as the admin page's button does.
+
+    Its links stop working; the respondents' names and e-mail addresses are erased, from the
+    message log too; the submitted answers stay, each under a number, for briefgen export.
+
+    \b
+    Example:
+      briefgen close --org region-x
+    """
+    _, _, database = server_settings(None, None, database)
+    from .store import open_store
+
+    store = open_store(database)
+    this = open_round_of(store, org)
+    store.close_round(this.id)
+    done = this.counts["submitted"]
+    click.echo(f"{org}: round {this.number} closed; {done} of {this.total} submitted; its "
+               "links no longer work, and names and e-mail addresses are erased")
+
+
+COMMANDS = (invite, remind, close, serve, export, secret)
