@@ -236,6 +236,135 @@ def test_a_dead_idle_worker_is_replaced_before_the_next_task():
     assert error == "" and second != first
 
 
+@pytest.mark.timeout(60)
+def test_a_long_task_does_not_hold_back_the_other_workers_results():
+    """Two workers, one on a 1 s task: the other's three short tasks come back first."""
+    results = run(nap, [1.0, 0.0, 0.0, 0.0], jobs=2)
+    assert [task for task, _, _ in results] == [0.0, 0.0, 0.0, 1.0]
+
+
+class Unsendable:
+    """Set-up that cannot be sent to a spawned worker, failing with ``error``."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __reduce__(self):
+        raise self.error
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("error, why", [
+    (EOFError(), "EOFError: the fork server is gone"),
+    (OSError("x" * 150), "OSError: " + "x" * 100)])
+def test_why_no_worker_could_start_is_told_in_one_line_of_at_most_100_characters(
+        caplog, error, why):
+    spawn = multiprocessing.get_context("spawn")
+    with caplog.at_level(logging.ERROR, logger="briefgen.sandbox"):
+        with Pool(nap, 1, Limits(), spawn, initializer=set_greeting,
+                  initargs=(Unsendable(error),)) as pool:
+            results = list(pool.run([0.1, 0.2]))
+    message = (f"not run: no worker process could be started ({why}); a new batch builds "
+               "what is missing")
+    assert results == [(0.1, None, message), (0.2, None, message)]
+    assert caplog.messages == [message]            # said once, not once per task
+
+
+def test_a_worker_stays_if_it_is_busy_within_its_limits_and_goes_when_it_is_done_or_over():
+    with Pool(nap, 1, Limits(seconds=0.5), FORK) as pool:
+        worker = pool._worker()
+        try:
+            worker.give(30, 0)
+            assert pool._check(worker, time.monotonic()) == (False, None, "", True)
+            assert pool._check(worker, worker.started + 0.6) == (
+                True, None, "stopped after 0.5 s, the time limit of one briefing "
+                "(--task-timeout)", False)
+        finally:
+            worker.kill()
+        worker = pool._worker()
+        worker.give(0.0, 0)
+        assert worker.conn.poll(10)
+        assert pool._check(worker, time.monotonic()) == (True, worker.process.pid, "", True)
+        worker.process.kill()
+        worker.process.join(10)
+        assert pool._check(worker, time.monotonic()) == (True, None, None, False)   # died
+        worker.kill()
+
+
+def leave_a_child_with_the_pipe(_: object) -> None:
+    """End the worker, leaving a child that holds its end of the pipe for a few seconds."""
+    if os.fork() == 0:
+        time.sleep(3)
+        os._exit(0)
+    os._exit(7)
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_that_ended_while_its_pipe_is_still_open_is_seen_as_dead():
+    with Pool(leave_a_child_with_the_pipe, 1, Limits(), FORK) as pool:
+        worker = pool._worker()
+        worker.give(1, 0)
+        deadline = time.monotonic() + 10
+        while worker.process.is_alive():       # not join(): its child holds the sentinel too
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert worker.process.exitcode == 7
+        assert not worker.conn.poll()
+        assert pool._check(worker, time.monotonic()) == (True, None, None, False)
+        worker.kill()
+
+
+def test_the_time_over_a_limit_is_logged_as_the_reason_it_gives(caplog):
+    with Pool(nap, 1, Limits(seconds=0.5), FORK) as pool:
+        worker = pool._worker()
+        try:
+            worker.give(30, 0)
+            with caplog.at_level(logging.WARNING, logger="briefgen.sandbox"):
+                _, _, reason, _ = pool._check(worker, worker.started + 0.6)
+        finally:
+            worker.kill()
+    assert caplog.messages == [reason]
+
+
+def test_a_worker_that_is_gone_is_not_over_its_memory_limit():
+    """Its memory cannot be read (None): the limit is not applied to it."""
+    with Pool(nap, 1, Limits(memory_mb=1), FORK) as pool:
+        worker = pool._worker()
+        worker.kill()
+        assert rss_bytes(worker.process.pid) is None
+        assert pool._over_limit(worker, time.monotonic()) == ""
+
+
+def test_workers_are_daemonic_and_named_briefgen_worker():
+    """Daemonic: the interpreter's exit ends them rather than waiting for them."""
+    with Pool(nap, 1, Limits(), FORK) as pool:
+        worker = pool._worker()
+        assert worker.process.daemon is True
+        assert worker.process.name == "briefgen-worker"
+        worker.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_that_does_not_stop_when_asked_is_killed_after_2_s():
+    with Pool(nap, 1, Limits(), FORK, initializer=time.sleep, initargs=(30,)) as pool:
+        worker = pool._worker()
+        start = time.monotonic()
+        worker.stop()                           # it is still in its set-up: not listening
+        took = time.monotonic() - start
+    assert 1.9 <= took < 2.9
+    assert worker.process.exitcode == -signal.SIGKILL
+
+
+@pytest.mark.timeout(60)
+def test_closing_a_pool_whose_idle_worker_died_ends_cleanly():
+    pool = Pool(nap, 1, Limits(), FORK)
+    (_, pid, _), = pool.run([0.0])
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    pool.close()                                # its pipe is broken: no error
+    assert pool.idle == []
+
+
 # --------------------------------------------------------------------------- the lifeline
 
 
@@ -252,11 +381,170 @@ def test_a_worker_asks_linux_to_kill_it_with_its_parent():
         libc.prctl(1, before.value, 0, 0, 0)     # PR_SET_PDEATHSIG: as it was
 
 
-def test_alive_tells_a_running_process_from_an_ended_one():
+# The worker's side, in this process (mutmut maps the tests that reach a function only in the
+# process that runs them): the lifeline's last act, SIGKILL to this process, is recorded
+# instead; test_busy_workers_die_with_the_process_that_started_them checks it for real.
+
+
+@pytest.fixture
+def own_end(monkeypatch) -> list[str]:
+    """Record SIGKILLs this process sends itself (by thread) instead of dying of them."""
+    ended: list[str] = []
+    real_kill = os.kill
+
+    def kill(pid: int, sig: int) -> None:
+        if pid == os.getpid() and sig == signal.SIGKILL:
+            ended.append(threading.current_thread().name)
+        else:
+            real_kill(pid, sig)
+
+    monkeypatch.setattr(os, "kill", kill)
+    return ended
+
+
+@pytest.fixture
+def pdeathsig():
+    """This process's parent-death signal, as it was after the test."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    before = ctypes.c_int()
+    libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(before), 0, 0, 0)
+
+    def now() -> int:
+        value = ctypes.c_int()
+        libc.prctl(PR_GET_PDEATHSIG, ctypes.byref(value), 0, 0, 0)
+        return value.value
+
+    yield now
+    libc.prctl(1, before.value, 0, 0, 0)      # PR_SET_PDEATHSIG: as it was
+
+
+def sleeper() -> subprocess.Popen:
+    return subprocess.Popen(["sleep", "30"])
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])
+def test_the_lifeline_ends_this_process_once_the_watched_one_ends(own_end, monkeypatch, pidfd):
+    if not pidfd:                                 # a kernel or Python without pidfds
+        monkeypatch.delattr(os, "pidfd_open")
+    watched = sleeper()
+    watch = threading.Thread(target=sandbox._watch, args=(watched.pid,), name="watch",
+                             daemon=True)
+    watch.start()
+    time.sleep(0.3)
+    assert watch.is_alive() and own_end == []    # still watching
+    watched.kill()
+    watched.wait()
+    watch.join(5)
+    assert not watch.is_alive() and own_end == ["watch"]
+
+
+@pytest.mark.timeout(60)
+def test_bind_to_a_live_process_sets_the_death_signal_and_starts_the_lifeline(
+        own_end, pdeathsig):
+    watched = sleeper()
+    sandbox.bind_to(watched.pid)
+    assert pdeathsig() == signal.SIGKILL
+    (lifeline,) = [t for t in threading.enumerate() if t.name == "briefgen-lifeline"]
+    assert lifeline.daemon and lifeline.is_alive() and own_end == []
+    watched.kill()
+    watched.wait()
+    lifeline.join(5)
+    assert own_end == ["briefgen-lifeline"]
+
+
+def test_bind_to_a_process_already_gone_exits_at_once_with_code_1(monkeypatch, pdeathsig):
+    class Exited(Exception):
+        pass
+
+    def exit_(code: int) -> None:
+        raise Exited(code)
+
+    monkeypatch.setattr(os, "_exit", exit_)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with pytest.raises(Exited) as exited:
+        sandbox.bind_to(gone.pid)
+    assert exited.value.args == (1,)
+    assert not [t for t in threading.enumerate() if t.name == "briefgen-lifeline"]
+
+
+def test_the_forkserver_preload_names_this_process_as_the_one_to_watch(monkeypatch):
+    monkeypatch.delenv(sandbox.PARENT_ENV, raising=False)
+    assert sandbox.bound_forkserver_preload() == ["briefgen.sandbox"]
+    assert os.environ[sandbox.PARENT_ENV] == str(os.getpid())
+
+
+def work(task: str) -> object:
+    if task == "fail":
+        raise ValueError("tyvärr")
+    if task == "exit":
+        raise SystemExit(3)
+    if task == "lambda":
+        return lambda: None
+    return task.upper()
+
+
+def serving(monkeypatch, initializer=None, initargs=()):
+    """A worker's loop in a thread of this process: (our end of its pipe, the thread, the
+    pids it bound itself to)."""
+    bound: list[int] = []
+    monkeypatch.setattr(sandbox, "bind_to", bound.append)
+    ours, theirs = multiprocessing.Pipe()
+    thread = threading.Thread(target=sandbox._serve, daemon=True,
+                              args=(theirs, 4242, initializer, initargs, work))
+    thread.start()
+    return ours, thread, bound
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_is_set_up_then_answers_each_task_until_it_is_told_to_stop(monkeypatch):
+    ready: list[str] = []
+    ours, thread, bound = serving(monkeypatch, ready.append, ("klar",))
+    ours.send("anna")
+    assert ours.recv() == (True, "ANNA")
+    assert ready == ["klar"] and bound == [4242]
+    ours.send("fail")
+    assert ours.recv() == (False, "ValueError: tyvärr")
+    ours.send("exit")                            # not only Exception: the worker goes on
+    assert ours.recv() == (False, "SystemExit: 3")
+    ours.send("lambda")                          # a result that cannot be sent back
+    ok, error = ours.recv()
+    assert ok is False and error.startswith(("PicklingError: ", "AttributeError: "))
+    ours.send("")
+    assert ours.recv() == (True, "")             # a false task is still a task
+    ours.send(None)
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_without_set_up_ends_when_its_pipe_closes(monkeypatch):
+    ours, thread, bound = serving(monkeypatch)
+    ours.send("bo")
+    assert ours.recv() == (True, "BO")
+    ours.close()
+    thread.join(5)
+    assert not thread.is_alive() and bound == [4242]
+
+
+def test_alive_tells_a_running_process_from_an_ended_one(monkeypatch):
     assert _alive(os.getpid())
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    assert not _alive(child.pid)
+    running = sleeper()
+    try:
+        assert _alive(running.pid)
+        time.sleep(0.1)
+        assert running.poll() is None            # asked, not signalled
+    finally:
+        running.kill()
+        running.wait()
+    assert not _alive(running.pid)
+
+    def not_ours(pid: int, sig: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", not_ours)    # another user's process: it is there
+    assert _alive(1)
 
 
 @pytest.mark.timeout(60)

@@ -170,13 +170,12 @@ class _Worker:
         self.conn.send(task)
 
     def kill(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.process.kill()
+        self.process.kill()  # a process already ended or reaped is not signalled
         self.process.join(5)
         self.conn.close()
 
     def stop(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError):  # its end of the pipe is gone: it died idle
             self.conn.send(None)
         self.process.join(2)
         if self.process.is_alive():
