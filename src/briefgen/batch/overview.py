@@ -118,6 +118,9 @@ def spread_chart(name: str, rows: list[Spread], t: Texts) -> Chart:
     _legend(d, x0, h - 14, t)
     items = [t("alt_overview_spread_item", label=t.label(r.key), median=t.num(r.median),
                q1=t.num(r.q1), q3=t.num(r.q3), benchmark=t.num(r.benchmark), below=r.below)
+             if r.benchmark is not None else
+             t("alt_overview_spread_item_no_benchmark", label=t.label(r.key),
+               median=t.num(r.median), q1=t.num(r.q1), q3=t.num(r.q3))
              for r in rows]
     alt = t("alt_overview_spread", n=len(rows[0].scores) if rows else 0, items="; ".join(items))
     return Chart(name, to_svg(d), alt, w, h)
@@ -226,7 +229,8 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
         raise
     except Exception as exc:
         raise RenderError(f"template error in overview.html: {exc}") from None
-    ids = hashlib.sha256(json.dumps([o.id for o in orgs]).encode()).hexdigest()
+    # The portfolio, not the order it was read in, names the document.
+    ids = hashlib.sha256(json.dumps(sorted(o.id for o in orgs)).encode()).hexdigest()
     meta = PdfMeta(
         title=t("overview_pdf_title", n=len(analyses)),
         author=options.author or "",
