@@ -4,11 +4,11 @@ looked at), the alternative texts, and the PDF's text, metadata, file and source
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import shutil
-from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -21,6 +21,7 @@ from briefgen.batch.overview import (
     overview_from_source,
     overview_name,
     phase_chart,
+    portfolio,
     render_overview,
     spread,
     spread_chart,
@@ -57,18 +58,6 @@ def texts(bundle, lang: str) -> Texts:
     return Texts(lang, bundle.root, bundle.framework)
 
 
-def portfolio(orgs, bench, bundle):
-    """The shipped three's spreads and phase counts, as render_overview makes them."""
-    analyses = [analyse(o, bench, bundle) for o in orgs]
-    fw = bundle.framework
-    caps = [spread(k, [a.capability(k).score for a in analyses], bench.capability(k).mean)
-            for k in fw.capability_keys]
-    effects = [spread(k, [a.effect(k).score for a in analyses], bench.effect(k).mean)
-               for k in fw.effect_keys]
-    counts = {p.key: 0 for p in fw.phases}
-    for a in analyses:
-        counts[a.maturity.phase] += 1
-    return caps, effects, counts
 
 
 def marks(svg: str, tag: str) -> list[dict[str, str]]:
@@ -91,6 +80,18 @@ def test_the_spread_is_sorted_with_inclusive_quartiles_and_counts_who_is_below()
     assert (two.q1, two.median, two.q3, two.below) == (2.5, 3.0, 3.5, 0)
     one = spread("x", [3.5], 4.0)
     assert (one.q1, one.median, one.q3, one.below) == (3.5, 3.5, 3.5, 1)
+
+
+def test_the_portfolio_has_every_area_in_the_frameworks_order_and_counts_each_phase(
+        bundle, bench, orgs):
+    analyses = [analyse(o, bench, bundle) for o in orgs]
+    caps, effects, counts = portfolio(analyses, bench, bundle.framework)
+    assert [c.key for c in caps] == bundle.framework.capability_keys
+    assert [e.key for e in effects] == bundle.framework.effect_keys
+    assert caps[0].scores == sorted(a.capability(caps[0].key).score for a in analyses)
+    assert caps[0].benchmark == bench.capability(caps[0].key).mean
+    assert effects[-1].benchmark == bench.effect(effects[-1].key).mean
+    assert counts == {"mobilised": 1, "embedded": 1, "accelerated": 1, "integrated": 0}
 
 
 def test_the_overviews_file_is_named_per_language():
@@ -171,7 +172,8 @@ def test_the_phase_bars_are_the_portfolios_and_the_studys_shares(bundle, bench):
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
 def test_the_charts_are_drawn_as_their_golden_copies(bundle, bench, orgs, lang):
-    caps, effects, counts = portfolio(orgs, bench, bundle)
+    caps, effects, counts = portfolio([analyse(o, bench, bundle) for o in orgs], bench,
+                                      bundle.framework)
     t = texts(bundle, lang)
     assert_golden(f"overview-capabilities-{lang}.svg", spread_chart("capabilities", caps, t).svg)
     assert_golden(f"overview-effects-{lang}.svg", spread_chart("effects", effects, t).svg)
@@ -182,15 +184,13 @@ def test_the_charts_are_drawn_as_their_golden_copies(bundle, bench, orgs, lang):
 
 
 def pdf_text(data: bytes) -> str:
-    import io
-
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def test_the_overview_pdf_holds_every_organisation_its_charts_and_its_metadata(orgs):
     data = render_overview(list(reversed(orgs)), Options(author="Anna Analytiker"))
     assert data == render_overview(orgs, Options(author="Anna Analytiker"))  # order: same
-    reader = PdfReader(__import__("io").BytesIO(data))
+    reader = PdfReader(io.BytesIO(data))
     meta = reader.metadata
     assert meta.title == "Portföljöversikt: 3 verksamheter"
     assert meta.author == "Anna Analytiker"
@@ -205,7 +205,7 @@ def test_the_overview_pdf_holds_every_organisation_its_charts_and_its_metadata(o
     assert "Var verksamheterna står på mognadskurvan" in text
     english = render_overview(orgs, Options(lang="en"))
     assert "Digital transformation across the portfolio" in pdf_text(english)
-    assert PdfReader(__import__("io").BytesIO(english)).metadata.author in (None, "")
+    assert PdfReader(io.BytesIO(english)).metadata.author in (None, "")
 
 
 def test_the_overview_of_a_subset_is_another_document(orgs):

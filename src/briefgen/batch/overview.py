@@ -40,7 +40,7 @@ from ..charts import (
 )
 from ..errors import BriefgenError, InputError, RenderError
 from ..load import load_benchmark, load_data
-from ..models import Benchmark, Org
+from ..models import Benchmark, Framework, Org
 from ..options import Options
 from ..output import PdfMeta, creation_time, pdf_name, stable_identifier, write_atomic
 from ..render import Renderer
@@ -78,6 +78,19 @@ def spread(key: str, scores: list[float], benchmark: float | None) -> Spread:
         q1 = median = q3 = ordered[0]
     below = sum(1 for s in ordered if benchmark is not None and s < benchmark)
     return Spread(key, ordered, median, q1, q3, benchmark, below)
+
+
+def portfolio(analyses: list[Analysis], benchmark: Benchmark, fw: Framework
+              ) -> tuple[list[Spread], list[Spread], dict[str, int]]:
+    """The spread of every capability and effect area, and how many stand in each phase."""
+    caps = [spread(k, [a.capability(k).score for a in analyses], benchmark.capability(k).mean)
+            for k in fw.capability_keys]
+    effects = [spread(k, [a.effect(k).score for a in analyses], benchmark.effect(k).mean)
+               for k in fw.effect_keys]
+    counts = {p.key: 0 for p in fw.phases}
+    for a in analyses:
+        counts[a.maturity.phase] = counts.get(a.maturity.phase, 0) + 1
+    return caps, effects, counts
 
 
 # --------------------------------------------------------------------------- charts
@@ -204,13 +217,7 @@ def render_overview(orgs: list[Org], options: Options) -> bytes:
     analyses: list[Analysis] = [analyse(o, benchmark, bundle)
                                 for o in sorted(orgs, key=lambda o: (o.name.lower(), o.id))]
     fw = bundle.framework
-    caps = [spread(k, [a.capability(k).score for a in analyses], benchmark.capability(k).mean)
-            for k in fw.capability_keys]
-    effects = [spread(k, [a.effect(k).score for a in analyses], benchmark.effect(k).mean)
-               for k in fw.effect_keys]
-    counts = {p.key: 0 for p in fw.phases}
-    for a in analyses:
-        counts[a.maturity.phase] = counts.get(a.maturity.phase, 0) + 1
+    caps, effects, counts = portfolio(analyses, benchmark, fw)
     with palette.colours(options.primary, options.accent):
         charts = {"capabilities": spread_chart("capabilities", caps, t),
                   "effects": spread_chart("effects", effects, t),
