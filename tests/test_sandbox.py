@@ -596,6 +596,31 @@ def test_resident_memory_of_a_process_and_of_none():
     assert rss_bytes(child.pid) is None
 
 
+def test_resident_memory_is_read_from_proc_without_psutil(monkeypatch):
+    expected = psutil.Process().memory_info().rss
+    monkeypatch.setitem(sys.modules, "psutil", None)   # not installed: /proc alone
+    assert rss_bytes(os.getpid()) == pytest.approx(expected, rel=0.2)
+    assert rss_bytes(2**22 + 1) is None                  # no such process, and no psutil
+
+
+def test_without_an_affinity_the_cores_are_the_cpu_count_and_at_least_one(monkeypatch):
+    def no_affinity(pid: int) -> set[int]:
+        raise OSError("not here")
+
+    monkeypatch.setattr(os, "sched_getaffinity", no_affinity)
+    assert usable_cores() == os.cpu_count()
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert usable_cores() == 1
+
+
+def test_the_jobs_warning_leaves_out_free_memory_it_cannot_read(monkeypatch, caplog):
+    monkeypatch.setattr(sandbox, "available_memory_mb", lambda: None)
+    cores = usable_cores()
+    with caplog.at_level(logging.WARNING, logger="briefgen.sandbox"):
+        assert sensible_jobs(cores + 3, 500) == cores
+    assert caplog.messages == [f"--jobs {cores + 3}: using {cores} ({cores} cores)"]
+
+
 def test_cores_and_free_memory_as_the_system_reports_them():
     assert usable_cores() == len(os.sched_getaffinity(0))
     free = available_memory_mb()
