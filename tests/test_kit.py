@@ -3,6 +3,7 @@ and the chart files."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -63,6 +64,24 @@ def kit(tmp_path_factory) -> tuple[Briefgen, Path, list[Path]]:
     return bg, out, result.files
 
 
+FIRM = Firm(name="Nordkonsult AB", contact="analys@nordkonsult.se", primary=PRIMARY,
+            accent=ACCENT, logo="data:image/svg+xml;base64,"
+            + base64.b64encode(LOGO.encode()).decode())
+
+
+@pytest.fixture
+def deck(bg):
+    """region-x's deck for the firm, built in the test: mutation testing maps a test to the
+    kit's functions only where they run in it (docs/mutation.md)."""
+    return Presentation(io.BytesIO(pptx_bytes(inputs_for(bg, firm=FIRM))))
+
+
+@pytest.fixture
+def workbook(bg):
+    """region-x's workbook for the firm, built in the test (as ``deck``)."""
+    return load_workbook(io.BytesIO(xlsx_bytes(inputs_for(bg, firm=FIRM))))
+
+
 def texts_of(slide) -> str:
     parts = []
     for shape in slide.shapes:
@@ -108,11 +127,9 @@ def test_same_input_same_bytes(kit, tmp_path):
 # --------------------------------------------------------------------------- the deck
 
 
-def test_deck_charts_are_native_with_the_analysis_as_series(kit):
-    bg, out, _ = kit
+def test_deck_charts_are_native_with_the_analysis_as_series(bg, deck):
     analysis, _ = bg.analyse("region-x")
     drawn, _ = bg.charts(analysis)
-    deck = Presentation(str(out / "region-x.pptx"))
     charts = charts_of(deck)
     assert {"capabilities-radar", "effect-areas", "expected-impact", "maturity-phase",
             "digital-agenda-importance"} <= set(charts)
@@ -139,9 +156,7 @@ def test_deck_charts_are_native_with_the_analysis_as_series(kit):
     assert pictures == ["Logo", "Logo"]                # the title slide and the last
 
 
-def test_deck_has_notes_on_every_slide_and_sources_where_figures_are(kit):
-    _, out, _ = kit
-    deck = Presentation(str(out / "region-x.pptx"))
+def test_deck_has_notes_on_every_slide_and_sources_where_figures_are(deck):
     for number, slide in enumerate(deck.slides, 1):
         notes = slide.notes_slide.notes_text_frame.text
         assert len(notes) > 40, number
@@ -155,10 +170,8 @@ def test_deck_has_notes_on_every_slide_and_sources_where_figures_are(kit):
     assert "självskattning av Region X, 15 oktober 2026" in notes
 
 
-def test_deck_parts_in_order_and_the_summary_agrees(kit):
-    bg, out, _ = kit
+def test_deck_parts_in_order_and_the_summary_agrees(bg, deck):
     analysis, matches = bg.analyse("region-x")
-    deck = Presentation(str(out / "region-x.pptx"))
     slides = list(deck.slides)
     titles = [title_of(s) for s in slides]
     assert titles[:3] == ["Digital transformation – lägesbild för Region X", "Agenda",
@@ -181,12 +194,10 @@ def test_deck_parts_in_order_and_the_summary_agrees(kit):
     assert "analys@nordkonsult.se" in last and "Att tänka på" in last
 
 
-def test_roadmap_by_horizon_with_owners_and_the_plan_in_balance(kit):
-    bg, out, _ = kit
+def test_roadmap_by_horizon_with_owners_and_the_plan_in_balance(bg, deck):
     analysis, matches, advice = bg.advised("region-x")
     plan = action_plan(advice, bg.texts())
     assert plan
-    deck = Presentation(str(out / "region-x.pptx"))
     roadmap = [s for s in deck.slides if title_of(s).startswith("Färdplan")]
     assert roadmap
     columns = {s.name: s.text_frame.text for slide in roadmap for s in slide.shapes
@@ -202,9 +213,8 @@ def test_roadmap_by_horizon_with_owners_and_the_plan_in_balance(kit):
     assert sum(rows) == len(plan) and max(rows) - min(rows) <= 1     # no lone last row
 
 
-def test_every_shape_inside_the_slide_and_every_text_fits(kit):
-    _, out, _ = kit
-    check_deck(Presentation(str(out / "region-x.pptx")))
+def test_every_shape_inside_the_slide_and_every_text_fits(deck):
+    check_deck(deck)
 
 
 def check_deck(deck) -> None:
@@ -254,8 +264,7 @@ def measured(frame, width_emu: int, f) -> float:
     return total
 
 
-def test_deck_in_english_has_no_swedish(kit, tmp_path):
-    bg, _, _ = kit
+def test_deck_in_english_has_no_swedish(bg):
     data = pptx_bytes(inputs_for(bg, "kommun-y", "en"))
     deck = Presentation(io.BytesIO(data))
     text = "\n".join(texts_of(s) + "\n" + s.notes_slide.notes_text_frame.text
@@ -462,10 +471,9 @@ def test_deck_converts_to_pdf_with_libreoffice(kit, tmp_path):
 # --------------------------------------------------------------------------- the workbook
 
 
-def test_workbook_number_formats_tables_and_frozen_headers(kit):
-    bg, out, _ = kit
+def test_workbook_number_formats_tables_and_frozen_headers(bg, workbook):
     analysis, matches = bg.analyse("region-x")
-    wb = load_workbook(out / "region-x.xlsx")
+    wb = workbook
     assert {"Om", "Förmågor", "Effektområden", "Rekommendationer", "Källor", "Arbetssätt",
             "Förväntad effekt", "Mognadsfaser", "Handlingsplan"} <= set(wb.sheetnames)
     caps = wb["Förmågor"]
@@ -499,12 +507,10 @@ def test_workbook_number_formats_tables_and_frozen_headers(kit):
     assert {c.number_format for row in plan.iter_rows(min_row=2) for c in row[6:8]} == {"0.0"}
 
 
-def test_workbook_has_no_internal_text(kit, bg):
-    _, out, _ = kit
+def test_workbook_has_no_internal_text(bg, workbook):
     sections = {s.title("sv") for s in bg.benchmark().sections} | {"Rapporten", ""}
-    for path, lang in ((out / "region-x.xlsx", "sv"),
-                       (io.BytesIO(xlsx_bytes(inputs_for(bg, "region-x", "en"))), "en")):
-        wb = load_workbook(path)
+    english = load_workbook(io.BytesIO(xlsx_bytes(inputs_for(bg, "region-x", "en"))))
+    for wb, lang in ((workbook, "sv"), (english, "en")):
         for ws in wb:
             for row in ws.iter_rows():
                 for cell in row:
