@@ -370,3 +370,14 @@ def test_a_raster_logo_is_placed_as_it_is(tmp_path, deck, fmt):
     pic = builder.picture(slide, box, _logo_png(uri), "Logotyp", "Logo")
     assert (pic.width, pic.height, pic.top) == (box.width, box.width // 8,
                                                 (box.height - box.width // 8) // 2)
+
+
+@pytest.mark.parametrize("family", ["Arial", "'Helvetica Neue', Helvetica", "Georgia, serif",
+                                    "monospace"])
+def test_a_logo_set_in_a_font_not_shipped_keeps_its_name(tmp_path, family):
+    """resvg draws no text in a font it lacks: the name falls back to Lato, not to nothing."""
+    svg = LOGO.replace('font-size="46"', f'font-size="46" font-family="{family}"')
+    with Image.open(io.BytesIO(_logo_png(logo_uri(tmp_path, "logo.svg", svg.encode())))) as image:
+        name = image.convert("RGBA").crop((225, 0, 900, 225))
+    assert (0, 0, 0) in colours(name)
+    assert sum(n for n, c in name.getcolors(1 << 20) if c[3]) > 5000   # a word, not a speck
