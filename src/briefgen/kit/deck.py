@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -1060,6 +1061,10 @@ def _pale() -> str:
     return PALE
 
 
+# The logo as briefgen.logo rebuilt it: every font-family an attribute in double quotes.
+_FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
+
+
 def _logo_png(uri: str) -> bytes:
     """The firm's logo (a ``data:`` URI) as PNG bytes; an SVG logo is rasterised."""
     header, data = uri.split(",", 1)
@@ -1067,7 +1072,10 @@ def _logo_png(uri: str) -> bytes:
     if header.startswith("data:image/svg"):
         from .charts import svg_to_png
 
-        return svg_to_png(raw.decode("utf-8"), 900, background=None)
+        # resvg draws no text in a font it was not given (only the shipped ones are): a name
+        # set in Arial would vanish. Like a browser, fall back to the sans-serif, Lato.
+        svg = _FONT_FAMILY.sub(r'font-family="\1, sans-serif"', raw.decode("utf-8"))
+        return svg_to_png(svg, 900, background=None)
     return raw
 
 

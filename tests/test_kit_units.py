@@ -1,0 +1,383 @@
+"""The kit's chart files and the deck's pictures in this process, fast enough for mutation
+testing (docs/mutation.md): each chart file's title and source line in Swedish and English, the
+titled SVG's layout and escaping, the PNGs resvg draws, a picture placed in its box with its
+proportions and alternative text, and the firm's logo made a PNG."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import replace
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+import yaml
+from PIL import Image
+from pptx import Presentation
+
+from briefgen.brand import INK, MUTED, Firm
+from briefgen.charts import BOLD, FONT, register_fonts
+from briefgen.kit.charts import chart_files, chart_source, chart_title, svg_to_png, titled_svg
+from briefgen.kit.common import KitInputs
+from briefgen.kit.deck import DeckBuilder, _logo_png
+from briefgen.kit.template import EMU_PER_INCH, Box, load_design
+from briefgen.logo import logo_data_uri
+from briefgen.options import PRIMARY, Options
+from briefgen.pipeline import Briefgen
+
+from .test_compare import built
+
+SVG = "{http://www.w3.org/2000/svg}"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120"><rect width="100" '
+        'height="100" y="10" fill="#0B5D4B"/><text x="120" y="78" font-size="46">Nordkonsult'
+        '</text></svg>')
+STUDY = "Digital transformation i offentlig sektor 2018 (QVARTZ och Microsoft)"
+STUDY_EN = "Digital transformation in the Swedish public sector 2018 (QVARTZ and Microsoft)"
+OWN = "Källa: självskattning av Region X, 15 oktober 2026"
+OWN_EN = "Source: self-assessment by Region X, 15 October 2026"
+SURVEY = "Källa: enkätsvar från 3 personer i Region X, 20 oktober 2026"
+SURVEY_EN = "Source: survey answers from 3 people at Region X, 20 October 2026"
+
+
+def kit_inputs(bg: Briefgen, lang: str, org: str = "region-x") -> KitInputs:
+    """What the pipeline hands the kit, built the same way (the shipped colours, no firm)."""
+    analysis, matches, advice = bg.advised(org, lang)
+    charts, extra = bg.charts(analysis, lang)
+    return KitInputs(analysis, matches, advice, bg.texts_for(analysis, lang), charts, Firm(),
+                     peers=extra["peers"], progress=extra["progress"], survey=extra["survey"])
+
+
+@pytest.fixture(scope="module")
+def sv(bg) -> KitInputs:
+    return kit_inputs(bg, "sv")
+
+
+@pytest.fixture(scope="module")
+def en(bg) -> KitInputs:
+    return kit_inputs(bg, "en")
+
+
+@pytest.fixture(scope="module")
+def surveyed(tmp_path_factory) -> dict[str, KitInputs]:
+    """region-x from a survey with an earlier round, on a benchmark built from answers."""
+    tmp = tmp_path_factory.mktemp("surveyed")
+    bench = tmp / "kunder-2026.yaml"
+    bench.write_text(yaml.safe_dump(built({"regional": 6, "municipal": 7}).model_dump(
+        mode="json", exclude_none=True), allow_unicode=True), "utf-8")
+    survey = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
+    bg = Briefgen(Options(out=tmp, survey=survey, benchmark=str(bench),
+                          extra_benchmarks=("dt-offentlig-sektor-2018",)))
+    return {lang: kit_inputs(bg, lang) for lang in ("sv", "en")}
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+
+
+def colours(image: Image.Image) -> set[tuple[int, int, int]]:
+    return {c[:3] for _, c in image.convert("RGBA").getcolors(1 << 22) if c[3] == 255}
+
+
+# --------------------------------------------------------------------------- titles and sources
+
+
+def test_each_chart_file_is_titled_by_what_it_shows(sv, en, surveyed):
+    assert [chart_title(n, sv) for n in ("radar", "effects", "impact", "maturity",
+                                         "importance", "gauge-digital_leadership")] == [
+        "Sju förmågor mot jämförelsen", "Fyra effektområden", "Var den största effekten väntas",
+        "Digital mognad", "Den digitala agendans vikt",
+        "Digitalt ledarskap: er skattning mot jämförelsen"]
+    assert [chart_title(n, en) for n in ("radar", "gauge-data_access_security")] == [
+        "Seven capabilities against the benchmark",
+        "Data access and data security: your rating against the benchmark"]
+    s, e = surveyed["sv"], surveyed["en"]
+    assert [chart_title(n, s) for n in ("spread", "progress", "peers-kunder-2026")] == [
+        "Spridningen i svaren", "Förändring sedan förra skattningen", "Jämfört med Kunder 2026"]
+    assert [chart_title(n, e) for n in ("spread", "progress", "peers-kunder-2026")] == [
+        "The spread of the answers", "Change since the last assessment",
+        "Compared with Clients 2026"]
+    # A peer chart of a benchmark the briefing no longer has is still named, by its id.
+    assert chart_title("peers-kunder-2025", e) == "Compared with kunder-2025"
+
+
+def test_each_chart_file_names_where_its_figures_come_from(sv, en):
+    assert chart_source("radar", sv) == (
+        f"{OWN} · {STUDY}, avsnitt: Sammanfattningen, Digitalt ledarskap; Förmåga 1, Digitalt "
+        "ledarskap; Rekommendation 2; Sammanfattningen, Mångfald i kompetenser; "
+        "Sammanfattningen, Partnerskapspotential; Förmåga 3, Partnerskapspotential; "
+        "Slutsatsen; Sammanfattningen, Datatillgång och datasäkerhet; Förmåga 4, Datatillgång "
+        "och datasäkerhet; Sammanfattningen, Organisatorisk tydlighet; Förmåga 5, "
+        "Organisatorisk tydlighet; Sammanfattningen, Nya arbetsmetoder; Sammanfattningen, "
+        "Agila beslutsstrukturer; Förmåga 7, Agila beslutsstrukturer")
+    assert chart_source("effects", sv) == (
+        f"{OWN} · {STUDY}, avsnitt: Kapitlet ”Vad?”, effektområdena")
+    assert chart_source("maturity", sv) == (
+        f"{OWN} · {STUDY}, avsnitt: Sammanfattningen; Kapitlet ”Varför?”, mognadskurvan; "
+        "Slutsatsen")
+    assert chart_source("importance", sv) == (
+        f"{OWN} · {STUDY}, avsnitt: Sammanfattningen; Kapitlet ”Varför?”, förväntad effekt; "
+        "Slutsatsen")
+    assert chart_source("impact", sv) == OWN          # the organisation's own figures only
+    # A capability's gauge: only the sections its own study figure comes from.
+    assert chart_source("gauge-digital_leadership", sv) == (
+        f"{OWN} · {STUDY}, avsnitt: Sammanfattningen, Digitalt ledarskap; Förmåga 1, Digitalt "
+        "ledarskap; Rekommendation 2")
+    assert chart_source("gauge-new_working_methods", sv) == (
+        f"{OWN} · {STUDY}, avsnitt: Sammanfattningen, Nya arbetsmetoder")
+    assert chart_source("effects", en) == (
+        f"{OWN_EN} · {STUDY_EN}, sections: The chapter “What?”, the effect areas")
+    assert chart_source("gauge-data_access_security", en) == (
+        f"{OWN_EN} · {STUDY_EN}, sections: The summary, Data access and security; "
+        "Capability 4, Data access and security")
+    # Without an earlier round a progress chart claims none.
+    assert chart_source("progress", sv) == OWN
+    for inputs in (sv, en):
+        for name in inputs.charts:
+            source = chart_source(name, inputs)
+            assert not re.search(r"\b(rad|rader|line|lines)\s+\d|data/|\.ya?ml", source), source
+
+
+def test_survey_progress_and_peer_charts_name_their_rounds_and_benchmark(surveyed):
+    s, e = surveyed["sv"], surveyed["en"]
+    assert chart_source("progress", s) == (
+        f"{SURVEY} · den tidigare självskattningen, 3 september 2025")
+    assert chart_source("progress", e) == (
+        f"{SURVEY_EN} · the earlier self-assessment, 3 September 2025")
+    assert chart_source("spread", s) == chart_source("impact", s) == SURVEY
+    assert chart_source("peers-kunder-2026", s) == f"{SURVEY} · Kunder 2026, byggd ur enkätsvar"
+    assert chart_source("peers-kunder-2026", e) == (
+        f"{SURVEY_EN} · Clients 2026, built from survey answers")
+    assert chart_source("peers-kunder-2025", e) == (
+        f"{SURVEY_EN} · kunder-2025, built from survey answers")
+    # A built benchmark has no report to cite sections of: it is named alone.
+    assert chart_source("radar", e) == f"{SURVEY_EN} · Clients 2026"
+
+
+# --------------------------------------------------------------------------- the titled SVG
+
+
+def texts(root) -> list[tuple[str, str, str, str, str | None, str, str]]:
+    """Every line of text: x, y, size, family, weight, colour and the words."""
+    return [(t.get("x"), t.get("y"), t.get("font-size"), t.get("font-family"),
+             t.get("font-weight"), t.get("fill"), t.text) for t in root.findall(f"{SVG}text")]
+
+
+def test_titled_svg_sets_title_chart_and_source_one_under_another(en):
+    name = "gauge-data_access_security"
+    chart = en.charts[name]
+    svg = titled_svg(chart, chart_title(name, en), chart_source(name, en))
+    root = ElementTree.fromstring(svg)
+    assert (root.get("width"), root.get("height"), root.get("viewBox"), root.get("role")) == (
+        "236", "149.1", "0 0 236 149.1", "img")
+    assert root.find(f"{SVG}title").text == chart_title(name, en)
+    assert root.find(f"{SVG}desc").text == chart.alt
+    ground = root.find(f"{SVG}rect")
+    assert (ground.get("width"), ground.get("height"), ground.get("fill")) == (
+        "236", "149.1", "#FFFFFF")
+    # The title in 11 pt bold, 12 pt in from the edge, wrapped inside 212 pt; the chart 4 pt
+    # under it; the source in 7.5 pt, 6 pt under the chart; 12 pt left below.
+    bold, plain = ("Lato", "bold", INK), ("Lato", None, MUTED)
+    assert texts(root) == [
+        ("12", "23", "11", *bold, "Data access and data security: your rating"),
+        ("12", "37.3", "11", *bold, "against the benchmark"),
+        ("12", "104.1", "7.5", *plain,
+         "Source: self-assessment by Region X, 15 October 2026 · Digital"),
+        ("12", "114.225", "7.5", *plain,
+         "transformation in the Swedish public sector 2018 (QVARTZ and"),
+        ("12", "124.35", "7.5", *plain,
+         "Microsoft), sections: The summary, Data access and security;"),
+        ("12", "134.475", "7.5", *plain, "Capability 4, Data access and security")]
+    group = root.find(f"{SVG}g")
+    assert group.get("transform") == "translate(0 44.6)"
+    inner = group.find(f"{SVG}svg")          # the chart whole, without its XML prologue
+    assert (inner.get("width"), inner.get("height")) == ("236", "46")
+    assert "<?xml" not in svg and "<!DOCTYPE" not in svg
+    # Nothing but the drawing: no stray text between its parts.
+    assert not (root.text or "").strip()
+    assert all(not (child.tail or "").strip() for child in root)
+    # A one-line title and a five-line source: the radar.
+    radar = ElementTree.fromstring(titled_svg(en.charts["radar"], chart_title("radar", en),
+                                              chart_source("radar", en)))
+    assert radar.get("height") == "428.925"
+    assert radar.find(f"{SVG}g").get("transform") == "translate(0 30.3)"
+    assert [t[1] for t in texts(radar)] == ["23", "373.8", "383.925", "394.05", "404.175",
+                                            "414.3"]
+
+
+def test_titled_svg_lines_fit_inside_the_chart(en):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    register_fonts()
+    # Titles and sources with a line that would reach into the right margin unwrapped.
+    for name in ("radar", "gauge-partnerships", "gauge-data_access_security"):
+        chart = en.charts[name]
+        root = ElementTree.fromstring(titled_svg(chart, chart_title(name, en),
+                                                 chart_source(name, en)))
+        lines = texts(root)
+        assert len(lines) >= 3
+        for x, _, size, _, weight, _, words in lines:
+            width = stringWidth(words, BOLD if weight else FONT, float(size))
+            assert float(x) + width <= chart.width - 12, (name, words)
+
+
+def test_titled_svg_escapes_what_it_is_given(sv):
+    title = 'R&D <Nord> "Konsult" & Co'
+    alt = 'Skala 1–5: a < b & "c" > d'
+    chart = replace(sv.charts["impact"], alt=alt)
+    svg = titled_svg(chart, title, "Källa: <intern> & extern")
+    root = ElementTree.fromstring(svg)                 # still well-formed XML
+    assert root.find(f"{SVG}title").text == title
+    assert root.find(f"{SVG}desc").text == alt
+    assert [t[-1] for t in texts(root)] == [title, "Källa: <intern> & extern"]
+
+
+# --------------------------------------------------------------------------- PNGs
+
+
+def test_svg_to_png_draws_with_the_shipped_fonts_on_white_or_clear():
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="50">'
+           f'<rect x="150" width="50" height="50" fill="{PRIMARY}"/>'
+           '<text x="4" y="36" font-size="30">Ab</text>'
+           '<text x="64" y="36" font-size="30" font-family="sans-serif">Ab</text></svg>')
+    data = svg_to_png(svg, 400)
+    assert data.startswith(PNG_MAGIC)
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG" and image.size == (400, 100)
+        image = image.convert("RGBA")
+        assert image.getpixel((0, 0)) == (255, 255, 255, 255)          # white, opaque
+        assert image.getpixel((350, 50)) == (*rgb(PRIMARY), 255)
+        # Text without a font of its own, and in the generic sans-serif: both in Lato.
+        first, second = image.crop((0, 0, 120, 100)), image.crop((120, 0, 240, 100))
+        assert first.tobytes() == second.tobytes()
+        assert (0, 0, 0) in colours(first)
+    clear = svg_to_png(svg, 200, background=None)
+    with Image.open(io.BytesIO(clear)) as image:
+        assert image.size == (200, 50) and image.convert("RGBA").getpixel((0, 0))[3] == 0
+    # Text in a font that is not shipped is not drawn from the machine's fonts: the same
+    # pixels on every machine.
+    system = svg.replace('font-size="30">', 'font-size="30" font-family="DejaVu Sans">', 1)
+    with Image.open(io.BytesIO(svg_to_png(system, 400))) as image:
+        assert (0, 0, 0) not in colours(image.crop((0, 0, 120, 100)))
+
+
+def test_chart_files_svg_and_png_per_chart_in_order(sv):
+    inputs = replace(sv, charts={k: sv.charts[k] for k in ("impact", "gauge-partnerships")})
+    files = chart_files(inputs)
+    assert list(files) == ["expected-impact.svg", "expected-impact.png",
+                           "capability-partnerships.svg", "capability-partnerships.png"]
+    svg = files["expected-impact.svg"]
+    assert "största".encode() in svg                   # UTF-8
+    root = ElementTree.fromstring(svg)
+    assert root.find(f"{SVG}title").text == "Var den största effekten väntas"
+    assert root.find(f"{SVG}desc").text == sv.charts["impact"].alt
+    assert [t[-1] for t in texts(root)] == ["Var den största effekten väntas", OWN]
+    gauge = ElementTree.fromstring(files["capability-partnerships.svg"])
+    assert gauge.find(f"{SVG}title").text == "Partnerskapspotential: er skattning mot jämförelsen"
+    assert " ".join(t[-1] for t in texts(gauge) if t[4] is None) == chart_source(
+        "gauge-partnerships", sv)
+    for stem, drawn in (("expected-impact", root), ("capability-partnerships", gauge)):
+        png = files[f"{stem}.png"]
+        assert png.startswith(PNG_MAGIC)
+        with Image.open(io.BytesIO(png)) as image:
+            scale = 2000 / float(drawn.get("width"))         # pixels per point
+            # resvg takes the drawing's height in whole points: within one point of it.
+            assert image.width == 2000
+            assert abs(image.height - scale * float(drawn.get("height"))) < scale
+            assert image.convert("RGBA").getpixel((0, 0)) == (255, 255, 255, 255)
+            seen = colours(image)
+        assert {rgb(PRIMARY), rgb(INK), rgb(MUTED)} <= seen, stem
+
+
+# --------------------------------------------------------------------------- deck pictures
+
+
+@pytest.fixture
+def deck(sv) -> tuple[DeckBuilder, object]:
+    builder = DeckBuilder(sv, load_design(None))
+    return builder, builder.prs.slides.add_slide(builder.design.content_layout)
+
+
+def png_of(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), rgb(PRIMARY)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def reread(builder: DeckBuilder):
+    buffer = io.BytesIO()
+    builder.prs.save(buffer)
+    return list(Presentation(buffer).slides)[-1]
+
+
+@pytest.mark.parametrize(("size", "expected"), [
+    # A wide picture fills the box's width and is centred from top to bottom ...
+    ((400, 100), (1000, 2125, 3001, 750)),
+    # ... a tall one fills its height and is centred from side to side (2751 // 2 = 1375).
+    ((100, 400), (2375, 2000, 250, 1000)),
+    # ... and a near-square one is rounded to whole EMU, its proportions kept.
+    ((333, 300), (1945, 2000, 1110, 1000)),
+])
+def test_picture_as_large_as_fits_centred_proportions_kept(deck, size, expected):
+    builder, slide = deck
+    box = Box(1000, 2000, 3001, 1000)
+    png = png_of(*size)
+    pic = builder.picture(slide, box, png, "Logotyp för Nordkonsult & Co", "Logo")
+    assert (pic.left, pic.top, pic.width, pic.height) == expected
+    again = next(s for s in reread(builder).shapes if s.name == "Logo")
+    assert (again.left, again.top, again.width, again.height) == expected
+    assert again._element.nvPicPr.cNvPr.get("descr") == "Logotyp för Nordkonsult & Co"
+    assert again.image.blob == png                       # the picture itself, not re-encoded
+    assert pic.left >= box.left and pic.left + pic.width <= box.right
+    assert pic.top >= box.top and pic.top + pic.height <= box.bottom
+
+
+# --------------------------------------------------------------------------- the firm's logo
+
+
+def logo_uri(tmp_path: Path, name: str, data: bytes) -> str:
+    (tmp_path / name).write_bytes(data)
+    return logo_data_uri(name, [tmp_path], "firm.logo")
+
+
+def test_an_svg_logo_becomes_a_clear_png_900_pixels_wide(tmp_path, deck):
+    data = _logo_png(logo_uri(tmp_path, "logo.svg", LOGO.encode()))
+    assert data.startswith(PNG_MAGIC)
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (900, 225)                 # 480 x 120, its proportions kept
+        image = image.convert("RGBA")
+        assert image.getpixel((0, 0))[3] == 0           # clear: the panel shows through
+        assert image.getpixel((90, 112)) == (0x0B, 0x5D, 0x4B, 255)
+        # Its name drawn in Lato, the shipped font: dark pixels right of the mark.
+        assert (0, 0, 0) in colours(image.crop((225, 0, 900, 225)))
+    builder, slide = deck
+    box = Box(EMU_PER_INCH * 9, EMU_PER_INCH * 5, EMU_PER_INCH * 3, EMU_PER_INCH)
+    pic = builder.picture(slide, box, data, "Logotyp för Nordkonsult", "Logo")
+    assert (pic.width, pic.height) == (box.width, box.width // 4)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_raster_logo_is_placed_as_it_is(tmp_path, deck, fmt):
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 300), (0x0B, 0x5D, 0x4B)).save(buffer, fmt)
+    uri = logo_uri(tmp_path, f"logo.{fmt.lower()}", buffer.getvalue())
+    assert _logo_png(uri) == buffer.getvalue() == base64.b64decode(uri.split(",", 1)[1])
+    # Too big for its box: scaled down into it, its proportions kept.
+    builder, slide = deck
+    box = Box(0, 0, EMU_PER_INCH * 3, EMU_PER_INCH)
+    pic = builder.picture(slide, box, _logo_png(uri), "Logotyp", "Logo")
+    assert (pic.width, pic.height, pic.top) == (box.width, box.width // 8,
+                                                (box.height - box.width // 8) // 2)
+
+
+@pytest.mark.parametrize("family", ["Arial", "'Helvetica Neue', Helvetica", "Georgia, serif",
+                                    "monospace"])
+def test_a_logo_set_in_a_font_not_shipped_keeps_its_name(tmp_path, family):
+    """resvg draws no text in a font it lacks: the name falls back to Lato, not to nothing."""
+    svg = LOGO.replace('font-size="46"', f'font-size="46" font-family="{family}"')
+    with Image.open(io.BytesIO(_logo_png(logo_uri(tmp_path, "logo.svg", svg.encode())))) as image:
+        name = image.convert("RGBA").crop((225, 0, 900, 225))
+    assert (0, 0, 0) in colours(name)
+    assert sum(n for n, c in name.getcolors(1 << 20) if c[3]) > 5000   # a word, not a speck
