@@ -330,6 +330,43 @@ EQUIVALENT.update({
     "(one poll later)",
 })
 
+# The batch: an input hash is compared only with the one an earlier run of the same code wrote,
+# so what matters is which inputs it tells apart, never its exact digest (a new digest renders
+# each briefing once more). These mutants change the digest and nothing else.
+_DIGEST = ("digest only: any separator or prefix the hashed text always has gives the same "
+           "inputs the same hash and tells the same inputs apart")
+_ESCAPE = ("digest only: JSON with or without ASCII escapes is one-to-one with the value, so "
+           "the same profiles hash alike and different ones apart")
+_BLOCK = "the digest of a file is the same whatever size of block it is read in"
+_UTF8 = "codec names are case-insensitive: 'UTF-8' is 'utf-8'"
+_NONE_AS = ("the text standing for an unset value need only be one no real value takes; an "
+            "author, contact or colour of 'XXXX' is no real one")
+_WARM = ("when the fork server is started early (to warm up while the input is read): the pool "
+         "starts it anyway when it needs it, so only the wait moves")
+EQUIVALENT.update({
+    **{f"briefgen.batch.manifest.x__by_language__mutmut_{n}": _ESCAPE for n in (2, 4, 7)},
+    "briefgen.batch.manifest.x__hash_files__mutmut_6": _DIGEST,
+    "briefgen.batch.manifest.x__write_atomic_text__mutmut_7": _UTF8,
+    "briefgen.batch.manifest.x_read_manifest__mutmut_8": _UTF8,
+    "briefgen.batch.manifest.x_assets_hash__mutmut_44": _NONE_AS,
+    "briefgen.batch.manifest.x_assets_hash__mutmut_51": "a SOURCE_DATE_EPOCH of 'XXXX' is "
+    "refused before any hash, so unset and 'XXXX' are never both hashed",
+    "briefgen.batch.manifest.x_assets_hash__mutmut_54": _DIGEST,
+    "briefgen.batch.manifest.x_brand_hash__mutmut_8": _DIGEST,
+    "briefgen.batch.manifest.x_brand_hash__mutmut_10": _NONE_AS,
+    "briefgen.batch.manifest.x_brand_hash__mutmut_43": _DIGEST,
+    **{f"briefgen.batch.manifest.x_file_sha256__mutmut_{n}": _BLOCK for n in (10, 12, 13)},
+    **{f"briefgen.batch.manifest.x_input_hash__mutmut_{n}": _ESCAPE for n in (22, 26, 29)},
+    **{f"briefgen.batch.manifest.x_input_hash__mutmut_{n}": _DIGEST
+       for n in (23, 27, 30, 31, 52, 53)},
+    **{f"briefgen.batch.manifest.x_input_hash__mutmut_{n}": "digest only: the logo's refusal "
+       "is hashed with whatever name for the field it is given, the same on every run"
+       for n in (37, 45, 46)},
+    **{f"briefgen.batch.run.x_run_batch__mutmut_{n}": _WARM for n in (6, 7, 8, 9)},
+    "briefgen.batch.run.x__run_locked__mutmut_221": "two monotonic clock readings a float "
+    "apart by exactly MANIFEST_EVERY: '>' and '>=' agree",
+})
+
 KILLED = {1, 3, 37}
 SURVIVED = {0}
 

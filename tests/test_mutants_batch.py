@@ -5,8 +5,14 @@ reported "unchanged" beside a stale PDF."""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import hashlib
 import io
+import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,16 +21,28 @@ import pytest
 import yaml
 
 import briefgen
+from briefgen import resources
 from briefgen.batch.manifest import (
+    CSV_FIELDS,
     KIT_PACKAGES,
+    MANIFEST_CSV,
+    MANIFEST_JSON,
     RENDER_PACKAGES,
+    Item,
+    _intact,
+    _kit_intact,
+    _remove_temporaries,
     assets_hash,
     brand_hash,
     input_hash,
+    read_manifest,
+    write_manifest,
 )
 from briefgen.batch.run import BatchOptions, run_batch
-from briefgen.load import benchmark_path, load_data, load_org
+from briefgen.batch.sources import load_rows, source_orgs
+from briefgen.load import benchmark_path, load_data, load_org, validate_profile
 from briefgen.options import Options
+from briefgen.tabular import Row
 
 from .conftest import write_profile
 
@@ -39,6 +57,9 @@ def png() -> bytes:
 
 
 PNG = png()
+ORGS = resources.data_dir() / "orgs"
+BATCH = Path(__file__).parent / "fixtures" / "batch"
+SURVEY = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
 
 
 @pytest.fixture(scope="module")
@@ -293,3 +314,319 @@ def test_a_review_given_to_a_batch_is_in_the_input_hash(tmp_path, region_x_profi
     assert recorded() == before
     review.write_text("org: region-x\nfindings: []\n", "utf-8")
     assert recorded() != before
+
+
+def test_the_same_profile_in_another_key_order_has_the_same_input_hash(bundle,
+                                                                       region_x_profile):
+    def reordered(value):
+        return ({k: reordered(v) for k, v in reversed(list(value.items()))}
+                if isinstance(value, dict) else value)
+
+    org = validate_profile(region_x_profile, bundle, "a.csv row 2")
+    again = validate_profile(reordered(region_x_profile), bundle, "a.csv row 2")
+    assert input_hash(again, "assets", bundle.root) == input_hash(org, "assets", bundle.root)
+
+
+def test_where_the_earlier_profile_lies_counts_only_when_the_pdf_carries_it(tmp_path,
+                                                                            region_x_profile):
+    (tmp_path / "region-x-2025.yaml").write_text(yaml.safe_dump(
+        {**region_x_profile, "assessed": "2025-10-01"}), "utf-8")
+    (tmp_path / "region-x.yaml").write_text(yaml.safe_dump(
+        {**region_x_profile, "previous": "region-x-2025.yaml"}), "utf-8")
+    bundle = load_data()
+    org = load_org(str(tmp_path / "region-x.yaml"), bundle)
+    assert org.previous is not None
+    moved = org.model_copy(update={"previous": org.previous.model_copy(
+        update={"source": "elsewhere/region-x-2025.yaml"})})
+    assert input_hash(moved, "a", bundle.root) == input_hash(org, "a", bundle.root)
+    assert (input_hash(moved, "a", bundle.root, with_source=True)
+            != input_hash(org, "a", bundle.root, with_source=True))
+
+
+def test_a_further_benchmark_given_by_its_id_is_looked_up_in_the_data_folder(data_dir):
+    """An id (not a file) is found in --data's benchmarks/ first: its bytes are hashed."""
+    (path,) = (data_dir / "benchmarks").glob("*.yaml")
+    options = Options(data=data_dir, extra_benchmarks=(path.stem,))
+    before = assets(options)
+    assert before != assets(Options(data=data_dir))
+    path.write_bytes(path.read_bytes() + b"\n# corrected\n")
+    assert assets(options) != before
+
+
+# --------------------------------------------------------------------------- the manifest
+
+
+def an_item(**changes) -> Item:
+    return Item(**{"id": "alfa", "file": "alfa.pdf", "status": "ok", "row": 2,
+                   "source": "kunder.csv row 2", "pages": 17, "bytes": 1234,
+                   "sha256": "ab" * 32, "input_hash": "cd" * 32, "benchmark_id": "dt-2018",
+                   "benchmark_version": "1", "mtime_ns": 1_700_000_000_000_000_000,
+                   "files": "alfa.pdf;alfa.xlsx", **changes})
+
+
+def test_the_manifest_is_written_for_people_and_for_the_next_run(tmp_path):
+    items = [an_item(), an_item(id="=1+2", file="", status="failed", row=3, pages=None,
+                                bytes=None, sha256="", mtime_ns=None, files="",
+                                error="Malmö stad: row 3: 7 is outside 1-5")]
+    info = {"briefgen": "9.9", "input": "/data/kunder.csv", "lang": "sv"}
+    write_manifest(tmp_path, items, info)
+    text = (tmp_path / MANIFEST_JSON).read_text("utf-8")
+    document = dict(info, items=[dataclasses.asdict(i) for i in items])
+    assert text == json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    assert "Malmö" in text and '\n "briefgen": "9.9",\n' in text
+    raw = (tmp_path / MANIFEST_CSV).read_bytes()
+    assert raw.count(b"\r\n") == 3 and raw.endswith(b"\r\n") and b"\n" not in raw.replace(
+        b"\r\n", b"")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert rows[0] == CSV_FIELDS
+    assert "mtime_ns" not in rows[0] and "source" not in rows[0]
+    ok, failed = (dict(zip(rows[0], row, strict=True)) for row in rows[1:])
+    assert ok == {"id": "alfa", "file": "alfa.pdf", "status": "ok", "error": "", "row": "2",
+                  "pages": "17", "bytes": "1234", "sha256": "ab" * 32,
+                  "input_hash": "cd" * 32, "benchmark_id": "dt-2018", "benchmark_version": "1",
+                  "briefgen_version": briefgen.__version__, "files": "alfa.pdf;alfa.xlsx"}
+    assert failed["id"] == "'=1+2"          # a spreadsheet shows it, never runs it
+    assert failed["pages"] == failed["bytes"] == "" and failed["row"] == "3"
+    assert read_manifest(tmp_path) == {"alfa.pdf": items[0], "": items[1]}
+
+
+def test_a_later_versions_manifest_is_read_without_the_fields_it_added(tmp_path):
+    item = dataclasses.asdict(an_item())
+    (tmp_path / MANIFEST_JSON).write_text(json.dumps(
+        {"briefgen": "99.0", "items": [{**item, "dpi": 300}]}), "utf-8")
+    assert read_manifest(tmp_path) == {"alfa.pdf": an_item()}
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"briefgen": "1.0"}', "'items'"),
+    ('{"items": [{"id": "alfa"}]}', "Item.__init__() missing 2 required positional "
+                                    "arguments: 'file' and 'status'"),
+    ('{"items": [', "Expecting value: line 1 column 12 (char 11)"),
+])
+def test_an_unreadable_manifest_counts_as_none_and_says_so(tmp_path, caplog, text, reason):
+    (tmp_path / MANIFEST_JSON).write_text(text, "utf-8")
+    with caplog.at_level(logging.WARNING, "briefgen.batch.manifest"):
+        assert read_manifest(tmp_path) == {}
+    assert caplog.messages == [f"{tmp_path / MANIFEST_JSON} is unreadable ({reason}): "
+                               "rendering everything again"]
+
+
+def test_no_manifest_is_no_earlier_run(tmp_path, caplog):
+    assert read_manifest(tmp_path) == {}
+    (tmp_path / MANIFEST_JSON).mkdir()
+    assert read_manifest(tmp_path) == {} and not caplog.messages
+
+
+def test_only_the_batchs_own_temporaries_are_removed(tmp_path):
+    ours = [".manifest.csv.k2x9.tmp", ".manifest.json.k2x9.tmp", ".manifest.k2x9.tmp",
+            ".alfa.pdf.k2x9.tmp", ".alfa-en.pdf.z.tmp"]
+    theirs = [".notes.txt.k2x9.tmp", "alfa.pdf.k2x9.tmp", ".alfa.pdf", "manifest.json",
+              ".alfa.xlsx.k2x9.tmp", ".Manifest.json.k.tmp", "alfa.pdf", ".alfa.pdf.tmp.x"]
+    for name in ours + theirs:
+        (tmp_path / name).write_bytes(b"x")
+    _remove_temporaries(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(theirs)
+
+
+def test_a_temporary_gone_meanwhile_is_no_error(tmp_path):
+    """Listed, then removed by someone else before the batch removes it."""
+    class Stale(type(tmp_path)):
+        def glob(self, pattern):
+            yield from super().glob(pattern)
+            yield self / ".alfa.pdf.gone.tmp"
+
+    (tmp_path / ".alfa.pdf.k.tmp").write_bytes(b"x")
+    _remove_temporaries(Stale(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def written(tmp_path) -> tuple[Path, Item]:
+    """A PDF on disk and the item an earlier run recorded for it."""
+    path = tmp_path / "alfa.pdf"
+    path.write_bytes(b"%PDF-1.7 alfa")
+    return path, an_item(bytes=13, sha256=hashlib.sha256(b"%PDF-1.7 alfa").hexdigest(),
+                         mtime_ns=path.stat().st_mtime_ns, files="alfa.pdf;alfa.xlsx")
+
+
+def test_a_pdf_as_recorded_is_intact(written):
+    path, item = written
+    assert _intact(path, item)
+    os.utime(path, ns=(item.mtime_ns + 10**9, item.mtime_ns + 10**9))  # touched: same bytes
+    assert _intact(path, item)
+    assert _intact(path, dataclasses.replace(item, mtime_ns=None))
+
+
+@pytest.mark.parametrize("change", ["removed", "resized", "changed", "a link", "a folder"])
+def test_a_pdf_not_as_recorded_is_not_intact(written, tmp_path, change):
+    path, item = written
+    if change == "removed":
+        path.unlink()
+    elif change == "resized":
+        path.write_bytes(b"%PDF-1.7 alfa!")
+        os.utime(path, ns=(item.mtime_ns, item.mtime_ns))
+    elif change == "changed":   # the same size, other bytes, another time
+        path.write_bytes(b"%PDF-1.7 beta")
+        os.utime(path, ns=(item.mtime_ns + 10**9, item.mtime_ns + 10**9))
+    elif change == "a link":    # to the very bytes recorded: still not the PDF written
+        path.rename(tmp_path / "real.pdf")
+        path.symlink_to(tmp_path / "real.pdf")
+    else:
+        path.unlink()
+        path.mkdir()
+    assert not _intact(path, item)
+
+
+def test_the_kit_is_intact_while_every_file_recorded_is_there(written, tmp_path):
+    path, item = written
+    assert not _kit_intact(tmp_path, item)
+    (tmp_path / "alfa.xlsx").write_bytes(b"PK")
+    assert _kit_intact(tmp_path, item)
+    assert _kit_intact(tmp_path, dataclasses.replace(item, files=""))
+    assert _kit_intact(tmp_path, dataclasses.replace(item, files="alfa.pdf;;alfa.xlsx"))
+    path.unlink()
+    assert not _kit_intact(tmp_path, item)
+    (tmp_path / "alfa.xlsx").unlink()
+    (tmp_path / "alfa.xlsx").mkdir()
+    assert not _kit_intact(tmp_path, dataclasses.replace(item, files="alfa.xlsx"))
+
+
+# --------------------------------------------------------------------------- the organisations
+
+
+def profiles(folder: Path, base: dict, **assessed: str | None) -> None:
+    """Profiles of one organisation in ``folder``, by file stem and date (None: no date)."""
+    folder.mkdir(exist_ok=True)
+    for stem, when in assessed.items():
+        profile = {**base, "assessed": when} if when else {
+            k: v for k, v in base.items() if k != "assessed"}
+        (folder / f"{stem}.yaml").write_text(yaml.safe_dump(profile), "utf-8")
+
+
+def outcomes(source: Path, bundle) -> list[tuple[str, str, str | None, str]]:
+    """(row name, earlier_of, the organisation's id or None, error) of each row."""
+    return [(row.name, row.earlier_of, org.id if org else None, error)
+            for row, org, error in source_orgs(source, bundle)]
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch) -> Path:
+    """The test's folder as the working directory: rows are named relative to it."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_an_organisations_earlier_assessments_are_its_history(here, bundle, region_x_profile):
+    kommun_y = yaml.safe_load((ORGS / "kommun-y.yaml").read_text("utf-8"))
+    profiles(here / "f", kommun_y, a_kommun_y="2026-01-10")   # alone: briefed
+    profiles(here / "f", region_x_profile, b_2024="2024-10-01", c_2026="2026-10-15",
+             d_2025="2025-10-01", e_same="2026-10-15")
+    rows = outcomes(here / "f", bundle)
+    assert rows == [
+        ("f/a_kommun_y.yaml", "", "kommun-y", ""),
+        ("f/b_2024.yaml", "f/c_2026.yaml", None, "f/b_2024.yaml: an earlier assessment of "
+         "'region-x' (2024-10-01); its current profile is f/c_2026.yaml (2026-10-15)"),
+        ("f/c_2026.yaml", "", "region-x", ""),
+        ("f/d_2025.yaml", "f/c_2026.yaml", None, "f/d_2025.yaml: an earlier assessment of "
+         "'region-x' (2025-10-01); its current profile is f/c_2026.yaml (2026-10-15)"),
+        ("f/e_same.yaml", "", None, "f/e_same.yaml: id: 'region-x' is also used by "
+         "f/c_2026.yaml (assessed the same day)"),
+    ]
+
+
+def test_two_assessments_are_enough_to_be_a_history(here, bundle, region_x_profile):
+    profiles(here / "f", region_x_profile, a_2026="2026-10-15", b_2025="2025-10-01")
+    profiles(here / "f", {**region_x_profile, "id": "region-q"}, c_2026="2026-10-15",
+             d_2025="2025-10-01")
+    assert [(name, of, org) for name, of, org, _ in outcomes(here / "f", bundle)] == [
+        ("f/a_2026.yaml", "", "region-x"), ("f/b_2025.yaml", "f/a_2026.yaml", None),
+        ("f/c_2026.yaml", "", "region-q"), ("f/d_2025.yaml", "f/c_2026.yaml", None)]
+
+
+def test_with_an_undated_profile_none_of_the_organisations_is_briefed(here, bundle,
+                                                                        region_x_profile):
+    profiles(here / "f", region_x_profile, a_2026="2026-10-15", b_none=None, c_none=None,
+             d_2025="2025-10-01")
+    profiles(here / "f", {**region_x_profile, "id": "region-q"}, e_2026="2026-10-15",
+             f_2025="2025-10-01")
+    why = ("not briefed: f/b_none.yaml is also a profile of 'region-x' and has no valid "
+           "assessed date, so which of them is the current one cannot be told")
+    rows = outcomes(here / "f", bundle)
+    assert rows[0] == ("f/a_2026.yaml", "", None, f"f/a_2026.yaml: {why}")
+    assert rows[3] == ("f/d_2025.yaml", "", None, f"f/d_2025.yaml: {why}")
+    for name, of, org, error in rows[1:3]:      # each fails with its own reason
+        assert (of, org) == ("", None)
+        assert error.startswith(f"{name}:") and "assessed: " in error and "not briefed" \
+            not in error
+    assert rows[4:] == [
+        ("f/e_2026.yaml", "", "region-q", ""),
+        ("f/f_2025.yaml", "f/e_2026.yaml", None, "f/f_2025.yaml: an earlier assessment of "
+         "'region-q' (2025-10-01); its current profile is f/e_2026.yaml (2026-10-15)")]
+
+
+def test_in_a_sheet_a_repeated_id_is_a_mistake_not_a_history(bundle, region_x_profile):
+    """Rows of a sheet are not grouped by date: the second fails, whatever its date."""
+    rows = [Row(2, "k.csv row 2", {**region_x_profile, "assessed": "2026-10-15"}),
+            Row(3, "k.csv row 3", {**region_x_profile, "assessed": "2025-10-01"}),
+            Row(4, "k.csv row 4", None, "k.csv row 4: 23 cells, the header has 22"),
+            Row(5, "k.csv row 5", {**region_x_profile, "id": "region-q"})]
+    assert [(row.earlier_of, org.id if org else None, error)
+            for row, org, error in load_rows(rows, bundle)] == [
+        ("", "region-x", ""),
+        ("", None, "k.csv row 3: id: 'region-x' is also used by k.csv row 2"),
+        ("", None, "k.csv row 4: 23 cells, the header has 22"),
+        ("", "region-q", "")]
+
+
+def test_a_bad_row_gets_its_problems_on_one_line_and_the_others_go_on(bundle,
+                                                                      region_x_profile):
+    deep: list = []
+    for _ in range(3000):   # nested past the recursion limit: unreadable, not a crash
+        deep = [deep]
+    bad = {**region_x_profile, "importance": "urgent",
+           "impact": {**region_x_profile["impact"], "optimise_tasks": 7}}
+    rows = [Row(2, "k.csv row 2", bad), Row(3, "k.csv row 3", {**region_x_profile,
+                                                               "name": deep}),
+            Row(4, "k.csv row 4", region_x_profile)]
+    (two, three, four) = list(load_rows(rows, bundle))
+    assert two[1] is None and "\n" not in two[2]
+    assert two[2].startswith("2 problems:; k.csv row 2: ") and two[2].count("k.csv row 2: ") == 2
+    assert "k.csv row 2: impact.optimise_tasks: 7 is outside 1-5" in two[2]
+    assert three[1:] == (None, "k.csv row 3: unreadable (RecursionError: maximum recursion "
+                               "depth exceeded)")
+    assert four[1] is not None and (four[1].id, four[1].source, four[2]) == (
+        "region-x", "k.csv row 4", "")
+
+
+def test_a_rows_previous_is_looked_up_beside_its_sheet(tmp_path, bundle, region_x_profile):
+    (tmp_path / "region-x-2025.yaml").write_text(yaml.safe_dump(
+        {**region_x_profile, "assessed": "2025-10-01"}), "utf-8")
+    sheet = tmp_path / "k.csv"
+    rows = [Row(2, "k.csv row 2", {**region_x_profile, "previous": "region-x-2025.yaml"}),
+            Row(3, "k.csv row 3", {**region_x_profile, "id": "region-q",
+                                   "previous": "missing.yaml"})]
+    (two, three) = list(load_rows(rows, bundle, sheet))
+    assert two[1].previous is not None and two[1].previous.profile.assessed.year == 2025
+    assert two[1].source == "k.csv row 2" and two[2] == ""
+    assert three[1] is None and three[2].startswith("k.csv row 3: previous: 'missing.yaml' ")
+    # Rows that come from no file cannot name one beside it.
+    ((_, org, error),) = load_rows([Row(2, "k.csv row 2", rows[0].data)], bundle)
+    assert (org, error) == (None, "k.csv row 2: previous: allowed only in a profile file or a "
+                                  "sheet's row")
+
+
+def test_a_sheet_is_read_as_rows_a_survey_as_organisations(here, bundle):
+    shutil.copy(BATCH / "good.csv", here / "k.csv")
+    lines = SURVEY.read_text("utf-8").splitlines()
+    kommun_b = lines[-1].split(",")
+    kommun_b[0:2], kommun_b[6] = ["kommun-b", "Kommun B"], ""   # digital_leadership blank
+    (here / "svar.csv").write_text("\n".join([*lines, ",".join(kommun_b)]) + "\n", "utf-8")
+    assert outcomes(here / "k.csv", bundle) == [
+        (f"k.csv row {n}", "", org, "") for n, org in
+        [(2, "alfa"), (3, "bravo"), (4, "charlie"), (5, "delta")]]
+    survey = [(row.number, row.name, org.id if org else None, error)
+              for row, org, error in source_orgs(here / "svar.csv", bundle)]
+    assert sorted(survey) == [(2, "svar.csv (region-x)", "region-x", ""),
+                              (7, "svar.csv (kommun-a)", "kommun-a", ""), (
+        len(lines) + 1, "svar.csv (kommun-b)", None, "svar.csv: kommun-b (2026-09-01): no "
+        "respondent answered digital_leadership; at least one answer per question is needed")]
