@@ -1571,3 +1571,34 @@ def test_the_pages_words_fall_back_to_swedish():
     assert UiText("de").lang == "sv" and UiText("de")("thanks_title") == "Tack för dina svar"
     assert UiText("en")("thanks_title") == "Thank you for your answers"
     assert (UiText("sv").number(2000), UiText("en").number(2000)) == ("2\u00a0000", "2,000")
+
+
+# --------------------------------------------------------------------------- issue 23: survivors
+
+
+def test_an_address_is_refused_by_each_of_its_rules_and_a_good_one_kept():
+    from briefgen.serve.mail import address_problem
+
+    for good in ("anna.berg@region-x.se", "Xavier@Xylem.se", "info@X.se", "a" * 243 + "@exempel.se"):
+        assert address_problem(good) is None, good            # the last one 254 characters
+    # Each address breaks one rule only.
+    for bad in ("a@b@c.se", "@b.se", "ab.se", "a@localhost", "a@.b.se", "a@b.se.", "a@b..se",
+                "a b@c.se", "a\tb@c.se", "a,b@c.se", "a<b@c.se", "a" * 244 + "@exempel.se"):
+        assert address_problem(bad) == (f"'{bad[:80]}' is not an e-mail address (allowed: "
+                                        "namn@exempel.se)"), bad
+    assert address_problem("å" * 90 + "@x.se") == (
+        f"'{'å' * 80}' has letters outside ASCII, which few mail servers accept; give the "
+        "address the recipient's organisation uses for mail from outside")
+
+
+def test_a_lists_names_and_roles_are_read_with_their_problems_said():
+    from briefgen.serve.mail import Person, parse_people
+
+    people = parse_people([["email", "name", "role"],
+                           ["a@x.se", "N" * 200, "  Head   of\tIT "]], "p.csv", "sv")
+    assert people == [Person("a@x.se", "N" * 200, "Head of IT", "sv")]
+    said = refused(parse_people, [["email", "name", "role"], ["a@x.se", "N" * 201, "R" * 41]],
+                   "p.csv", "sv")
+    assert said == "\n  ".join([
+        "2 problems:", "p.csv: row 2: name: at most 200 printable characters",
+        f"p.csv: row 2: role: '{'R' * 40}…' is 41 characters long (allowed: at most 40)"]), said
