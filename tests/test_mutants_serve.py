@@ -1602,3 +1602,91 @@ def test_a_lists_names_and_roles_are_read_with_their_problems_said():
     assert said == "\n  ".join([
         "2 problems:", "p.csv: row 2: name: at most 200 printable characters",
         f"p.csv: row 2: role: '{'R' * 40}…' is 41 characters long (allowed: at most 40)"]), said
+
+
+def submitted_with(store, org: str, token: str, comments: dict[str, str] | None = None):
+    store.save(org, token, {}, "top3", comments=comments)
+    assert store.submit(org, token, []) == []
+
+
+def test_the_follow_up_shows_each_ones_own_last_message_by_name(store):
+    from briefgen.serve.store import Person
+
+    made, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("zed@x.se", "Anna"), Person("abc@x.se", "Ylva")])
+    store.invite("region-x", "Region X", "regional", 1, "sv")         # no name, no address
+    anna, ylva = (m.respondent_id for m in made)
+    store.finish(store.claim(anna, "invitation").message_id)
+    store.finish(store.claim(anna, "reminder").message_id, "550 no such user")
+    store.finish(store.claim(ylva, "invitation").message_id)
+    (round_id,) = [r.id for r in store.rounds()]
+    follow = store.follow_up([round_id])[round_id]
+    assert [(f.name, f.email, f.last_kind, f.last_status, f.last_error) for f in follow] == [
+        ("Anna", "zed@x.se", "reminder", "failed", "550 no such user"),
+        ("Ylva", "abc@x.se", "invitation", "sent", None),
+        (None, None, None, None, None)]
+
+
+def test_comments_are_the_submitted_ones_of_the_rounds_asked_for_alphabetically(store):
+    rounds = {}
+    for org, texts in (("region-x", ["a x", "B y", "kept back"]), ("region-y", ["other"])):
+        links = store.invite(org, org, "regional", len(texts), "sv")
+        for link, text in zip(links, texts):
+            if text == "kept back":          # started, not submitted: not the admin's to read
+                store.save(org, link.token, {}, "top3", comments={"effects": text})
+            else:
+                submitted_with(store, org, link.token, {"effects": text})
+        rounds[org] = [r.id for r in store.rounds(org)][0]
+    x = rounds["region-x"]
+    assert store.comments([x]) == {x: {"effects": ["a x", "B y"]}}
+
+
+def test_someone_listed_again_keeps_what_the_new_list_leaves_out(store):
+    import sqlalchemy as sa
+
+    from briefgen.serve.mail import Context, SmtpSettings, invite_by_mail
+    from briefgen.serve.settings import Engagement
+    from briefgen.serve.store import Person, respondents
+
+    first, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "Anna", "IT", "sv"), Person("b@x.se", "Bo", "Ledning", "sv"),
+        Person("c@x.se", "Cia", "HR", "sv")])
+    other, _ = store.invite_people("region-y", "Region Y", "regional", [
+        Person("a@x.se", "Anna Y", "HR", "en")])                 # another organisation's round
+    assert other[0].token and other[0].respondent_id != first[0].respondent_id
+    submitted_with(store, "region-x", first[0].token)
+    todo, skipped = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "Anna", "Ny roll", "en"), Person("b@x.se", "Bo Berg", "IT-chef", "en"),
+        Person("c@x.se", None, None, "en")])
+    assert [(m.respondent_id, m.token) for m in todo] == [(first[1].respondent_id, ""),
+                                                          (first[2].respondent_id, "")]
+    assert [(s.respondent_id, s.reason) for s in skipped] == [(first[0].respondent_id,
+                                                               "submitted")]
+    with store.read() as conn:
+        rows = conn.execute(sa.select(respondents.c.id, respondents.c.name, respondents.c.role,
+                                      respondents.c.lang).order_by(respondents.c.id)).all()
+    assert [tuple(r) for r in rows] == [
+        (first[0].respondent_id, "Anna", "IT", "sv"),          # submitted: left as it was
+        (first[1].respondent_id, "Bo Berg", "IT-chef", "en"),
+        (first[2].respondent_id, "Cia", "HR", "en"),                # kept: the list gave none
+        (other[0].respondent_id, "Anna Y", "HR", "en")]
+    # Sending to someone who has submitted opens no connection: the report says why.
+    report = invite_by_mail(store, SmtpSettings(host="127.0.0.1", port=free_port(),
+                                                sender="enkat@firma.se"),
+                            "region-x", "Region X", "regional", [Person("a@x.se")],
+                            Context("region-x", "Region X", BASE, Engagement()))
+    assert report.sent == [] and [s.reason for s in report.skipped_for("submitted")] == [
+        "submitted"]
+
+
+def test_the_export_carries_each_ones_role_and_comments(store):
+    from briefgen.serve.questions import survey_rows
+
+    link = store.invite("region-x", "Region X", "regional", 1, "sv", role="IT")[0]
+    submitted_with(store, "region-x", link.token, {"impact": "Mer stöd"})
+    people = store.submitted("region-x")
+    assert people[0]["role"] == "IT" and people[0]["comments"] == {"impact": "Mer stöd"}
+    header, rows = survey_rows(people, load_data().framework)
+    got = dict(zip(header, rows[0]))
+    assert got["role"] == "IT" and got["comment.impact"] == "Mer stöd"
+    assert got["comment.effects"] == "" and got["importance"] == "top3"
