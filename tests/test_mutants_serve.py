@@ -1690,3 +1690,54 @@ def test_the_export_carries_each_ones_role_and_comments(store):
     got = dict(zip(header, rows[0]))
     assert got["role"] == "IT" and got["comment.impact"] == "Mer stöd"
     assert got["comment.effects"] == "" and got["importance"] == "top3"
+
+
+def test_a_database_that_cannot_be_used_is_named_in_the_message(tmp_path):
+    import sqlalchemy as sa
+
+    from briefgen.serve.store import make_engine
+
+    assert refused(make_engine, "sqlite:///") == (
+        "--database: 'sqlite:///' names no file; the answers must outlive the server "
+        "(allowed: sqlite:///FILE)")
+    assert refused(make_engine, "postgresql+nosuchdriver://u:pw@h/db") == (
+        "--database: 'postgresql+nosuchdriver://u:***@h/db' cannot be used (Can't load "
+        "plugin: sqlalchemy.dialects:postgresql.nosuchdriver)")
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 100)
+    assert refused(open_store, f"sqlite:///{bad}") == (
+        f"--database: cannot open sqlite:///{bad}: file is not a database")
+    newer = tmp_path / "newer.db"
+    with open_store(f"sqlite:///{newer}").write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    said = refused(open_store, f"sqlite:///{newer}")
+    assert re.fullmatch(rf"--database: sqlite:///{re.escape(str(newer))} was made by a newer "
+                        r"briefgen \(schema 0099; this one knows up to \d{4}\); upgrade "
+                        r"briefgen to use it", said), said
+
+
+def test_a_privacy_notice_that_is_not_utf8_is_named_with_its_key(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)                   # not the workspace: it is given
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "integritet.md").write_bytes("# Ansvar\n\nVi sparar svaren i tolv månader.\n"
+                                       .encode("latin-1"))
+    for given, key in (('privacy = "integritet.md"', "serve.privacy"),
+                       ('privacy = { sv = "integritet.md" }', "serve.privacy.sv")):
+        (ws / "briefgen.toml").write_text(f"[serve]\n{given}\n", "utf-8")
+        assert refused(settings.engagement, ws) == (
+            f"{Path('ws', 'briefgen.toml')}: {key}: integritet.md: not UTF-8 text (byte 35); "
+            "save it "
+            "as UTF-8")
+
+
+def test_a_client_named_by_a_long_text_is_counted_by_its_first_64_characters():
+    from starlette.requests import Request
+
+    from briefgen.serve.security import client_key
+
+    def key(host):
+        return client_key(Request({"type": "http", "headers": [], "client": (host, 1)}))
+    assert key("h" * 100) == "h" * 64 and key("") == "unknown"
