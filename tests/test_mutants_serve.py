@@ -1741,3 +1741,46 @@ def test_a_client_named_by_a_long_text_is_counted_by_its_first_64_characters():
     def key(host):
         return client_key(Request({"type": "http", "headers": [], "client": (host, 1)}))
     assert key("h" * 100) == "h" * 64 and key("") == "unknown"
+
+
+def test_each_part_asks_its_questions_under_their_headings(app, store):
+    from markupsafe import escape
+
+    from briefgen.survey.columns import answer_columns
+
+    fw = load_data().framework
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    c = client(app)
+    pages = {part: c.get(f"{link.path()}/{part}").text
+             for part in ("capabilities", "effects", "impact")}
+    for cap in fw.capabilities:
+        assert f"{escape(cap.label.en)}</" in pages["capabilities"], cap.key
+    for col in answer_columns(fw):
+        if col.kind == "effect":
+            texts = (col.question.en, fw.effect(col.group).description.en)
+        elif col.kind == "impact":
+            texts = (col.heading.en, col.question.en)
+        else:
+            continue
+        for text in texts:
+            assert str(escape(text)) in pages[col.kind if col.kind == "impact" else "effects"]
+
+
+def test_answers_saved_elsewhere_are_listed_in_the_pages_language(app, store):
+    from markupsafe import escape
+
+    from briefgen.serve.questions import sections
+
+    part = sections(load_data().framework)[0]
+    question = part.groups[0].questions[0]
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    c = client(app)
+    url = f"{link.path()}/{part.key}"
+    token = token_on(c, url)
+    store.save("region-x", link.token, {question.key: 4.0}, comments={part.key: "Annan"})
+    r = c.post(url, data={"csrf": token, question.key: "1", "loaded": f"{question.key}=",
+                          "comment": "Min", "comment_loaded": ""})
+    assert (f'<li><a href="#{question.html_id}">{escape(question.legend.en)}: now 4</a></li>'
+            in r.text), r.text
+    assert ('<li><a href="#comment">The comment had been changed elsewhere. The saved '
+            'comment is now in the box.</a></li>') in r.text
