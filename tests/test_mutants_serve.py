@@ -1690,6 +1690,8 @@ def test_the_export_carries_each_ones_role_and_comments(store):
     got = dict(zip(header, rows[0]))
     assert got["role"] == "IT" and got["comment.impact"] == "Mer stöd"
     assert got["comment.effects"] == "" and got["importance"] == "top3"
+    # No answer stored (as for a question added to the framework after the round): blank.
+    assert got[all_keys(load_data().framework)[0]] == ""
 
 
 def test_a_database_that_cannot_be_used_is_named_in_the_message(tmp_path):
@@ -1784,3 +1786,39 @@ def test_answers_saved_elsewhere_are_listed_in_the_pages_language(app, store):
             in r.text), r.text
     assert ('<li><a href="#comment">The comment had been changed elsewhere. The saved '
             'comment is now in the box.</a></li>') in r.text
+
+
+def test_the_thanks_page_is_swedish_unless_asked_and_says_the_answers_are_locked(app):
+    page = client(app).get("/done").text
+    assert '<html lang="sv">' in page
+    assert "Dina svar är inskickade och låsta. Du kan stänga sidan." in page
+
+
+def test_the_sign_in_page_says_when_no_secret_is_set(store):
+    note = "No admin secret is set."
+    for secret, shown in ((None, True), (SECRET, False)):
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=secret,
+                                admin_lang="en"))
+        c = client(app, "127.0.0.7" if secret else "127.0.0.8")
+        assert (note in c.get("/admin/login").text) is shown
+        for status in (401, 401, 401, 401, 429):         # wrong, then locked out: still said
+            r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"),
+                                             "secret": "wrong-" + "x" * 20})
+            assert r.status_code == status and (note in r.text) is shown
+
+
+def test_the_admin_page_lists_each_organisation_with_the_forms_limits(store):
+    from briefgen.serve.mail import SmtpSettings
+
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                            base_url=BASE, admin_lang="en",
+                            smtp=SmtpSettings(host="127.0.0.1", sender="enkat@firma.se")))
+    store.invite("region-x", "Region <i>X</i>", "regional", 1, "sv")
+    store.invite("region-y", "Region Y", "regional", 1, "sv")
+    c, _ = signed_in(app)
+    page = c.get("/admin").text
+    assert '<h2 id="org-region-x"><bdi>Region &lt;i&gt;X&lt;/i&gt;</bdi>' in page
+    assert '<h2 id="org-region-y"><bdi>Region Y</bdi>' in page
+    assert 'name="count" min="1" max="500"' in page
+    assert "at least 5 people with that role have answered" in page
+    assert "in their language, from enkat@firma.se. Someone" in page
