@@ -1281,6 +1281,7 @@ def sa_select(table):
 
 def test_an_invitation_and_a_reminder_word_for_word():
     import datetime as dt
+    from email.utils import parsedate_to_datetime
 
     from markupsafe import Markup
 
@@ -1296,6 +1297,8 @@ def test_an_invitation_and_a_reminder_word_for_word():
                             "answer by 15 December 2026")
     assert (m["From"], m["To"]) == ("Konsultfirman AB <enkat@konsultfirman.se>", "Bo Ek <bo@x.se>")
     assert m["Message-ID"].endswith("@konsultfirman.se>")
+    sent = parsedate_to_datetime(m["Date"])                    # dated now, with its zone
+    assert abs(sent - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
     assert m.get_content() == (
         "Dear Bo Ek,\n\nYou are invited to rate how far Region X has come in its digital "
         "transformation. The questions follow the study Digital transformation – Public sector "
@@ -1579,7 +1582,8 @@ def test_the_pages_words_fall_back_to_swedish():
 def test_an_address_is_refused_by_each_of_its_rules_and_a_good_one_kept():
     from briefgen.serve.mail import address_problem
 
-    for good in ("anna.berg@region-x.se", "Xavier@Xylem.se", "info@X.se", "a" * 243 + "@exempel.se"):
+    for good in ("anna.berg@region-x.se", "Xavier@Xylem.se", "info@X.se",
+                 "a" * 243 + "@exempel.se"):
         assert address_problem(good) is None, good            # the last one 254 characters
     # Each address breaks one rule only.
     for bad in ("a@b@c.se", "@b.se", "ab.se", "a@localhost", "a@.b.se", "a@b.se.", "a@b..se",
@@ -1631,7 +1635,7 @@ def test_comments_are_the_submitted_ones_of_the_rounds_asked_for_alphabetically(
     rounds = {}
     for org, texts in (("region-x", ["a x", "B y", "kept back"]), ("region-y", ["other"])):
         links = store.invite(org, org, "regional", len(texts), "sv")
-        for link, text in zip(links, texts):
+        for link, text in zip(links, texts, strict=True):
             if text == "kept back":          # started, not submitted: not the admin's to read
                 store.save(org, link.token, {}, "top3", comments={"effects": text})
             else:
@@ -1687,7 +1691,7 @@ def test_the_export_carries_each_ones_role_and_comments(store):
     people = store.submitted("region-x")
     assert people[0]["role"] == "IT" and people[0]["comments"] == {"impact": "Mer stöd"}
     header, rows = survey_rows(people, load_data().framework)
-    got = dict(zip(header, rows[0]))
+    got = dict(zip(header, rows[0], strict=True))
     assert got["role"] == "IT" and got["comment.impact"] == "Mer stöd"
     assert got["comment.effects"] == "" and got["importance"] == "top3"
     # No answer stored (as for a question added to the framework after the round): blank.
