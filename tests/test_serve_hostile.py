@@ -243,3 +243,25 @@ def test_a_server_error_keeps_the_connection_and_the_headers(store, bundle, capl
         sock.close()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
+
+
+def test_a_clients_connections_are_counted_off_one_by_one(store, bundle):
+    def settled(expected):
+        for _ in range(100):
+            counts = dict(getattr(serving.server.server_state, "open_per_client", {}))
+            if counts == expected:
+                break
+            time.sleep(0.02)
+        return counts
+
+    with serving(store, bundle) as port:
+        held = [connect(port, ATTACKER) for _ in range(3)]
+        try:
+            assert settled({ATTACKER: 3}) == {ATTACKER: 3}
+            for sock in held[:2]:
+                sock.close()
+            # One connection is still open: it counts against the cap until it closes.
+            assert settled({ATTACKER: 1}) == {ATTACKER: 1}
+        finally:
+            held[2].close()
+        assert settled({}) == {}
