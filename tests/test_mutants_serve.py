@@ -1089,14 +1089,14 @@ def test_the_thanks_page_speaks_the_language_asked_for_and_the_500_page_swedish(
     assert "Det du har sparat tidigare finns kvar." in r.text
 
 
-def test_more_than_500_submitted_respondents_are_exported_with_every_answer(store):
+def test_more_than_1000_submitted_respondents_are_exported_with_every_answer(store):
     """The answers are read 500 respondents at a time (SQLite limits a statement's values)."""
     import sqlalchemy as sa
 
     from briefgen.serve.store import answers, respondents
 
-    made = (store.invite("region-x", "Region X", "regional", 500, "sv")
-            + store.invite("region-x", "Region X", "regional", 2, "sv"))
+    made = [m for n in (500, 500, 2) for m in store.invite("region-x", "Region X", "regional",
+                                                             n, "sv")]
     ids = [m.respondent_id for m in made]
     stamp = dt.datetime(2026, 11, 2, 10, 0)
     with store.write() as conn:
@@ -1106,13 +1106,13 @@ def test_more_than_500_submitted_respondents_are_exported_with_every_answer(stor
                                         for i, rid in enumerate(ids)
                                         for k, v in (("a", i % 5 + 1.0), ("b", i))])
     got = store.submitted("region-x")
-    assert len(got) == 502
+    assert len(got) == 1002
     assert [p["answers"] for p in got] == [{"a": i % 5 + 1.0, "b": float(i)}
-                                           for i in range(502)]
-    assert [p["respondent"] for p in got][-2:] == ["r1-501", "r1-502"]
+                                           for i in range(1002)]
+    assert [p["respondent"] for p in got][-2:] == ["r1-1001", "r1-1002"]
     assert store.submitted("region-x", round_id=made[0].round_number + 999) == []
     with store.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1004
+        assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 2004
 
 
 # --------------------------------------------------------------------------- database URLs
