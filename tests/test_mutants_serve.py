@@ -1735,8 +1735,9 @@ def test_a_privacy_notice_that_is_not_utf8_is_named_with_its_key(tmp_path, monke
         (ws / "briefgen.toml").write_text(f"[serve]\n{given}\n", "utf-8")
         assert refused(settings.engagement, ws) == (
             f"{Path('ws', 'briefgen.toml')}: {key}: integritet.md: not UTF-8 text (byte 35); "
-            "save it "
-            "as UTF-8")
+            "save it as UTF-8")
+    (ws / "briefgen.toml").write_text("[firm]\nname = \"Konsultfirman AB\"\n", "utf-8")
+    assert settings.engagement(ws).logo is None            # no logo: /brand/logo is a 404
 
 
 def test_a_client_named_by_a_long_text_is_counted_by_its_first_64_characters():
