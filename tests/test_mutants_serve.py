@@ -951,6 +951,8 @@ def test_an_email_list_is_read_with_its_own_delimiter_and_every_problem_named(tm
     assert refused(read_people, people_file(tmp_path / "p.txt", "email\n"), "sv") == (
         f"--emails: '{name}' must be a .csv file (columns email, name, and optionally role "
         "and lang)")
+    assert refused(read_people, tmp_path / "gone.csv", "sv") == (
+        f"{tmp_path / 'gone.csv'}: cannot read the file (No such file or directory)")
     bad = people_file(tmp_path / "bad.csv", "email,name\nå@x.se,Åsa\n", "latin-1")
     assert refused(read_people, bad, "sv") == (
         f"{tmp_path / 'bad.csv'}: not UTF-8 text (byte 11); save it as CSV UTF-8")
@@ -1362,6 +1364,14 @@ def test_saving_a_part_writes_only_what_changed_and_says_what_changed_elsewhere(
     assert r.status_code == 409
     assert r.json() == {"ok": False, "errors": [], "conflicts": {a: "4", b: "2.5"},
                         "comment_tag": comment_tag("Från ett äldre formulär")}
+    # A comment removed in another tab comes back as an empty box.
+    store.save("region-x", link.token, {}, comments={part.key: ""})
+    r = c.post(url, data={"csrf": token, "comment": "Ny", "comment_loaded":
+                          comment_tag("Från ett äldre formulär")},
+               headers={"x-briefgen-autosave": "1"})
+    assert r.status_code == 409
+    assert r.json() == {"ok": False, "errors": [], "conflicts": {f"comment.{part.key}": ""},
+                        "comment_tag": ""}
 
 
 class ClosingStore:
