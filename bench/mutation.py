@@ -254,55 +254,6 @@ SCOPE.update({
     "batch": ["briefgen.batch.*"],
     "kit": ["briefgen.kit.*", "briefgen.cells.*"],
 })
-_HEX = "hex digits are read case-insensitively"
-_SLASH = ("the keys are the proposal's, whose initiative ids are the library's slugs: no '/' "
-          "after the first")
-_HORIZON = ("every initiative's horizon is one of HORIZON_ORDER's (read_review refuses any "
-            "other), so the fallback is never used")
-EQUIVALENT.update({
-    # config and brand
-    "briefgen.brand.x_markdown_html__mutmut_11": "linkify is off in the commonmark preset; an "
-    "unknown option name leaves it off",
-    "briefgen.brand.x_markdown_html__mutmut_12": "linkify is off in the commonmark preset; an "
-    "unknown option name leaves it off",
-    "briefgen.brand.x_markdown_html__mutmut_13": "the commonmark preset does not enable the "
-    "linkify rule, so the option changes nothing (checked on URLs, links and references)",
-    "briefgen.brand.x_markdown_html__mutmut_40": "the HTML renderer reads env only for rules "
-    "the note's tokens never use; the output is the same",
-    "briefgen.config.x_contrast_ratio__mutmut_2": _HEX,
-    "briefgen.config.x_check_colour__mutmut_8": "no #RRGGBB colour has a contrast of exactly "
-    "4.5 on white (the nearest is 1.5e-7 away; all 16.7 million checked)",
-    "briefgen.config.x_luminance__mutmut_4": "a colour reaches luminance only after the "
-    "#RRGGBB check (check_colour) or from the tests' #RRGGBB/#RGB, so it has no 'X' to strip",
-    "briefgen.config.x_luminance__mutmut_30": "a channel is n/255, never exactly 0.04045",
-    "briefgen.config.x_load_config__mutmut_33": "pydantic names the union's branch after a "
-    "per-language value's own key: such a location has more than two parts",
-    "briefgen.config.x_load_config__mutmut_182": "without a language the key looked up is "
-    "'table.key' + '', a table TOML cannot have beside the string it names; the lookup fails "
-    "and the next one is used",
-    "briefgen.config.x__line_of__mutmut_15": "TOML defines a table once, so a key is met in "
-    "its own table before a later upper-case one could hide a header; the upper-case table is "
-    "itself refused",
-    # review
-    "briefgen.review.x__fingerprint__mutmut_3": "ensure_ascii=None is false like False",
-    "briefgen.review.x__merge_steps__mutmut_5": _SLASH,
-    "briefgen.review.x__merge_steps__mutmut_6": _SLASH,
-    "briefgen.review.x__merge_steps__mutmut_8": _SLASH,
-    "briefgen.review.x__merge_steps__mutmut_90": _HORIZON,
-    "briefgen.review.x__merge_steps__mutmut_92": _HORIZON,
-    "briefgen.review.x__merge_steps__mutmut_97": _HORIZON,
-    "briefgen.review.x__target__mutmut_6": "area_target gives a below area step_target's "
-    "figure itself",
-    "briefgen.review.x_read_review__mutmut_193": "required=None is false like False",
-    "briefgen.review.x_read_review__mutmut_553": "required=None is false like False",
-    "briefgen.review.x_read_review__mutmut_591": "made_for is required and must be a mapping: "
-    "a review without one has been refused before the fallback",
-    "briefgen.review.x_review_yaml__mutmut_54": "sort_keys=None is false like False",
-    "briefgen.review.x_review_yaml__mutmut_61": "default_flow_style=False is PyYAML's default "
-    "(since 5.1)",
-    "briefgen.review.x_updated__mutmut_217": "_carried_prints does not read its 'old' argument",
-})
-
 # issue 23: serve's survivors judged one by one (docs/mutation-serve-survivors.md lists those
 # left that are not equivalent).
 _CODEC = "codec names are case-insensitive"
@@ -586,6 +537,55 @@ EQUIVALENT.update({
     "answers into the same dict",
     "briefgen.serve.store.xǁStoreǁsubmitted__mutmut_68": "overlapping chunks read the same "
     "answers into the same dict",
+})
+
+_HEX = "hex digits are read case-insensitively"
+_SLASH = ("the keys are the proposal's, whose initiative ids are the library's slugs: no '/' "
+          "after the first")
+_HORIZON = ("every initiative's horizon is one of HORIZON_ORDER's (read_review refuses any "
+            "other), so the fallback is never used")
+EQUIVALENT.update({
+    # config and brand
+    "briefgen.brand.x_markdown_html__mutmut_11": "linkify is off in the commonmark preset; an "
+    "unknown option name leaves it off",
+    "briefgen.brand.x_markdown_html__mutmut_12": "linkify is off in the commonmark preset; an "
+    "unknown option name leaves it off",
+    "briefgen.brand.x_markdown_html__mutmut_13": "the commonmark preset does not enable the "
+    "linkify rule, so the option changes nothing (checked on URLs, links and references)",
+    "briefgen.brand.x_markdown_html__mutmut_40": "the HTML renderer reads env only for rules "
+    "the note's tokens never use; the output is the same",
+    "briefgen.config.x_contrast_ratio__mutmut_2": _HEX,
+    "briefgen.config.x_check_colour__mutmut_8": "no #RRGGBB colour has a contrast of exactly "
+    "4.5 on white (the nearest is 1.5e-7 away; all 16.7 million checked)",
+    "briefgen.config.x_luminance__mutmut_4": "a colour reaches luminance only after the "
+    "#RRGGBB check (check_colour) or from the tests' #RRGGBB/#RGB, so it has no 'X' to strip",
+    "briefgen.config.x_luminance__mutmut_30": "a channel is n/255, never exactly 0.04045",
+    "briefgen.config.x_load_config__mutmut_33": "pydantic names the union's branch after a "
+    "per-language value's own key: such a location has more than two parts",
+    "briefgen.config.x_load_config__mutmut_182": "without a language the key looked up is "
+    "'table.key' + '', a table TOML cannot have beside the string it names; the lookup fails "
+    "and the next one is used",
+    "briefgen.config.x__line_of__mutmut_15": "TOML defines a table once, so a key is met in "
+    "its own table before a later upper-case one could hide a header; the upper-case table is "
+    "itself refused",
+    # review
+    "briefgen.review.x__fingerprint__mutmut_3": "ensure_ascii=None is false like False",
+    "briefgen.review.x__merge_steps__mutmut_5": _SLASH,
+    "briefgen.review.x__merge_steps__mutmut_6": _SLASH,
+    "briefgen.review.x__merge_steps__mutmut_8": _SLASH,
+    "briefgen.review.x__merge_steps__mutmut_90": _HORIZON,
+    "briefgen.review.x__merge_steps__mutmut_92": _HORIZON,
+    "briefgen.review.x__merge_steps__mutmut_97": _HORIZON,
+    "briefgen.review.x__target__mutmut_6": "area_target gives a below area step_target's "
+    "figure itself",
+    "briefgen.review.x_read_review__mutmut_193": "required=None is false like False",
+    "briefgen.review.x_read_review__mutmut_553": "required=None is false like False",
+    "briefgen.review.x_read_review__mutmut_591": "made_for is required and must be a mapping: "
+    "a review without one has been refused before the fallback",
+    "briefgen.review.x_review_yaml__mutmut_54": "sort_keys=None is false like False",
+    "briefgen.review.x_review_yaml__mutmut_61": "default_flow_style=False is PyYAML's default "
+    "(since 5.1)",
+    "briefgen.review.x_updated__mutmut_217": "_carried_prints does not read its 'old' argument",
 })
 
 KILLED = {1, 3, 37}
