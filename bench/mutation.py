@@ -254,6 +254,7 @@ SCOPE.update({
     "batch": ["briefgen.batch.*"],
     "kit": ["briefgen.kit.*", "briefgen.cells.*"],
 })
+
 # issue 23: serve's survivors judged one by one (docs/mutation-serve-survivors.md lists those
 # left that are not equivalent).
 _CODEC = "codec names are case-insensitive"
