@@ -951,6 +951,8 @@ def test_an_email_list_is_read_with_its_own_delimiter_and_every_problem_named(tm
     assert refused(read_people, people_file(tmp_path / "p.txt", "email\n"), "sv") == (
         f"--emails: '{name}' must be a .csv file (columns email, name, and optionally role "
         "and lang)")
+    assert refused(read_people, tmp_path / "gone.csv", "sv") == (
+        f"{tmp_path / 'gone.csv'}: cannot read the file (No such file or directory)")
     bad = people_file(tmp_path / "bad.csv", "email,name\nå@x.se,Åsa\n", "latin-1")
     assert refused(read_people, bad, "sv") == (
         f"{tmp_path / 'bad.csv'}: not UTF-8 text (byte 11); save it as CSV UTF-8")
@@ -1089,14 +1091,14 @@ def test_the_thanks_page_speaks_the_language_asked_for_and_the_500_page_swedish(
     assert "Det du har sparat tidigare finns kvar." in r.text
 
 
-def test_more_than_500_submitted_respondents_are_exported_with_every_answer(store):
+def test_more_than_1000_submitted_respondents_are_exported_with_every_answer(store):
     """The answers are read 500 respondents at a time (SQLite limits a statement's values)."""
     import sqlalchemy as sa
 
     from briefgen.serve.store import answers, respondents
 
-    made = (store.invite("region-x", "Region X", "regional", 500, "sv")
-            + store.invite("region-x", "Region X", "regional", 2, "sv"))
+    made = [m for n in (500, 500, 2) for m in store.invite("region-x", "Region X", "regional",
+                                                             n, "sv")]
     ids = [m.respondent_id for m in made]
     stamp = dt.datetime(2026, 11, 2, 10, 0)
     with store.write() as conn:
@@ -1106,13 +1108,13 @@ def test_more_than_500_submitted_respondents_are_exported_with_every_answer(stor
                                         for i, rid in enumerate(ids)
                                         for k, v in (("a", i % 5 + 1.0), ("b", i))])
     got = store.submitted("region-x")
-    assert len(got) == 502
+    assert len(got) == 1002
     assert [p["answers"] for p in got] == [{"a": i % 5 + 1.0, "b": float(i)}
-                                           for i in range(502)]
-    assert [p["respondent"] for p in got][-2:] == ["r1-501", "r1-502"]
+                                           for i in range(1002)]
+    assert [p["respondent"] for p in got][-2:] == ["r1-1001", "r1-1002"]
     assert store.submitted("region-x", round_id=made[0].round_number + 999) == []
     with store.read() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 1004
+        assert conn.execute(sa.select(sa.func.count()).select_from(answers)).scalar() == 2004
 
 
 # --------------------------------------------------------------------------- database URLs
@@ -1281,6 +1283,7 @@ def sa_select(table):
 
 def test_an_invitation_and_a_reminder_word_for_word():
     import datetime as dt
+    from email.utils import parsedate_to_datetime
 
     from markupsafe import Markup
 
@@ -1296,6 +1299,8 @@ def test_an_invitation_and_a_reminder_word_for_word():
                             "answer by 15 December 2026")
     assert (m["From"], m["To"]) == ("Konsultfirman AB <enkat@konsultfirman.se>", "Bo Ek <bo@x.se>")
     assert m["Message-ID"].endswith("@konsultfirman.se>")
+    sent = parsedate_to_datetime(m["Date"])                    # dated now, with its zone
+    assert abs(sent - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
     assert m.get_content() == (
         "Dear Bo Ek,\n\nYou are invited to rate how far Region X has come in its digital "
         "transformation. The questions follow the study Digital transformation – Public sector "
@@ -1359,6 +1364,14 @@ def test_saving_a_part_writes_only_what_changed_and_says_what_changed_elsewhere(
     assert r.status_code == 409
     assert r.json() == {"ok": False, "errors": [], "conflicts": {a: "4", b: "2.5"},
                         "comment_tag": comment_tag("Från ett äldre formulär")}
+    # A comment removed in another tab comes back as an empty box.
+    store.save("region-x", link.token, {}, comments={part.key: ""})
+    r = c.post(url, data={"csrf": token, "comment": "Ny", "comment_loaded":
+                          comment_tag("Från ett äldre formulär")},
+               headers={"x-briefgen-autosave": "1"})
+    assert r.status_code == 409
+    assert r.json() == {"ok": False, "errors": [], "conflicts": {f"comment.{part.key}": ""},
+                        "comment_tag": ""}
 
 
 class ClosingStore:
@@ -1571,3 +1584,256 @@ def test_the_pages_words_fall_back_to_swedish():
     assert UiText("de").lang == "sv" and UiText("de")("thanks_title") == "Tack för dina svar"
     assert UiText("en")("thanks_title") == "Thank you for your answers"
     assert (UiText("sv").number(2000), UiText("en").number(2000)) == ("2\u00a0000", "2,000")
+
+
+# --------------------------------------------------------------------------- issue 23: survivors
+
+
+def test_an_address_is_refused_by_each_of_its_rules_and_a_good_one_kept():
+    from briefgen.serve.mail import address_problem
+
+    for good in ("anna.berg@region-x.se", "Xavier@Xylem.se", "info@X.se",
+                 "a" * 243 + "@exempel.se"):
+        assert address_problem(good) is None, good            # the last one 254 characters
+    # Each address breaks one rule only.
+    for bad in ("a@b@c.se", "@b.se", "ab.se", "a@localhost", "a@.b.se", "a@b.se.", "a@b..se",
+                "a b@c.se", "a\tb@c.se", "a,b@c.se", "a<b@c.se", "a" * 244 + "@exempel.se"):
+        assert address_problem(bad) == (f"'{bad[:80]}' is not an e-mail address (allowed: "
+                                        "namn@exempel.se)"), bad
+    assert address_problem("å" * 90 + "@x.se") == (
+        f"'{'å' * 80}' has letters outside ASCII, which few mail servers accept; give the "
+        "address the recipient's organisation uses for mail from outside")
+
+
+def test_a_lists_names_and_roles_are_read_with_their_problems_said():
+    from briefgen.serve.mail import Person, parse_people
+
+    people = parse_people([["email", "name", "role"],
+                           ["a@x.se", "N" * 200, "  Head   of\tIT "]], "p.csv", "sv")
+    assert people == [Person("a@x.se", "N" * 200, "Head of IT", "sv")]
+    said = refused(parse_people, [["email", "name", "role"], ["a@x.se", "N" * 201, "R" * 41]],
+                   "p.csv", "sv")
+    assert said == "\n  ".join([
+        "2 problems:", "p.csv: row 2: name: at most 200 printable characters",
+        f"p.csv: row 2: role: '{'R' * 40}…' is 41 characters long (allowed: at most 40)"]), said
+
+
+def submitted_with(store, org: str, token: str, comments: dict[str, str] | None = None):
+    store.save(org, token, {}, "top3", comments=comments)
+    assert store.submit(org, token, []) == []
+
+
+def test_the_follow_up_shows_each_ones_own_last_message_by_name(store):
+    from briefgen.serve.store import Person
+
+    made, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("zed@x.se", "Anna"), Person("abc@x.se", "Ylva")])
+    store.invite("region-x", "Region X", "regional", 1, "sv")         # no name, no address
+    anna, ylva = (m.respondent_id for m in made)
+    store.finish(store.claim(anna, "invitation").message_id)
+    store.finish(store.claim(anna, "reminder").message_id, "550 no such user")
+    store.finish(store.claim(ylva, "invitation").message_id)
+    (round_id,) = [r.id for r in store.rounds()]
+    follow = store.follow_up([round_id])[round_id]
+    assert [(f.name, f.email, f.last_kind, f.last_status, f.last_error) for f in follow] == [
+        ("Anna", "zed@x.se", "reminder", "failed", "550 no such user"),
+        ("Ylva", "abc@x.se", "invitation", "sent", None),
+        (None, None, None, None, None)]
+
+
+def test_comments_are_the_submitted_ones_of_the_rounds_asked_for_alphabetically(store):
+    rounds = {}
+    for org, texts in (("region-x", ["a x", "B y", "kept back"]), ("region-y", ["other"])):
+        links = store.invite(org, org, "regional", len(texts), "sv")
+        for link, text in zip(links, texts, strict=True):
+            if text == "kept back":          # started, not submitted: not the admin's to read
+                store.save(org, link.token, {}, "top3", comments={"effects": text})
+            else:
+                submitted_with(store, org, link.token, {"effects": text})
+        rounds[org] = [r.id for r in store.rounds(org)][0]
+    x = rounds["region-x"]
+    assert store.comments([x]) == {x: {"effects": ["a x", "B y"]}}
+
+
+def test_someone_listed_again_keeps_what_the_new_list_leaves_out(store):
+    import sqlalchemy as sa
+
+    from briefgen.serve.mail import Context, SmtpSettings, invite_by_mail
+    from briefgen.serve.settings import Engagement
+    from briefgen.serve.store import Person, respondents
+
+    first, _ = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "Anna", "IT", "sv"), Person("b@x.se", "Bo", "Ledning", "sv"),
+        Person("c@x.se", "Cia", "HR", "sv")])
+    other, _ = store.invite_people("region-y", "Region Y", "regional", [
+        Person("a@x.se", "Anna Y", "HR", "en")])                 # another organisation's round
+    assert other[0].token and other[0].respondent_id != first[0].respondent_id
+    submitted_with(store, "region-x", first[0].token)
+    todo, skipped = store.invite_people("region-x", "Region X", "regional", [
+        Person("a@x.se", "Anna", "Ny roll", "en"), Person("b@x.se", "Bo Berg", "IT-chef", "en"),
+        Person("c@x.se", None, None, "en")])
+    assert [(m.respondent_id, m.token) for m in todo] == [(first[1].respondent_id, ""),
+                                                          (first[2].respondent_id, "")]
+    assert [(s.respondent_id, s.reason) for s in skipped] == [(first[0].respondent_id,
+                                                               "submitted")]
+    with store.read() as conn:
+        rows = conn.execute(sa.select(respondents.c.id, respondents.c.name, respondents.c.role,
+                                      respondents.c.lang).order_by(respondents.c.id)).all()
+    assert [tuple(r) for r in rows] == [
+        (first[0].respondent_id, "Anna", "IT", "sv"),          # submitted: left as it was
+        (first[1].respondent_id, "Bo Berg", "IT-chef", "en"),
+        (first[2].respondent_id, "Cia", "HR", "en"),                # kept: the list gave none
+        (other[0].respondent_id, "Anna Y", "HR", "en")]
+    # Sending to someone who has submitted opens no connection: the report says why.
+    report = invite_by_mail(store, SmtpSettings(host="127.0.0.1", port=free_port(),
+                                                sender="enkat@firma.se"),
+                            "region-x", "Region X", "regional", [Person("a@x.se")],
+                            Context("region-x", "Region X", BASE, Engagement()))
+    assert report.sent == [] and [s.reason for s in report.skipped_for("submitted")] == [
+        "submitted"]
+
+
+def test_the_export_carries_each_ones_role_and_comments(store):
+    from briefgen.serve.questions import survey_rows
+
+    link = store.invite("region-x", "Region X", "regional", 1, "sv", role="IT")[0]
+    submitted_with(store, "region-x", link.token, {"impact": "Mer stöd"})
+    people = store.submitted("region-x")
+    assert people[0]["role"] == "IT" and people[0]["comments"] == {"impact": "Mer stöd"}
+    header, rows = survey_rows(people, load_data().framework)
+    got = dict(zip(header, rows[0], strict=True))
+    assert got["role"] == "IT" and got["comment.impact"] == "Mer stöd"
+    assert got["comment.effects"] == "" and got["importance"] == "top3"
+    # No answer stored (as for a question added to the framework after the round): blank.
+    assert got[all_keys(load_data().framework)[0]] == ""
+
+
+def test_a_database_that_cannot_be_used_is_named_in_the_message(tmp_path):
+    import sqlalchemy as sa
+
+    from briefgen.serve.store import make_engine
+
+    assert refused(make_engine, "sqlite:///") == (
+        "--database: 'sqlite:///' names no file; the answers must outlive the server "
+        "(allowed: sqlite:///FILE)")
+    assert refused(make_engine, "postgresql+nosuchdriver://u:pw@h/db") == (
+        "--database: 'postgresql+nosuchdriver://u:***@h/db' cannot be used (Can't load "
+        "plugin: sqlalchemy.dialects:postgresql.nosuchdriver)")
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not a database at all" * 100)
+    assert refused(open_store, f"sqlite:///{bad}") == (
+        f"--database: cannot open sqlite:///{bad}: file is not a database")
+    newer = tmp_path / "newer.db"
+    with open_store(f"sqlite:///{newer}").write() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    said = refused(open_store, f"sqlite:///{newer}")
+    assert re.fullmatch(rf"--database: sqlite:///{re.escape(str(newer))} was made by a newer "
+                        r"briefgen \(schema 0099; this one knows up to \d{4}\); upgrade "
+                        r"briefgen to use it", said), said
+
+
+def test_a_privacy_notice_that_is_not_utf8_is_named_with_its_key(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)                   # not the workspace: it is given
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "integritet.md").write_bytes("# Ansvar\n\nVi sparar svaren i tolv månader.\n"
+                                       .encode("latin-1"))
+    for given, key in (('privacy = "integritet.md"', "serve.privacy"),
+                       ('privacy = { sv = "integritet.md" }', "serve.privacy.sv")):
+        (ws / "briefgen.toml").write_text(f"[serve]\n{given}\n", "utf-8")
+        assert refused(settings.engagement, ws) == (
+            f"{Path('ws', 'briefgen.toml')}: {key}: integritet.md: not UTF-8 text (byte 35); "
+            "save it as UTF-8")
+    (ws / "briefgen.toml").write_text("[firm]\nname = \"Konsultfirman AB\"\n", "utf-8")
+    assert settings.engagement(ws).logo is None            # no logo: /brand/logo is a 404
+
+
+def test_a_client_named_by_a_long_text_is_counted_by_its_first_64_characters():
+    from starlette.requests import Request
+
+    from briefgen.serve.security import client_key
+
+    def key(host):
+        return client_key(Request({"type": "http", "headers": [], "client": (host, 1)}))
+    assert key("h" * 100) == "h" * 64 and key("") == "unknown"
+
+
+def test_each_part_asks_its_questions_under_their_headings(app, store):
+    from markupsafe import escape
+
+    from briefgen.survey.columns import answer_columns
+
+    fw = load_data().framework
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    c = client(app)
+    pages = {part: c.get(f"{link.path()}/{part}").text
+             for part in ("capabilities", "effects", "impact")}
+    for cap in fw.capabilities:
+        assert f"{escape(cap.label.en)}</" in pages["capabilities"], cap.key
+    for col in answer_columns(fw):
+        if col.kind == "effect":
+            texts = (col.question.en, fw.effect(col.group).description.en)
+        elif col.kind == "impact":
+            texts = (col.heading.en, col.question.en)
+        else:
+            continue
+        for text in texts:
+            assert str(escape(text)) in pages[col.kind if col.kind == "impact" else "effects"]
+
+
+def test_answers_saved_elsewhere_are_listed_in_the_pages_language(app, store):
+    from markupsafe import escape
+
+    from briefgen.serve.questions import sections
+
+    part = sections(load_data().framework)[0]
+    question = part.groups[0].questions[0]
+    link = store.invite("region-x", "Region X", "regional", 1, "en")[0]
+    c = client(app)
+    url = f"{link.path()}/{part.key}"
+    token = token_on(c, url)
+    store.save("region-x", link.token, {question.key: 4.0}, comments={part.key: "Annan"})
+    r = c.post(url, data={"csrf": token, question.key: "1", "loaded": f"{question.key}=",
+                          "comment": "Min", "comment_loaded": ""})
+    assert (f'<li><a href="#{question.html_id}">{escape(question.legend.en)}: now 4</a></li>'
+            in r.text), r.text
+    assert ('<li><a href="#comment">The comment had been changed elsewhere. The saved '
+            'comment is now in the box.</a></li>') in r.text
+
+
+def test_the_thanks_page_is_swedish_unless_asked_and_says_the_answers_are_locked(app):
+    page = client(app).get("/done").text
+    assert '<html lang="sv">' in page
+    assert "Dina svar är inskickade och låsta. Du kan stänga sidan." in page
+
+
+def test_the_sign_in_page_says_when_no_secret_is_set(store):
+    note = "No admin secret is set."
+    for secret, shown in ((None, True), (SECRET, False)):
+        app = create_app(Config(store=store, bundle=load_data(), admin_secret=secret,
+                                admin_lang="en"))
+        c = client(app, "127.0.0.7" if secret else "127.0.0.8")
+        assert (note in c.get("/admin/login").text) is shown
+        for status in (401, 401, 401, 401, 429):         # wrong, then locked out: still said
+            r = c.post("/admin/login", data={"csrf": token_on(c, "/admin/login"),
+                                             "secret": "wrong-" + "x" * 20})
+            assert r.status_code == status and (note in r.text) is shown
+
+
+def test_the_admin_page_lists_each_organisation_with_the_forms_limits(store):
+    from briefgen.serve.mail import SmtpSettings
+
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                            base_url=BASE, admin_lang="en",
+                            smtp=SmtpSettings(host="127.0.0.1", sender="enkat@firma.se")))
+    store.invite("region-x", "Region <i>X</i>", "regional", 1, "sv")
+    store.invite("region-y", "Region Y", "regional", 1, "sv")
+    c, _ = signed_in(app)
+    page = c.get("/admin").text
+    assert '<h2 id="org-region-x"><bdi>Region &lt;i&gt;X&lt;/i&gt;</bdi>' in page
+    assert '<h2 id="org-region-y"><bdi>Region Y</bdi>' in page
+    assert 'name="count" min="1" max="500"' in page
+    assert "at least 5 people with that role have answered" in page
+    assert "in their language, from enkat@firma.se. Someone" in page

@@ -151,6 +151,8 @@ def test_a_request_that_drips_its_headers_or_body_is_cut_off(store, bundle, capl
     # The operator's log names the client cut off, once a connection.
     assert [r.getMessage() for r in caplog.records if r.name == "briefgen.serve.server"] == [
         f"{ATTACKER}: request not sent in time; connection closed"] * 3
+    # and nothing else: closing a connection cut off raises nowhere.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def test_many_half_open_connections_from_one_client_do_not_starve_another(store, bundle):
@@ -243,3 +245,25 @@ def test_a_server_error_keeps_the_connection_and_the_headers(store, bundle, capl
         sock.close()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
+
+
+def test_a_clients_connections_are_counted_off_one_by_one(store, bundle):
+    def settled(expected):
+        for _ in range(100):
+            counts = dict(getattr(serving.server.server_state, "open_per_client", {}))
+            if counts == expected:
+                break
+            time.sleep(0.02)
+        return counts
+
+    with serving(store, bundle) as port:
+        held = [connect(port, ATTACKER) for _ in range(3)]
+        try:
+            assert settled({ATTACKER: 3}) == {ATTACKER: 3}
+            for sock in held[:2]:
+                sock.close()
+            # One connection is still open: it counts against the cap until it closes.
+            assert settled({ATTACKER: 1}) == {ATTACKER: 1}
+        finally:
+            held[2].close()
+        assert settled({}) == {}
