@@ -65,7 +65,12 @@ def text_of(path: Path) -> str:
 
 @pytest.fixture
 def here(tmp_path, monkeypatch) -> Path:
-    """The test's folder as the working directory: rows are named relative to it."""
+    """The test's folder as the working directory: rows are named relative to it.
+
+    The workers' fork server is started first, from the folder the tests run in: workers
+    forked from it work there too, where mutmut's trampolines find its configuration while
+    it maps the tests (the paths a batch gives its workers are absolute)."""
+    start_fork_server()
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -460,10 +465,10 @@ def test_a_dask_worker_thread_keeps_one_sandboxed_child(sandbox, region_x):
 # --------------------------------------------------------------------------- Dask
 
 
-def test_a_batch_on_a_dask_cluster_writes_what_the_workers_send(here):
+def test_a_batch_on_a_dask_cluster_writes_what_the_workers_send(tmp_path):
     distributed = pytest.importorskip("distributed")
-    source = sheet(here, ALFA, BAD)
-    out = here / "out"
+    source = sheet(tmp_path, ALFA, BAD)
+    out = tmp_path / "out"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         result = run_batch(source, Options(out=out, formats=("pdf", "xlsx")),
