@@ -46,13 +46,14 @@ from briefgen.batch.runner import (
 from briefgen.errors import InputError, OutputError
 from briefgen.load import load_benchmark, load_data, load_org
 from briefgen.options import Options
+from briefgen.reading import display_path
 from briefgen.sandbox import Limits, bound_forkserver_preload
 
 MIXED = (Path(__file__).parent / "fixtures" / "batch" / "mixed.csv").read_text("utf-8")
 HEADER, ALFA, BAD, BRAVO = MIXED.splitlines()[:4]   # bad-score: partnerships 7
 ORGS = resources.data_dir() / "orgs"
 SKIP = "not run: the batch stopped at the first failure (--fail-fast)"
-BAD_ERROR = "k.csv row 3: capabilities.partnerships: 7 is outside 1-5"
+BAD_ERROR = "row 3: capabilities.partnerships: 7 is outside 1-5"   # after the sheet's name
 
 
 def sha(data: bytes) -> str:
@@ -64,14 +65,10 @@ def text_of(path: Path) -> str:
 
 
 @pytest.fixture
-def here(tmp_path, monkeypatch) -> Path:
-    """The test's folder as the working directory: rows are named relative to it.
-
-    The workers' fork server is started first, from the folder the tests run in: workers
-    forked from it work there too, where mutmut's trampolines find its configuration while
-    it maps the tests (the paths a batch gives its workers are absolute)."""
-    start_fork_server()
-    monkeypatch.chdir(tmp_path)
+def here(tmp_path) -> Path:
+    """The test's folder. The tests stay in the folder they run in (rows are named as
+    display_path shows them): a worker starts in its parent's folder, and while mutmut maps
+    the tests its trampolines in the workers look for its configuration there."""
     return tmp_path
 
 
@@ -95,6 +92,7 @@ def statuses(out: Path) -> list[str]:
 def test_a_first_run_renders_the_good_rows_and_records_each(here, caplog, monkeypatch):
     monkeypatch.setattr(run_module, "MANIFEST_EVERY", 0.0)   # the manifest after each result
     source = sheet(here, ALFA, BAD, BRAVO)
+    shown = display_path(source)
     out = here / "ut" / "batch"                              # made, parents and all
     seen: list[tuple[BatchProgress, list[str]]] = []
     with caplog.at_level(logging.INFO, "briefgen.batch"):
@@ -107,10 +105,10 @@ def test_a_first_run_renders_the_good_rows_and_records_each(here, caplog, monkey
     benchmark = load_benchmark(None, load_data())
     alfa, bad, bravo = result.items
     assert [(i.id, i.file, i.status, i.row, i.source) for i in result.items] == [
-        ("alfa", "alfa.pdf", "ok", 2, "k.csv row 2"), ("bad-score", "", "failed", 3,
-                                                        "k.csv row 3"),
-        ("bravo", "bravo.pdf", "ok", 4, "k.csv row 4")]
-    assert bad.error.startswith(BAD_ERROR) and bad.pages is bad.bytes is None
+        ("alfa", "alfa.pdf", "ok", 2, f"{shown} row 2"), ("bad-score", "", "failed", 3,
+                                                          f"{shown} row 3"),
+        ("bravo", "bravo.pdf", "ok", 4, f"{shown} row 4")]
+    assert bad.error.startswith(f"{shown} {BAD_ERROR}") and bad.pages is bad.bytes is None
     assert not bad.input_hash and not bad.files
     for item, name in ((alfa, "Alfa kommun"), (bravo, "Bravo region")):
         path = out / item.file
@@ -209,7 +207,7 @@ def test_fail_fast_stops_before_rendering_at_a_bad_row(here, caplog):
     assert [(i.file, i.status, i.error) for i in result.items] == [
         ("alfa-en.pdf", "skipped", SKIP), ("", "failed", result.items[1].error),
         ("bravo-en.pdf", "skipped", SKIP)]
-    assert result.items[1].error.startswith(BAD_ERROR)
+    assert result.items[1].error.startswith(f"{display_path(source)} {BAD_ERROR}")
     assert result.exit_code == 1 and not list(out.glob("*.pdf"))
     assert [(p.total, p.rendered, p.unchanged, p.failed) for p in seen] == [(3, 0, 0, 1)]
     assert manifest(out)["lang"] == "en" and statuses(out) == ["skipped", "failed", "skipped"]
@@ -234,7 +232,8 @@ def test_a_failed_render_is_recorded_and_the_others_go_on(folder, here, monkeypa
                        progress=lambda p: on_disk.append(statuses(out)))
     failed, ok = result.items
     assert (failed.status, ok.status) == ("failed", "ok")
-    assert failed.error.startswith("orgs/a.yaml: logo: ") and "saknas.png" in failed.error
+    assert failed.error.startswith(f"{display_path(folder / 'a.yaml')}: logo: ")
+    assert "saknas.png" in failed.error
     assert failed.pages is None and not (out / "region-x.pdf").exists()
     assert "Kommun Y" in text_of(out / "kommun-y.pdf") or ok.pages
     assert on_disk == [["pending", "pending"]] * 3 and statuses(out) == ["failed", "ok"]
