@@ -30,6 +30,8 @@ from briefgen.kit.workbook import xlsx_bytes
 from briefgen.options import Options
 from briefgen.pipeline import Briefgen
 
+from .golden import assert_golden
+
 PRIMARY, ACCENT = "#0B5D4B", "#B3541E"
 LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120"><rect width="100" '
         'height="100" y="10" fill="#0B5D4B"/><text x="120" y="78" font-size="46">Nordkonsult'
@@ -596,3 +598,34 @@ def test_batch_lists_every_file_and_rerenders_on_a_brand_change(tmp_path):
     assert again.count("unchanged") == 1
     rebranded = run_batch(src, replace(options, accent="#8A3A0E"), BatchOptions(jobs=1))
     assert rebranded.count("ok") == 1
+
+
+def workbook_dump(wb) -> str:
+    """Every sheet of a workbook as text: its frozen panes, tables, column widths, and each
+    cell's value, type, number format, quote prefix and weight (a golden copy's form)."""
+    lines = []
+    for ws in wb:
+        lines.append(f"# {ws.title} freeze={ws.freeze_panes}")
+        for table in ws.tables.values():
+            style = table.tableStyleInfo
+            lines.append(f"table {table.displayName} {table.ref} {style.name if style else ''} "
+                         f"stripes={style.showRowStripes if style else ''}")
+        widths = {k: round(d.width, 2) for k, d in sorted(ws.column_dimensions.items())}
+        lines.append(f"widths {widths}")
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None:
+                    continue
+                lines.append(f"{c.coordinate}\t{c.value!r}\t{c.data_type}\t{c.number_format}"
+                             f"\t{'quoted' if c.quotePrefix else ''}\t"
+                             f"{'bold' if c.font and c.font.b else ''}\t"
+                             f"{'wrap' if c.alignment and c.alignment.wrap_text else ''}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_workbook_is_its_golden_copy(bg, lang):
+    """Every sheet, cell, format and width of region-x's workbook for the firm, as read and
+    committed in tests/golden (BRIEFGEN_UPDATE_GOLDEN=1 writes it again, to be read again)."""
+    data = xlsx_bytes(inputs_for(bg, "region-x", lang, firm=FIRM))
+    assert_golden(f"workbook-region-x-{lang}.txt", workbook_dump(load_workbook(io.BytesIO(data))))
