@@ -614,6 +614,12 @@ EQUIVALENT.update({
     "briefgen.sandbox.xǁPoolǁ_over_limit__mutmut_13": "a worker's resident memory is a whole "
     "number of pages; exactly the limit's byte count makes no difference a user could see "
     "(one poll later)",
+    "briefgen.sandbox.xǁPoolǁrun__mutmut_26": "logging formats a message only when it has "
+    "arguments, so a '%' in the reason prints the same",
+    "briefgen.sandbox.xǁPoolǁrun__mutmut_66": "a retried task's attempt is only compared with "
+    "0: 1 and 2 mean the same (its second try)",
+    **{f"briefgen.sandbox.xǁ_Workerǁ__init____mutmut_{n}": "give() sets the task, the attempt "
+       "and the start time before any of them is read" for n in (14, 15, 16, 19, 20)},
 })
 
 # The batch: an input hash is compared only with the one an earlier run of the same code wrote,

@@ -356,6 +356,15 @@ def test_a_worker_that_does_not_stop_when_asked_is_killed_after_2_s():
 
 
 @pytest.mark.timeout(60)
+def test_a_task_a_worker_could_not_take_goes_to_a_fresh_one():
+    with Pool(nap, 1, Limits(), FORK) as pool:
+        (_, first, _), = pool.run([0.0])
+        pool.idle[0].conn.close()                # alive, but its pipe cannot be written
+        (task, second, error), = pool.run([0.1])
+    assert (task, error) == (0.1, "") and second != first
+
+
+@pytest.mark.timeout(60)
 def test_closing_a_pool_whose_idle_worker_died_ends_cleanly():
     pool = Pool(nap, 1, Limits(), FORK)
     (_, pid, _), = pool.run([0.0])
@@ -441,7 +450,11 @@ def test_the_lifeline_ends_this_process_once_the_watched_one_ends(own_end, monke
 
 @pytest.mark.timeout(60)
 def test_bind_to_a_live_process_sets_the_death_signal_and_starts_the_lifeline(
-        own_end, pdeathsig):
+        own_end, pdeathsig, monkeypatch):
+    def exit_(code: int) -> None:
+        raise AssertionError(f"exited with {code}")
+
+    monkeypatch.setattr(os, "_exit", exit_)
     watched = sleeper()
     sandbox.bind_to(watched.pid)
     assert pdeathsig() == signal.SIGKILL
@@ -529,7 +542,6 @@ def test_a_worker_without_set_up_ends_when_its_pipe_closes(monkeypatch):
 
 
 def test_alive_tells_a_running_process_from_an_ended_one(monkeypatch):
-    assert _alive(os.getpid())
     running = sleeper()
     try:
         assert _alive(running.pid)
@@ -539,6 +551,7 @@ def test_alive_tells_a_running_process_from_an_ended_one(monkeypatch):
         running.kill()
         running.wait()
     assert not _alive(running.pid)
+    assert _alive(os.getpid())
 
     def not_ours(pid: int, sig: int) -> None:
         raise PermissionError(1, "Operation not permitted")
