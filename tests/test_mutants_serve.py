@@ -699,12 +699,17 @@ def test_a_briefing_that_cannot_be_made_says_why(store, tmp_path):
     r = c.get("/admin/orgs/nowhere/briefing-sv.pdf")
     assert r.status_code == 422
     assert "<h1>The request could not be accepted</h1>" in r.text
-    assert re.search(r'<pre class="detail">[^<]*framework\.yaml', r.text)
+    assert "<p>What briefgen says about it:</p>" in r.text
+    assert re.search(r'<pre class="detail" lang="en">[^<]*framework\.yaml', r.text)
     r = c.get("/admin/orgs/elsewhere/export.csv")
     assert r.status_code == 404 and "<h1>Page not found</h1>" in r.text
     assert "<h1>Page not found</h1>" in c.get("/admin/orgs/nowhere/export.pdf").text
     assert "<h1>Page not found</h1>" in c.get("/admin/orgs/nowhere/briefing-de.pdf").text
     assert "<h1>Page not found</h1>" in c.get("/admin/orgs/elsewhere/briefing-sv.pdf").text
+    app.state.config.admin_lang = "sv"      # the tool's message stays English, marked as such
+    r = c.get("/admin/orgs/nowhere/briefing-sv.pdf")
+    assert "<p>Så här beskriver briefgen felet (på engelska):</p>" in r.text
+    assert re.search(r'<pre class="detail" lang="en">[^<]*framework\.yaml', r.text)
 
 
 def test_the_file_limit_is_raised_to_what_the_system_allows():
