@@ -311,17 +311,22 @@ def test_findings_of_the_consultant_get_a_slide_and_a_sheet(bg):
     assert sheet["B3"].data_type == "s" and sheet["B3"].quotePrefix
 
 
-def test_survey_progress_and_peers_as_native_charts(bg, tmp_path):
-    """A survey with an earlier round and a built benchmark: spread, progress, peers."""
+def surveyed_briefgen(folder: Path) -> Briefgen:
+    """The fixture survey (region-x with an earlier round) on a benchmark built from answers,
+    kunder-2026 in ``folder``, with the study as a further benchmark."""
     from .test_compare import built
 
-    bench = tmp_path / "kunder-2026.yaml"
+    bench = folder / "kunder-2026.yaml"
     bench.write_text(yaml.safe_dump(built({"regional": 6, "municipal": 7}).model_dump(
         mode="json", exclude_none=True), allow_unicode=True), "utf-8")
     survey = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
-    peers_bg = Briefgen(Options(out=tmp_path, survey=survey, benchmark=str(bench),
-                                extra_benchmarks=("dt-offentlig-sektor-2018",)))
-    inputs = inputs_for(peers_bg)
+    return Briefgen(Options(out=folder, survey=survey, benchmark=str(bench),
+                            extra_benchmarks=("dt-offentlig-sektor-2018",)))
+
+
+def test_survey_progress_and_peers_as_native_charts(bg, tmp_path):
+    """A survey with an earlier round and a built benchmark: spread, progress, peers."""
+    inputs = inputs_for(surveyed_briefgen(tmp_path))
     deck = Presentation(io.BytesIO(pptx_bytes(inputs)))
     charts = charts_of(deck)
     assert {"survey-spread", "progress-over-time", "peer-groups-kunder-2026"} <= set(charts)

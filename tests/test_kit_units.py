@@ -13,7 +13,6 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import yaml
 from PIL import Image
 from pptx import Presentation
 
@@ -24,10 +23,10 @@ from briefgen.kit.common import KitInputs
 from briefgen.kit.deck import DeckBuilder, _logo_png
 from briefgen.kit.template import EMU_PER_INCH, Box, load_design
 from briefgen.logo import logo_data_uri
-from briefgen.options import PRIMARY, Options
+from briefgen.options import PRIMARY
 from briefgen.pipeline import Briefgen
 
-from .test_compare import built
+from .test_kit import surveyed_briefgen
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -63,13 +62,7 @@ def en(bg) -> KitInputs:
 @pytest.fixture(scope="module")
 def surveyed(tmp_path_factory) -> dict[str, KitInputs]:
     """region-x from a survey with an earlier round, on a benchmark built from answers."""
-    tmp = tmp_path_factory.mktemp("surveyed")
-    bench = tmp / "kunder-2026.yaml"
-    bench.write_text(yaml.safe_dump(built({"regional": 6, "municipal": 7}).model_dump(
-        mode="json", exclude_none=True), allow_unicode=True), "utf-8")
-    survey = Path(__file__).parent / "fixtures" / "survey" / "answers.csv"
-    bg = Briefgen(Options(out=tmp, survey=survey, benchmark=str(bench),
-                          extra_benchmarks=("dt-offentlig-sektor-2018",)))
+    bg = surveyed_briefgen(tmp_path_factory.mktemp("surveyed"))
     return {lang: kit_inputs(bg, lang) for lang in ("sv", "en")}
 
 
