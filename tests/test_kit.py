@@ -634,3 +634,47 @@ def test_the_workbook_is_its_golden_copy(bg, lang):
     committed in tests/golden (BRIEFGEN_UPDATE_GOLDEN=1 writes it again, to be read again)."""
     data = xlsx_bytes(inputs_for(bg, "region-x", lang, firm=FIRM))
     assert_golden(f"workbook-region-x-{lang}.txt", workbook_dump(load_workbook(io.BytesIO(data))))
+
+
+def deck_dump(deck) -> str:
+    """Every slide of a deck as text: each shape's name, kind, place and size, its paragraphs'
+    runs with size, weight and colour, its table's cells and its chart's series (a golden
+    copy's form)."""
+    def run_line(run) -> str:
+        font = run.font
+        colour = ""
+        if font.color is not None and font.color.type is not None:
+            colour = str(font.color.rgb) if font.color.type == 1 else str(font.color.theme_color)
+        size = font.size.pt if font.size is not None else ""
+        return f"      run {run.text!r} size={size} bold={font.bold} colour={colour}"
+
+    lines = [f"size {deck.slide_width}x{deck.slide_height}"]
+    for number, slide in enumerate(deck.slides, 1):
+        lines.append(f"# slide {number} layout={slide.slide_layout.name!r}")
+        for shape in slide.shapes:
+            lines.append(f"  {shape.shape_type} {shape.name!r} at {shape.left},{shape.top} "
+                         f"size {shape.width}x{shape.height}")
+            if shape.has_text_frame:
+                for para in shape.text_frame.paragraphs:
+                    lines.append(f"    paragraph level={para.level} "
+                                 f"space_after={para.space_after}")
+                    lines.extend(run_line(run) for run in para.runs)
+            if shape.has_table:
+                for row in shape.table.rows:
+                    lines.append("    row " + " | ".join(c.text for c in row.cells))
+            if shape.has_chart:
+                chart = shape.chart
+                lines.append(f"    chart {chart.chart_type} "
+                             f"categories={list(chart.plots[0].categories)}")
+                for series in chart.plots[0].series:
+                    lines.append(f"    series {series.name!r} {list(series.values)}")
+        lines.append("  notes " + repr(slide.notes_slide.notes_text_frame.text))
+    return "\n".join(lines) + "\n"
+
+
+def test_the_deck_is_its_golden_copy(bg):
+    """region-x's deck for the firm, every slide, shape, text run, table and chart series, as
+    read and committed in tests/golden (BRIEFGEN_UPDATE_GOLDEN=1 writes it again); the
+    LibreOffice test shows it laid out."""
+    deck = Presentation(io.BytesIO(pptx_bytes(inputs_for(bg, firm=FIRM))))
+    assert_golden("deck-region-x-sv.txt", deck_dump(deck))
