@@ -636,6 +636,16 @@ def test_the_workbook_is_its_golden_copy(bg, lang):
     assert_golden(f"workbook-region-x-{lang}.txt", workbook_dump(load_workbook(io.BytesIO(data))))
 
 
+def test_the_workbooks_of_a_municipality_and_of_a_survey_are_their_golden_copies(bg, tmp_path):
+    """kommun-y (no phase given: estimated) in English, and region-x from a survey with an
+    earlier round and a built benchmark (respondents, spread, progress, peers) in Swedish."""
+    data = xlsx_bytes(inputs_for(bg, "kommun-y", "en"))
+    assert_golden("workbook-kommun-y-en.txt", workbook_dump(load_workbook(io.BytesIO(data))))
+    data = xlsx_bytes(inputs_for(surveyed_briefgen(tmp_path)))
+    assert_golden("workbook-survey-region-x-sv.txt",
+                  workbook_dump(load_workbook(io.BytesIO(data))))
+
+
 def deck_dump(deck) -> str:
     """Every slide of a deck as text: each shape's name, kind, place and size, its paragraphs'
     runs with size, weight and colour, its table's cells and its chart's series (a golden
