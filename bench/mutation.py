@@ -659,6 +659,24 @@ EQUIVALENT.update({
     "apart by exactly MANIFEST_EVERY: '>' and '>=' agree",
 })
 
+# The kit (issue 23).
+_DATA_URI = ("a logo's data: URI (briefgen.logo) has one comma, after its header: split once, "
+             "twice, or from the right, the two parts are the same")
+_HALF = ("python-pptx stores a whole number of EMU: half of the spare room, floored or not, "
+         "places the picture on the same EMU")
+EQUIVALENT.update({
+    "briefgen.kit.charts.x_chart_files__mutmut_22": _UTF8,
+    "briefgen.kit.charts.x_titled_svg__mutmut_47": "the chart's XML prologue, replaced by text "
+    "outside any <text> element: character data SVG does not draw",
+    **{f"briefgen.kit.deck.x__logo_png__mutmut_{n}": _DATA_URI for n in (5, 6, 8)},
+    "briefgen.kit.deck.x__logo_png__mutmut_20": "an upper-case FONT-FAMILY is no SVG attribute, "
+    "so the text falls back to resvg's default family, the sans-serif the replacement names",
+    **{f"briefgen.kit.deck.xǁDeckBuilderǁpicture__mutmut_{n}": _HALF for n in (17, 22)},
+    **{f"briefgen.kit.deck.xǁDeckBuilderǁpicture__mutmut_{n}": "without a height python-pptx "
+       "scales the picture's own height by the width given, as the height passed was computed"
+       for n in (30, 35)},
+})
+
 KILLED = {1, 3, 37}
 SURVIVED = {0}
 
