@@ -659,6 +659,17 @@ EQUIVALENT.update({
     "apart by exactly MANIFEST_EVERY: '>' and '>=' agree",
 })
 
+EQUIVALENT.update({
+    "briefgen.batch.manifest.x_write_manifest__mutmut_8": "'\\r\\n' is the csv module's "
+    "default line ending",
+    "briefgen.batch.manifest.x_write_manifest__mutmut_36": "ensure_ascii=None is false like "
+    "False",
+    "briefgen.batch.overview.x_spread__mutmut_10": "n=4 is statistics.quantiles' default",
+    **{f"briefgen.batch.overview.x_portfolio__mutmut_{n}": "counts starts with every phase of "
+       "the framework, and an analysis' phase is one of them: the default is never used"
+       for n in (23, 24, 26, 27)},
+})
+
 # The kit (issue 23).
 _DATA_URI = ("a logo's data: URI (briefgen.logo) has one comma, after its header: split once, "
              "twice, or from the right, the two parts are the same")
