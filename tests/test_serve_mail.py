@@ -538,17 +538,26 @@ def signed_in(app) -> tuple[TestClient, str]:
     return c, token
 
 
+def admin_with_mail(tmp_path: Path, port: int, sender: str = "enkat@konsultfirman.se",
+                    timeout: int = 10, engagement: Engagement | None = None):
+    """A store, and a signed-in admin client (with its form token) of an app that sends mail
+    through the SMTP server on ``port``."""
+    store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
+    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", sender=sender,
+                        timeout=timeout)
+    app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
+                            base_url=BASE, smtp=smtp, engagement=engagement or Engagement()))
+    c, token = signed_in(app)
+    return store, c, token
+
+
 def test_the_admin_page_invites_reminds_and_follows_up(tmp_path):
     inbox = Inbox()
     inbox.refuse.add("bo.ek@region-x.se")
     with smtp_server(inbox) as controller:
-        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
-        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
-                            sender="Konsultfirman AB <enkat@konsultfirman.se>", timeout=10)
-        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
-                                base_url=BASE, smtp=smtp, engagement=Engagement(
-                                    firm="Konsultfirman AB", deadline=dt.date(2026, 12, 15))))
-        c, token = signed_in(app)
+        store, c, token = admin_with_mail(
+            tmp_path, controller.port, "Konsultfirman AB <enkat@konsultfirman.se>",
+            engagement=Engagement(firm="Konsultfirman AB", deadline=dt.date(2026, 12, 15)))
         assert "Bjud in via e-post" in c.get("/admin").text
         lines = ("anna.berg@region-x.se; Anna Berg; Ledningen\n\n"
                  "bo.ek@region-x.se, Bo Ek\ncarl.dahl@region-x.se\tCarl Dahl\tIT\n")
@@ -628,12 +637,7 @@ def test_the_admin_pages_invitations_carry_working_links_the_forms_language_and_
         tmp_path):
     inbox = Inbox()
     with smtp_server(inbox) as controller:
-        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
-        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
-                            sender="enkat@konsultfirman.se", timeout=10)
-        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
-                                base_url=BASE, smtp=smtp))
-        c, token = signed_in(app)
+        store, c, token = admin_with_mail(tmp_path, controller.port)
         # A post that gives nothing but its token: each missing field said, none invented.
         r = c.post("/admin/mail-invite", data={"csrf": token})
         assert r.status_code == 400
@@ -679,12 +683,7 @@ def test_a_typed_list_longer_than_a_sending_is_refused_whole(tmp_path):
     rest dropped unsaid."""
     inbox = Inbox()
     with smtp_server(inbox) as controller:
-        store = open_store(f"sqlite:///{tmp_path / 'briefgen.db'}")
-        smtp = SmtpSettings(host="127.0.0.1", port=controller.port, security="none",
-                            sender="enkat@konsultfirman.se", timeout=10)
-        app = create_app(Config(store=store, bundle=load_data(), admin_secret=SECRET,
-                                base_url=BASE, smtp=smtp))
-        c, token = signed_in(app)
+        store, c, token = admin_with_mail(tmp_path, controller.port)
         typed = "\n".join(f"p{i}@region-x.se" for i in range(2001))
         r = c.post("/admin/mail-invite", data={"csrf": token, "org": "region-x",
                                                 "people": typed, "lang": "sv"})
