@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from briefgen.cli import cli
 
 from .conftest import pdf_text
+from .firm import FIRM_TOML
 from .loopback import Inbox, free_port, smtp_server
 
 pytestmark = pytest.mark.timeout(300)
@@ -66,15 +67,7 @@ def server(tmp_path_factory, mail_server):
     (folder / "logo.svg").write_text(LOGO, "utf-8")
     (folder / "integritet.md").write_text("## Vem ansvarar\n\nKonsultfirman AB ansvarar för "
                                           "svaren och sparar dem i tolv månader.\n", "utf-8")
-    (folder / "briefgen.toml").write_text(f"""\
-[firm]
-name = "Konsultfirman AB"
-contact = "enkat@konsultfirman.se"
-logo = "logo.svg"
-
-[theme]
-primary = "#0B5D4B"
-accent = "#8A4B08"
+    (folder / "briefgen.toml").write_text(FIRM_TOML + f"""\
 
 [serve]
 deadline = 2099-12-15

@@ -27,6 +27,7 @@ from briefgen.survey.aggregate import survey_org
 from briefgen.survey.read import read_survey
 
 from .conftest import pdf_text
+from .firm import FIRM_TOML
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,15 +53,7 @@ def ws(tmp_path, monkeypatch) -> Path:
         "<script>alert(1)</script>\n", "utf-8")
     (folder / "privacy.md").write_text("# Responsibility\n\nKonsultfirman AB keeps the "
                                        "answers for twelve months.\n", "utf-8")
-    (folder / "briefgen.toml").write_text("""\
-[firm]
-name = "Konsultfirman AB"
-contact = "enkat@konsultfirman.se"
-logo = "logo.svg"
-
-[theme]
-primary = "#0B5D4B"
-accent = "#8A4B08"
+    (folder / "briefgen.toml").write_text(FIRM_TOML + """\
 
 [serve]
 deadline = 2026-12-15
