@@ -136,26 +136,22 @@ def fitting_size(paras: Sequence[Para], f: Face, width: float, height: float,
 
 
 def balanced_pages(items: Sequence, fits: Callable[[Sequence], bool]) -> list[list]:
-    """``items`` over as few pages as fit, spread evenly (never a last page with one line).
+    """``items`` over as few pages as fit, spread evenly where they can be.
 
-    ``fits(chunk)`` tells whether a chunk fits one page. Greedy filling gives the number of
-    pages; the items are then shared out as evenly as the pages allow, keeping their order.
+    ``fits(chunk)`` tells whether a chunk fits one page. Filling each page in turn gives the
+    fewest pages; the items are then shared out as evenly as those pages allow, keeping their
+    order (so that a last page does not hold one line). Where an even share does not fit (rows
+    of unequal height), the pages stay as filled: one slide more is worse than an uneven one.
     """
-    if not items:
-        return []
-    pages, page = 0, []  # type: tuple[int, list]
+    filled: list[list] = []
     for item in items:
-        if page and not fits([*page, item]):
-            pages += 1
-            page = []
-        page.append(item)
-    pages += 1
-    while True:
-        chunks, start = [], 0
-        for k in range(pages):
-            end = start - (start - len(items)) // (pages - k)    # the earlier pages fuller
-            chunks.append(list(items[start:end]))
-            start = end
-        if all(chunk and fits(chunk) for chunk in chunks) or pages >= len(items):
-            return [c for c in chunks if c]
-        pages += 1
+        if filled and fits([*filled[-1], item]):
+            filled[-1].append(item)
+        else:
+            filled.append([item])
+    even, start = [], 0
+    for k in range(len(filled)):
+        end = start - (start - len(items)) // (len(filled) - k)    # the earlier pages fuller
+        even.append(list(items[start:end]))
+        start = end
+    return even if all(fits(chunk) for chunk in even) else filled
