@@ -144,11 +144,27 @@ def test_rows_over_as_few_pages_as_hold_them_spread_evenly():
     assert balanced_pages(("a", "b", "c"), at_most(1)) == [["a"], ["b"], ["c"]]
 
 
-def test_rows_of_unequal_height_keep_to_the_fewest_pages_even_if_uneven():
-    heights = {"a": 1, "b": 1, "c": 1, "d": 3, "e": 1, "f": 1}
+def test_rows_of_unequal_height_keep_to_the_fewest_pages_the_smallest_as_full_as_it_can_be():
+    heights = {"a": 1, "b": 1, "c": 1, "d": 3, "e": 1, "f": 1, "g": 2}
 
     def fits(chunk):
         return sum(heights[x] for x in chunk) <= 3
     assert balanced_pages(list("abcd"), fits) == [["a", "b", "c"], ["d"]]
     assert balanced_pages(list("abcdef"), fits) == [["a", "b", "c"], ["d"], ["e", "f"]]
     assert balanced_pages(list("abef"), fits) == [["a", "b"], ["e", "f"]]
+
+
+def test_rows_of_unequal_height_cut_so_that_no_page_is_left_with_one_when_it_need_not_be():
+    heights = [1, 3, 1, 1, 1, 1, 2]          # filled in turn: [0 1] [2 3 4 5] [6]
+
+    def fits(chunk):
+        return sum(heights[i] for i in chunk) <= 4
+    assert balanced_pages(range(7), fits) == [[0, 1], [2, 3, 4], [5, 6]]
+    heights = [1, 1, 1, 3, 2, 1, 1]          # by count [0 1 2] [3 4] [5 6]: 5 high
+    assert balanced_pages(range(7), fits) == [[0, 1], [2, 3], [4, 5, 6]]
+
+
+def test_an_item_too_big_for_any_page_gets_one_of_its_own():
+    def fits(chunk):
+        return sum(chunk) <= 3
+    assert balanced_pages([1, 5, 1, 1], fits) == [[1], [5], [1, 1]]

@@ -136,12 +136,13 @@ def fitting_size(paras: Sequence[Para], f: Face, width: float, height: float,
 
 
 def balanced_pages(items: Sequence, fits: Callable[[Sequence], bool]) -> list[list]:
-    """``items`` over as few pages as fit, spread evenly where they can be.
+    """``items`` over as few pages as fit, spread evenly (never a last page with one line
+    where a fuller one could give it company).
 
     ``fits(chunk)`` tells whether a chunk fits one page. Filling each page in turn gives the
     fewest pages; the items are then shared out as evenly as those pages allow, keeping their
-    order (so that a last page does not hold one line). Where an even share does not fit (rows
-    of unequal height), the pages stay as filled: one slide more is worse than an uneven one.
+    order. Where an even share by count does not fit (rows of unequal height), the pages are
+    cut where the smallest page is as large as it can be, the earlier pages the fuller.
     """
     filled: list[list] = []
     for item in items:
@@ -149,9 +150,32 @@ def balanced_pages(items: Sequence, fits: Callable[[Sequence], bool]) -> list[li
             filled[-1].append(item)
         else:
             filled.append([item])
+    n, pages = len(items), len(filled)
     even, start = [], 0
-    for k in range(len(filled)):
-        end = start - (start - len(items)) // (len(filled) - k)    # the earlier pages fuller
+    for k in range(pages):
+        end = start - (start - n) // (pages - k)    # the earlier pages fuller
         even.append(list(items[start:end]))
         start = end
-    return even if all(fits(chunk) for chunk in even) else filled
+    if all(fits(chunk) for chunk in even):
+        return even
+
+    @cache
+    def fitting(i: int, j: int) -> bool:
+        return fits(list(items[i:j]))
+
+    @cache
+    def cuts(i: int, k: int) -> tuple[int, tuple[int, ...]]:
+        """The largest smallest page of items[i:] over k pages, and where they end."""
+        if k == 1:
+            return (n - i, (n,)) if fitting(i, n) else (0, ())
+        best: tuple[int, tuple[int, ...]] = (0, ())
+        for j in range(n - k + 1, i, -1):
+            smallest, ends = cuts(j, k - 1)
+            if smallest and min(j - i, smallest) > best[0] and fitting(i, j):
+                best = (min(j - i, smallest), (j, *ends))
+        return best
+
+    ends = cuts(0, pages)[1]
+    if not ends:                  # an item that fits no page alone: the pages as filled
+        return filled
+    return [list(items[i:j]) for i, j in zip((0, *ends), ends, strict=False)]
