@@ -38,6 +38,7 @@ from .template import EMU_PER_INCH, EMU_PER_PT, Box, Design, load_design
 log = logging.getLogger(__name__)
 
 BODY_LARGEST, BODY_SMALLEST = 20, 12     # points: text on a slide, never smaller than 12
+FOOTER_SIZE = 12                         # points: a footer's size where its layout sets none
 INSET = (0.08, 0.04)                     # inches: a text box's margins (sides, top and bottom)
 LANG_TAGS = {"sv": "sv-SE", "en": "en-GB"}
 # Number formats name their locale, so that any program writes 3,5 in a Swedish deck.
@@ -107,16 +108,18 @@ class DeckBuilder:
         if slide.shapes.title is not None:
             self.fill_title(slide.shapes.title, title)
         else:   # a template without a title placeholder: the title as the first text
-            self.text(slide, self.design.content.part(height=0.15),
-                      [Para(title, bold=True)], 28, 16)
+            self.text(slide, self.design.title, [Para(title, bold=True)], 28, 16)
         if layout is self.design.content_layout:
+            for ph in list(slide.placeholders):     # nothing fills it: no "click to add text"
+                if ph.placeholder_format.type not in (PH.TITLE, PH.CENTER_TITLE):
+                    ph._element.getparent().remove(ph._element)
             for ph in layout.placeholders:
                 kind = ph.placeholder_format.type
                 if kind in (PH.FOOTER, PH.SLIDE_NUMBER):
                     slide.shapes.clone_placeholder(ph)
                     shape = slide.placeholders[ph.placeholder_format.idx]
                     if kind == PH.FOOTER:
-                        self._runs(shape.text_frame, [Para(self.footer)], None)
+                        self.fill_footer(shape)
                     else:
                         self._slide_number(shape)
                     if self.design.builtin:
@@ -137,6 +140,16 @@ class DeckBuilder:
         frame.word_wrap = True
         self._insets(frame)
         self._runs(frame, [Para(title)], size, keep_colour=True)
+
+    def fill_footer(self, shape, smallest: float = 7) -> None:
+        """The footer on one line: at its layout's size, or as much smaller as it needs."""
+        frame = shape.text_frame
+        width = (shape.width - frame.margin_left - frame.margin_right) / EMU_PER_PT
+        largest = _layout_size(shape, FOOTER_SIZE)
+        size = largest
+        while size - 1 >= smallest and self.design.body.width(self.footer, size) > width:
+            size -= 1
+        self._runs(frame, [Para(self.footer)], None if size == largest else size)
 
     def notes(self, slide, lines: Sequence[str]) -> None:
         frame = slide.notes_slide.notes_text_frame

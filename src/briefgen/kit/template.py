@@ -4,9 +4,10 @@ A firm's .pptx or .potx gives the deck its slide size, masters, layouts and them
 slides are dropped. The layouts are chosen by what they hold, not by name (names are often
 translated): the title slide has a centred title, the content slides use the layout with a
 title and nothing else to fill, and the body of the "title and content" layout marks where a
-slide's content goes. Without a template the deck is drawn on the built-in design: 16:9, Calibri
-(on every machine with Office; measured with Carlito, its metric twin), the firm's colours as
-the theme's, a band on the title slide and a rule under every title.
+slide's content goes. Where no layout has a title, the emptiest one is used and the title is
+set in a band above the body. Without a template the deck is drawn on the built-in design:
+16:9, Calibri (on every machine with Office; measured with Carlito, its metric twin), the
+firm's colours as the theme's, a band on the title slide and a rule under every title.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class Design:
     title_layout: Any              # the title slide's layout
     content_layout: Any            # a title and nothing else
     content: Box                   # where a content slide's body goes
+    title: Box                     # where its title goes where the layout has no place for one
     heading: Face                  # the theme's fonts (major: titles, minor: text)
     body: Face
     title_size: float              # points: the template's title size
@@ -171,7 +173,7 @@ def _design(prs, builtin: bool) -> Design:
         return len([t for t in _types(layout) if t not in latent | {PH.TITLE}])
 
     titled = [lay for lay in layouts if PH.TITLE in _types(lay)]
-    content_layout = (min(titled, key=extra) if titled else layouts[-1])
+    content_layout = min(titled or layouts, key=extra)
     width, height = int(prs.slide_width), int(prs.slide_height)
     title = next((ph for ph in content_layout.placeholders
                   if ph.placeholder_format.type == PH.TITLE), None)
@@ -190,12 +192,20 @@ def _design(prs, builtin: bool) -> Design:
         content = Box(int(title.left), top, int(title.width), height - top - round(height * 0.1))
     else:
         content = Box(margin, round(height * 0.2), width - 2 * margin, round(height * 0.68))
-    # Never outside the slide, whatever the template says.
-    left, top = max(content.left, 0), max(content.top, 0)
-    content = Box(left, top, min(content.width, width - left), min(content.height, height - top))
+    # A layout without a title placeholder: the title in a band above the body, not on it.
+    heading = (Box(int(title.left), int(title.top), int(title.width), int(title.height))
+               if title is not None else
+               Box(margin, round(height * 0.05), width - 2 * margin, round(height * 0.13)))
     major, minor = theme_fonts(prs)
-    return Design(prs, title_layout, content_layout, content, face(major), face(minor),
+    return Design(prs, title_layout, content_layout, _on_slide(content, width, height),
+                  _on_slide(heading, width, height), face(major), face(minor),
                   _title_size(prs), builtin)
+
+
+def _on_slide(box: Box, width: int, height: int) -> Box:
+    """``box`` cut to the slide, whatever the template says."""
+    left, top = max(box.left, 0), max(box.top, 0)
+    return Box(left, top, min(box.width, width - left), min(box.height, height - top))
 
 
 def theme_fonts(prs) -> tuple[str, str]:
