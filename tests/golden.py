@@ -11,8 +11,13 @@ and looked at (the SVGs open in a browser) before it is committed.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import io
 import os
+import zipfile
 from pathlib import Path
+
+from lxml import etree
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -29,3 +34,22 @@ def assert_golden(name: str, text: str) -> None:
                                     "drawn", lineterm="", n=1)
         raise AssertionError(f"{name} differs from its golden copy:\n"
                              + "\n".join(list(diff)[:30]))
+
+
+def package_dump(data: bytes, parts: tuple[str, ...] = ("",)) -> str:
+    """An Office file (a zip of XML parts) as text: each part whose name starts with one of
+    ``parts``, its XML indented, any other (a picture, a chart's embedded workbook) as its size
+    and SHA-256."""
+    parser = etree.XMLParser(remove_blank_text=True)
+    lines = []
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for name in sorted(n for n in package.namelist() if n.startswith(parts)):
+            blob = package.read(name)
+            lines.append(f"### {name}")
+            if name.endswith((".xml", ".rels")):
+                root = etree.fromstring(blob, parser)
+                etree.indent(root, space=" ")
+                lines.append(etree.tostring(root, encoding="unicode"))
+            else:
+                lines.append(f"{len(blob)} bytes sha256 {hashlib.sha256(blob).hexdigest()}")
+    return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.enum.shapes import PP_PLACEHOLDER as PH
 from pptx.util import Inches
 
 from briefgen import resources
@@ -30,7 +31,7 @@ from briefgen.kit.workbook import xlsx_bytes
 from briefgen.options import Options
 from briefgen.pipeline import Briefgen
 
-from .golden import assert_golden
+from .golden import assert_golden, package_dump
 
 PRIMARY, ACCENT = "#0B5D4B", "#B3541E"
 LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="120"><rect width="100" '
@@ -684,7 +685,55 @@ def deck_dump(deck) -> str:
 
 def test_the_deck_is_its_golden_copy(bg):
     """region-x's deck for the firm, every slide, shape, text run, table and chart series, as
-    read and committed in tests/golden (BRIEFGEN_UPDATE_GOLDEN=1 writes it again); the
+    read and committed in tests/golden (BRIEFGEN_UPDATE_GOLDEN=1 writes it again), and every
+    part of the file as XML (the built-in design's master, layouts and theme too); the
     LibreOffice test shows it laid out."""
-    deck = Presentation(io.BytesIO(pptx_bytes(inputs_for(bg, firm=FIRM))))
-    assert_golden("deck-region-x-sv.txt", deck_dump(deck))
+    data = pptx_bytes(inputs_for(bg, firm=FIRM))
+    assert_golden("deck-region-x-sv.txt", deck_dump(Presentation(io.BytesIO(data))))
+    assert_golden("deck-region-x-sv.xml.txt", package_dump(data))
+
+
+SLIDES_AND_CHARTS = ("ppt/slides/", "ppt/charts/")
+
+
+def test_the_deck_of_a_municipality_in_english_is_its_golden_copy(bg):
+    """kommun-y (no phase given: estimated), no firm, in English: slides and charts as XML."""
+    data = pptx_bytes(inputs_for(bg, "kommun-y", "en", firm=Firm()))
+    assert_golden("deck-kommun-y-en.xml.txt", package_dump(data, SLIDES_AND_CHARTS))
+
+
+def test_the_deck_of_a_survey_is_its_golden_copy(tmp_path):
+    """region-x from a survey with an earlier round on a built benchmark: respondents, the
+    spread's floating bars, progress and peers, slides and charts as XML."""
+    data = pptx_bytes(inputs_for(surveyed_briefgen(tmp_path)))
+    assert_golden("deck-survey-region-x-sv.xml.txt", package_dump(data, SLIDES_AND_CHARTS))
+
+
+def untitled_template(path: Path) -> Path:
+    """A firm's template with no title placeholder on any layout and a theme font briefgen
+    does not ship (Verdana)."""
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    prs = Presentation()
+    for layout in prs.slide_layouts:
+        for ph in list(layout.placeholders):
+            if ph.placeholder_format.type in (PH.TITLE, PH.CENTER_TITLE):
+                ph._element.getparent().remove(ph._element)
+    theme = prs.slide_master.part.part_related_by(RT.THEME)
+    theme._blob = theme.blob.replace(b'<a:latin typeface="Calibri"/>',
+                                     b'<a:latin typeface="Verdana"/>')
+    prs.save(str(path))
+    return path
+
+
+def test_the_deck_on_templates_is_its_golden_copy(bg, tmp_path):
+    """On the firm's template, and on one whose layouts have no title (the title is then the
+    slide's first text, measured as a font wider than Calibri): slides and charts as XML."""
+    for name, template in (("firm", firm_template(tmp_path / "firm.pptx")),
+                           ("untitled", untitled_template(tmp_path / "untitled.pptx"))):
+        firm = Firm(name="Nordkonsult AB", primary=PRIMARY, accent=ACCENT,
+                    deck_template=template.read_bytes())
+        data = pptx_bytes(inputs_for(bg, "kommun-y", firm=firm))
+        check_deck(Presentation(io.BytesIO(data)))
+        assert_golden(f"deck-{name}-template-kommun-y-sv.xml.txt",
+                      package_dump(data, SLIDES_AND_CHARTS))
