@@ -1434,6 +1434,11 @@ def test_an_organisation_that_cannot_be_invited_is_named_with_why(tmp_path, monk
                      r.text).group(1)
     assert said.startswith("The profile of “trasig” could not be read: ")
     assert "\n" not in said and str(data / "orgs" / "trasig.yaml") in said
+    # On a Swedish admin page the tool's own (English) reason is marked as English.
+    sv, sv_token = signed_in(app_from_settings(f"sqlite:///{tmp_path / 'sv.db'}", data, "sv",
+                                               BASE))
+    r = sv.post("/admin/invite", data={"csrf": sv_token, "org": "trasig", "count": "1"})
+    assert f'Profilen för ”trasig” kunde inte läsas: <span lang="en">{data}' in r.text
     r = c.post("/admin/invite", data={"csrf": token, "org": "regon-x", "count": "1"})
     assert ('</span>There is no organisation “regon-x”. Did you mean “region-x”? Available: '
             "kommun-y, myndighet-z, region-x, trasig.</p>") in r.text

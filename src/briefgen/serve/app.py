@@ -437,8 +437,8 @@ async def admin_org(request: Request, org_id: str, t: UiText) -> tuple[Org | Non
     except BriefgenError as exc:
         known = sorted({p.stem for p in await run_in_threadpool(list_orgs, bundle)})
         if org_id in known:
-            return None, t("admin_error_org_profile", org=org_id,
-                           detail=str(exc).splitlines()[0])
+            return None, t.with_english("admin_error_org_profile", "detail",
+                                        str(exc).splitlines()[0], org=org_id)
         close = difflib.get_close_matches(org_id, known, n=1)
         return None, t("admin_error_org_unknown", org=org_id, known=", ".join(known) or "–",
                        suggestion=t("admin_error_org_suggestion", org=close[0]) if close else "")
@@ -549,7 +549,7 @@ async def mail_invite(request: Request) -> Response:
                                          org.id, org.name, org.profile.level, people, context)
     except MailError as exc:
         return await admin_overview(request, 502, mail_errors={
-            "mail": t("admin_mail_unreachable", error=str(exc))}, mail_given=data)
+            "mail": t.with_english("admin_mail_unreachable", "error", str(exc))}, mail_given=data)
     return admin_page(request, "admin_report.html", report=report, org_name=org.name,
                       hours=int(REMIND_GAP.total_seconds() // 3600))
 
@@ -577,7 +577,7 @@ async def remind(request: Request) -> Response:
                                          found.org_id, found.org_name, context)
     except MailError as exc:
         return await admin_overview(request, 502, errors={
-            "remind": t("admin_mail_unreachable", error=str(exc))})
+            "remind": t.with_english("admin_mail_unreachable", "error", str(exc))})
     return admin_page(request, "admin_report.html", report=report, org_name=found.org_name,
                       hours=int(REMIND_GAP.total_seconds() // 3600))
 

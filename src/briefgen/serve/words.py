@@ -10,6 +10,8 @@ import datetime as dt
 from functools import cache
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from ..options import LANGS
 from ..texts import LOCALES, _strings, fill
 
@@ -30,6 +32,16 @@ class UiText:
 
     def __call__(self, key: str, **values: object) -> str:
         return fill(ui_strings()[key][self.lang], values)
+
+    def with_english(self, key: str, name: str, english: str, **values: object) -> Markup:
+        """``key`` filled in, the value of ``name`` being the tool's own English words: marked
+        ``lang="en"`` on a page in another language, so that a screen reader reads them as
+        English (WCAG 3.1.2)."""
+        marker = "\x00"
+        text = escape(self(key, **values, **{name: marker}))
+        part = escape(english) if self.lang == "en" else \
+            Markup('<span lang="en">{}</span>').format(english)
+        return Markup(text.replace(marker, part))
 
     def number(self, value: int) -> str:
         """A whole number as the language writes it: 2 000, 2,000."""
