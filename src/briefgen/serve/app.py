@@ -215,7 +215,6 @@ def part_page(request: Request, who: Respondent, part: str, status: int = 200,
     comment = who.comments.get(part, "")
     return page(request, "part.html", who.lang, status, who=who, part=part,
                 section=state.parts.get(part), number=index + 1, total=len(order),
-                next_part=order[index + 1] if index + 1 < len(order) else "submit",
                 posted=posted, saved=saved, base=base_of(request, who),
                 importance_levels=state.config.bundle.framework.importance_levels,
                 loaded=loaded_values(who, part, state.parts),
