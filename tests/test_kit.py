@@ -635,6 +635,10 @@ def test_the_workbook_is_its_golden_copy(bg, lang):
     committed in tests/golden (BRIEFGEN_UPDATE_GOLDEN=1 writes it again, to be read again)."""
     data = xlsx_bytes(inputs_for(bg, "region-x", lang, firm=FIRM))
     assert_golden(f"workbook-region-x-{lang}.txt", workbook_dump(load_workbook(io.BytesIO(data))))
+    if lang == "sv":    # and every part of the file (styles, fills, properties) but the theme
+        assert_golden("workbook-region-x-sv.xml.txt", package_dump(data, (
+            "[Content_Types]", "_rels/", "docProps/", "xl/_rels/", "xl/styles", "xl/tables/",
+            "xl/workbook", "xl/worksheets/")))
 
 
 def test_the_workbooks_of_a_municipality_and_of_a_survey_are_their_golden_copies(bg, tmp_path):
