@@ -20,7 +20,7 @@ from briefgen.brand import INK, MUTED, Firm
 from briefgen.charts import BOLD, FONT, register_fonts
 from briefgen.kit.charts import chart_files, chart_source, chart_title, svg_to_png, titled_svg
 from briefgen.kit.common import KitInputs
-from briefgen.kit.deck import DeckBuilder, _logo_png
+from briefgen.kit.deck import DeckBuilder, Series, _logo_png
 from briefgen.kit.template import EMU_PER_INCH, Box, load_design
 from briefgen.logo import logo_data_uri
 from briefgen.options import PRIMARY
@@ -325,6 +325,24 @@ def test_picture_as_large_as_fits_centred_proportions_kept(deck, size, expected)
     assert again.image.blob == png                       # the picture itself, not re-encoded
     assert pic.left >= box.left and pic.left + pic.width <= box.right
     assert pic.top >= box.top and pic.top + pic.height <= box.bottom
+
+
+def test_a_floating_bars_invisible_base_is_left_out_of_its_legend(deck):
+    """With two ranges shown the chart has a legend; the bars' white base is not in it."""
+    builder, slide = deck
+    series = [Series("Lägst", [1.0, 2.0], "#FFFFFF", hidden=True),
+              Series("Region X", [2.0, 1.5], "#0B5D4B"), Series("Studien", [1.0, 1.0], "#C4622D")]
+    builder.chart(slide, Box(0, 0, 6_000_000, 3_000_000), "floating", ["A", "B"], series,
+                  "Spridning", "spread")
+    chart = next(s for s in reread(builder).shapes if s.has_chart).chart
+    assert chart.has_legend
+    hidden = chart.legend._element.xpath("c:legendEntry[c:delete/@val='1']/c:idx/@val")
+    assert hidden == ["0"]
+    one = [series[0], series[1]]
+    builder.chart(slide, Box(0, 0, 6_000_000, 3_000_000), "floating", ["A", "B"], one,
+                  "Spridning", "spread-2")
+    charts = [s.chart for s in reread(builder).shapes if s.has_chart]
+    assert not charts[-1].has_legend        # one range shown: no legend to leave it out of
 
 
 # --------------------------------------------------------------------------- the firm's logo
