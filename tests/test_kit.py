@@ -697,18 +697,19 @@ def test_the_deck_is_its_golden_copy(bg):
     assert_golden("deck-region-x-sv.xml.txt", package_dump(data))
 
 
-SLIDES_AND_CHARTS = ("ppt/slides/", "ppt/charts/")
+SLIDES_AND_CHARTS = ("ppt/slides/", "ppt/charts/", "ppt/notesSlides/")
 
 
 def test_the_deck_of_a_municipality_in_english_is_its_golden_copy(bg):
-    """kommun-y (no phase given: estimated), no firm, in English: slides and charts as XML."""
+    """kommun-y (no phase given: estimated), no firm, in English: slides, charts and notes as
+    XML."""
     data = pptx_bytes(inputs_for(bg, "kommun-y", "en", firm=Firm()))
     assert_golden("deck-kommun-y-en.xml.txt", package_dump(data, SLIDES_AND_CHARTS))
 
 
 def test_the_deck_of_a_survey_is_its_golden_copy(tmp_path):
     """region-x from a survey with an earlier round on a built benchmark: respondents, the
-    spread's floating bars, progress and peers, slides and charts as XML."""
+    spread's floating bars, progress and peers, slides, charts and notes as XML."""
     data = pptx_bytes(inputs_for(surveyed_briefgen(tmp_path)))
     assert_golden("deck-survey-region-x-sv.xml.txt", package_dump(data, SLIDES_AND_CHARTS))
 
@@ -732,7 +733,7 @@ def untitled_template(path: Path) -> Path:
 
 def test_the_deck_on_templates_is_its_golden_copy(bg, tmp_path):
     """On the firm's template, and on one whose layouts have no title (the title is then the
-    slide's first text, measured as a font wider than Calibri): slides and charts as XML."""
+    slide's first text, measured as a font wider than Calibri): slides, charts and notes as XML."""
     for name, template in (("firm", firm_template(tmp_path / "firm.pptx")),
                            ("untitled", untitled_template(tmp_path / "untitled.pptx"))):
         firm = Firm(name="Nordkonsult AB", primary=PRIMARY, accent=ACCENT,

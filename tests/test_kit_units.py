@@ -26,7 +26,7 @@ from briefgen.logo import logo_data_uri
 from briefgen.options import PRIMARY
 from briefgen.pipeline import Briefgen
 
-from .test_kit import surveyed_briefgen
+from .test_kit import firm_template, surveyed_briefgen
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -343,6 +343,33 @@ def test_a_floating_bars_invisible_base_is_left_out_of_its_legend(deck):
                   "Spridning", "spread-2")
     charts = [s.chart for s in reread(builder).shapes if s.has_chart]
     assert not charts[-1].has_legend        # one range shown: no legend to leave it out of
+
+
+@pytest.mark.parametrize("words", [2, 5, 40])
+def test_a_footer_on_a_firms_template_is_as_large_as_fits_on_one_line(sv, tmp_path, words):
+    """At its layout's size where it fits there; else the largest whole size at which it fits,
+    never under 7 points."""
+    from pptx.enum.shapes import PP_PLACEHOLDER as PH
+
+    from briefgen.kit.deck import FOOTER_SIZE, _layout_size
+
+    builder = DeckBuilder(sv, load_design(firm_template(tmp_path / "firm.pptx").read_bytes()))
+    builder.footer = " ".join(["Nordkonsult"] * words)
+    slide = builder.slide("Rubrik", [])
+    footer = next(s for s in slide.placeholders if s.placeholder_format.type == PH.FOOTER)
+    frame = footer.text_frame
+    width = (footer.width - frame.margin_left - frame.margin_right) / 12700
+    run = frame.paragraphs[0].runs[0]
+    assert run.text == builder.footer
+    measure = builder.design.body.width
+    largest = _layout_size(footer, FOOTER_SIZE)
+    if words == 2:
+        assert run.font.size is None and measure(builder.footer, largest) <= width
+        return
+    size = run.font.size.pt
+    assert size == int(size) and 7 <= size < largest
+    assert measure(builder.footer, size + 1) > width
+    assert measure(builder.footer, size) <= width if words == 5 else size == 7
 
 
 # --------------------------------------------------------------------------- the firm's logo

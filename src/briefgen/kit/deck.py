@@ -139,7 +139,7 @@ class DeckBuilder:
         frame = shape.text_frame
         frame.word_wrap = True
         self._insets(frame)
-        self._runs(frame, [Para(title)], size, keep_colour=True)
+        self._runs(frame, [Para(title)], size)
 
     def fill_footer(self, shape, smallest: float = 7) -> None:
         """The footer on one line: at its layout's size, or as much smaller as it needs."""
@@ -153,7 +153,7 @@ class DeckBuilder:
 
     def notes(self, slide, lines: Sequence[str]) -> None:
         frame = slide.notes_slide.notes_text_frame
-        self._runs(frame, [Para(line) for line in lines if line], None, keep_colour=True)
+        self._runs(frame, [Para(line) for line in lines if line], None)
 
     def _footer_style(self, shape, left: bool) -> None:
         """The built-in design's footer, set on the slide (not every program inherits it)."""
@@ -186,8 +186,7 @@ class DeckBuilder:
         frame.margin_left = frame.margin_right = _inches(INSET[0])
         frame.margin_top = frame.margin_bottom = _inches(INSET[1])
 
-    def _runs(self, frame, paras: Sequence[Para], size: float | None,
-              keep_colour: bool = False) -> None:
+    def _runs(self, frame, paras: Sequence[Para], size: float | None) -> None:
         """Fill ``frame`` with ``paras`` (size in points; None: the placeholder's own)."""
         from pptx.util import Pt
 
@@ -614,7 +613,7 @@ class Slides:
         frame = placeholder.text_frame
         frame.word_wrap = True
         self.deck._insets(frame)
-        self.deck._runs(frame, paras, size, keep_colour=True)
+        self.deck._runs(frame, paras, size)
 
     def sections(self) -> list[str]:
         t = self.t
