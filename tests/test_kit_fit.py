@@ -82,6 +82,17 @@ def test_a_word_wider_than_the_line_is_cut_where_the_most_of_it_fits():
                for p, rest in zip(pieces, pieces[1:], strict=False))
 
 
+def test_a_word_that_moves_to_a_new_line_is_cut_only_if_wider_than_it_in_its_own_weight():
+    assert CALIBRI.wrap("en nämnd", w("nämnd"), 10) == ["en", "nämnd"]
+    bold = CALIBRI.width("Digitaliseringsstrategi", 10, True)
+    assert CALIBRI.wrap("en Digitaliseringsstrategi", bold, 10, True) == [
+        "en", "Digitaliseringsstrategi"]
+    pieces = CALIBRI.wrap("en Digitaliseringsstrategi", bold - 1, 10, True)
+    assert pieces[0] == "en" and "".join(pieces[1:]) == "Digitaliseringsstrategi"
+    assert all(CALIBRI.width(p, 10, True) <= bold - 1 for p in pieces)
+    assert CALIBRI.width(pieces[1] + pieces[2][0], 10, True) > bold - 1
+
+
 def test_cutting_stops_at_one_character():
     assert CALIBRI.wrap("WWW", w("WW"), 10) == ["WW", "W"]
     assert CALIBRI.wrap("WWW", 1, 10) == ["W", "W", "W"]
@@ -140,6 +151,8 @@ def test_rows_over_as_few_pages_as_hold_them_spread_evenly():
     assert balanced_pages([1, 2, 3, 4, 5], at_most(4)) == [[1, 2, 3], [4, 5]]
     assert balanced_pages(list(range(7)), at_most(3)) == [[0, 1, 2], [3, 4], [5, 6]]
     assert balanced_pages([1, 2, 3], at_most(5)) == [[1, 2, 3]]
+    # 11 rows, 5 a slide: 4, 4 and 3 (not 5, 3 and 3, which also leaves 3 on the last)
+    assert [len(p) for p in balanced_pages(range(11), at_most(5))] == [4, 4, 3]
     assert balanced_pages([1, 2, 3], at_most(0)) == [[1], [2], [3]]   # one a page, at worst
     assert balanced_pages(("a", "b", "c"), at_most(1)) == [["a"], ["b"], ["c"]]
 
