@@ -686,6 +686,21 @@ EQUIVALENT.update({
     **{f"briefgen.kit.deck.xǁDeckBuilderǁpicture__mutmut_{n}": "without a height python-pptx "
        "scales the picture's own height by the width given, as the height passed was computed"
        for n in (30, 35)},
+    **{f"briefgen.kit.fit.x_balanced_pages__mutmut_{n}": _STRICT for n in (35, 38)},
+    **{f"briefgen.kit.fit.x_fitting_size__mutmut_{n}": "sizes are whole points, never within "
+       "1e-9 of the smallest without being it, so '<' and '<=' (or '>' and '>=') agree"
+       for n in (2, 18)},
+    "briefgen.kit.fit.xǁFaceǁwrap__mutmut_5": "split(' ') gives at least one word, and the "
+    "first sets the line before it is read: None and '' both start it",
+    "briefgen.kit.fit.xǁFaceǁwrap__mutmut_34": "the cut starts where the word does not fit: "
+    "line[:len+1] and line[:len] are the whole word, so both steps down lead to len - 1",
+    **{f"briefgen.kit.deck.xǁDeckBuilderǁrow_heights__mutmut_{n}": "a table's every row has "
+       "as many cells as it has column widths: strict never fires" for n in (8, 11)},
+    "briefgen.kit.deck.x_pptx_bytes__mutmut_43": "t.lang is sv or en, both in LANG_TAGS: the "
+    "default is never taken",
+    **{name: "source_line reads own and benchmark as truth values: None is false like False"
+       for name in ("briefgen.kit.deck.xǁSlidesǁroadmap__mutmut_111",
+                    "briefgen.kit.deck.xǁSlidesǁsurvey_spread__mutmut_65")},
 })
 
 KILLED = {1, 3, 37}
