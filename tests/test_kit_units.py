@@ -419,3 +419,38 @@ def test_a_logo_set_in_a_font_not_shipped_keeps_its_name(tmp_path, family):
         name = image.convert("RGBA").crop((225, 0, 900, 225))
     assert (0, 0, 0) in colours(name)
     assert sum(n for n, c in name.getcolors(1 << 20) if c[3]) > 5000   # a word, not a speck
+
+
+# --------------------------------------------------------------------------- the workbook's cells
+
+
+def test_a_sheet_name_is_made_valid_and_unique_as_excel_needs():
+    from briefgen.kit.workbook import _sheet_title
+
+    used: set[str] = set()
+    assert _sheet_title("Mål: 2027/2028 [utkast]*?\\", used) == "Mål- 2027-2028 -utkast----"
+    assert _sheet_title("'Citat'", used) == "Citat"
+    assert _sheet_title("''", used) == "Sheet"
+    assert _sheet_title("Resultat", used) == "Resultat"
+    assert _sheet_title("resultat", used) == "resultat 2"          # Excel ignores case
+    assert _sheet_title("RESULTAT", used) == "RESULTAT 3"
+    long = "Förmågor jämfört med studiens medel"
+    assert _sheet_title(long, used) == long[:31]
+    assert _sheet_title(long, used) == long[:28] + " 2"             # still 31 characters
+    assert used == {"mål- 2027-2028 -utkast----", "citat", "sheet", "resultat", "resultat 2",
+                    "resultat 3", long[:31].lower(), (long[:28] + " 2").lower()}
+
+
+def test_a_columns_width_is_what_its_widest_cell_shows():
+    import datetime as dt
+
+    from briefgen.kit.workbook import SCORE, TEXT_WIDTH, Column, _width
+
+    text, wrapped, score = Column("Text"), Column("Text", wrap=True), Column("Poäng", SCORE)
+    assert _width(None, text) == 0 and _width("", text) == 0
+    assert _width(dt.date(2026, 12, 6), text) == 10                 # 2026-12-06
+    assert _width(3.25, score) == 3 and _width(3.25, text) == 4     # 3,2 as shown; 3.25
+    assert _width(12, Column("Antal", "0")) == 2
+    assert _width("Mål\nÅtgärd och ägare", text) == 16              # its longest line
+    assert _width("x" * 90, text) == 90 and _width("x" * 90, wrapped) == TEXT_WIDTH
+    assert _width("x" * 20, wrapped) == 20
