@@ -4,6 +4,7 @@
     python bench/mutation.py --report   # only print the figures of the last run
     python bench/mutation.py --group kit [--again]  # one module group (--again: its survivors)
     python bench/mutation.py --only serve --survivors   # serve's modules, survivors listed
+    python bench/mutation.py --sample kit.deck=400 --children 2   # an estimate from a sample
 
 A run that includes serve's modules starts one throwaway PostgreSQL cluster for the whole run
 and names it to the tests in $BRIEFGEN_TEST_POSTGRES (tests/pgcluster.py): serve's PostgreSQL
@@ -768,6 +769,14 @@ def not_killed(group: str) -> list[str]:
                   if module_of(name) == group and code not in KILLED and name not in EQUIVALENT)
 
 
+def sample(prefix: str, count: int, seed: int = 23) -> list[str]:
+    """A seeded random sample of ``count`` of the mutants whose names start with ``prefix``."""
+    import random
+
+    names = sorted(name for name in results() if name.startswith(prefix))
+    return sorted(random.Random(seed).sample(names, min(count, len(names))))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", action="store_true", help="only count the last run")
@@ -777,11 +786,17 @@ def main() -> int:
                         help="run only the groups whose name starts so, e.g. 'serve'")
     parser.add_argument("--again", action="store_true",
                         help="run only the chosen groups' mutants not killed last time")
+    parser.add_argument("--sample", metavar="MODULE=N", default="",
+                        help="run a random sample of N of MODULE's mutants (seed 23), killed "
+                        "or not, e.g. kit.deck=400: an estimate where all would take hours")
     parser.add_argument("--children", type=int, default=1, help="mutants run at once")
     args = parser.parse_args()
     if not args.report:
         groups = [args.group] if args.group else [g for g in SCOPE if g.startswith(args.only)]
-        if args.again:
+        if args.sample:
+            module, count = args.sample.split("=")
+            patterns = sample(f"briefgen.{module}.", int(count))
+        elif args.again:
             patterns = [name for g in groups for name in not_killed(g)]
         else:
             patterns = [p for g in groups for p in SCOPE[g]]
