@@ -731,11 +731,24 @@ def untitled_template(path: Path) -> Path:
     return path
 
 
+def titles_only_template(path: Path) -> Path:
+    """A firm's template whose layouts have titles but no body to mark where content goes."""
+    prs = Presentation()
+    for layout in prs.slide_layouts:
+        for ph in list(layout.placeholders):
+            if ph.placeholder_format.type in (PH.BODY, PH.OBJECT, PH.SUBTITLE):
+                ph._element.getparent().remove(ph._element)
+    prs.save(str(path))
+    return path
+
+
 def test_the_deck_on_templates_is_its_golden_copy(bg, tmp_path):
-    """On the firm's template, and on one whose layouts have no title (the title is then the
-    slide's first text, measured as a font wider than Calibri): slides, charts and notes as XML."""
+    """On the firm's template, on one whose layouts have no title (the title is then the
+    slide's first text, measured as a font wider than Calibri) and on one with titles but no
+    body (the content goes under the title): slides, charts and notes as XML."""
     for name, template in (("firm", firm_template(tmp_path / "firm.pptx")),
-                           ("untitled", untitled_template(tmp_path / "untitled.pptx"))):
+                           ("untitled", untitled_template(tmp_path / "untitled.pptx")),
+                           ("titles-only", titles_only_template(tmp_path / "titles.pptx"))):
         firm = Firm(name="Nordkonsult AB", primary=PRIMARY, accent=ACCENT,
                     deck_template=template.read_bytes())
         data = pptx_bytes(inputs_for(bg, "kommun-y", firm=firm))
