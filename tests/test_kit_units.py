@@ -454,3 +454,28 @@ def test_a_columns_width_is_what_its_widest_cell_shows():
     assert _width("Mål\nÅtgärd och ägare", text) == 16              # its longest line
     assert _width("x" * 90, text) == 90 and _width("x" * 90, wrapped) == TEXT_WIDTH
     assert _width("x" * 20, wrapped) == 20
+
+
+# --------------------------------------------------------------------------- the kit's files
+
+
+@pytest.mark.parametrize("formats", [("pptx", "xlsx", "charts"), ("pdf", "xlsx")])
+def test_the_kit_is_the_files_asked_for_with_the_consultants_findings(sv, formats):
+    from briefgen.kit.charts import chart_files
+    from briefgen.kit.deck import pptx_bytes
+    from briefgen.kit.files import kit_files
+    from briefgen.kit.workbook import xlsx_bytes
+
+    findings = [("Ledningsgruppen ser digitaliseringen som en IT-fråga.", "intervjuer")]
+    files = kit_files(sv, formats, findings)
+    expected = {}
+    if "pptx" in formats:
+        expected["region-x.pptx"] = pptx_bytes(sv, findings)
+    if "xlsx" in formats:
+        expected["region-x.xlsx"] = xlsx_bytes(sv, findings)
+    if "charts" in formats:
+        expected |= {f"region-x-charts/{n}": d for n, d in chart_files(sv).items()}
+    assert files == expected
+    assert ("region-x-charts/capabilities-radar.svg" in files) == ("charts" in formats)
+    if "xlsx" in formats:
+        assert files["region-x.xlsx"] != xlsx_bytes(sv)          # the findings' sheet is in it
