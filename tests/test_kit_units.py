@@ -479,3 +479,37 @@ def test_the_kit_is_the_files_asked_for_with_the_consultants_findings(sv, format
     assert ("region-x-charts/capabilities-radar.svg" in files) == ("charts" in formats)
     if "xlsx" in formats:
         assert files["region-x.xlsx"] != xlsx_bytes(sv)          # the findings' sheet is in it
+
+
+# --------------------------------------------------------------------------- a firm's template
+
+
+def test_a_template_too_big_unpacked_or_in_too_many_parts_is_refused_before_it_is_opened(
+        monkeypatch):
+    """The limits lowered for the test, so that no zip bomb need be made: at the limit a
+    template passes, one byte or part over it is refused, as is a file that is no package."""
+    import zipfile
+
+    from briefgen.errors import InputError
+    from briefgen.kit import template
+
+    def package(parts: int, size: int = 0, types: bool = True) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml" if types else "a.xml", "<Types/>")   # 8 bytes
+            for i in range(parts - 1):
+                z.writestr(f"p{i}.xml", b"0" * size)
+        return buffer.getvalue()
+
+    monkeypatch.setattr(template, "MAX_TEMPLATE_UNPACKED", 1000)
+    monkeypatch.setattr(template, "MAX_TEMPLATE_ENTRIES", 10)
+    for fine in (package(10), package(3, 496)):              # 10 parts; 8 + 992 bytes
+        assert template._checked(fine) == fine
+    refused = (r"^firm\.deck_template: unpacks to more than 1,000 bytes or 10 parts; refused "
+               r"\(allowed: ")
+    for big in (package(11), package(3, 497)):
+        with pytest.raises(InputError, match=refused):
+            template._checked(big)
+    for other in (b"PK\x03\x04 not a zip", package(2, types=False)):
+        with pytest.raises(InputError, match=r"^firm\.deck_template: not a PowerPoint file "):
+            template._checked(other)
