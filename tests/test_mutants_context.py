@@ -12,8 +12,9 @@ import yaml
 from briefgen import __version__
 from briefgen.analyse import analyse
 from briefgen.compare import disagreements, member_key
-from briefgen.context import partials_context
+from briefgen.context import MAX_ROLE_COLUMNS, partials_context, roles_context
 from briefgen.load import load_benchmark, load_data, load_org
+from briefgen.models import RoleGroup
 from briefgen.options import ACCENT, Options
 from briefgen.pipeline import Briefgen
 from briefgen.survey.aggregate import survey_org
@@ -106,6 +107,39 @@ def test_one_respondent_is_single_and_no_survey_is_none(bundle):
     assert survey["single"] is True and survey["respondents"] == 1 and survey["wide"] == []
     context, charts = partials(load_org("region-x", bundle), bundle)
     assert context["survey"] is None and "spread" not in charts
+
+
+def test_roles_beyond_the_tables_columns_are_named_and_the_others_come_last(bundle, surveyed):
+    """Six roles big enough and "the others": the table holds five, the largest first; the
+    rest are named below it (the others among them), each area's means in the columns' order."""
+    fw = bundle.framework
+    areas = [*fw.capability_keys, *fw.effect_keys]
+    named = [RoleGroup(role=role, n=n, means={k: 1 + i / 2 + j / 100 for j, k in
+                                               enumerate(areas) if j != 2 * i})
+             for i, (role, n) in enumerate([("Ledning", 10), ("IT", 9), ("HR", 8),
+                                            ("Ekonomi", 7), ("Vård", 6), ("Skola", 5)])]
+    others = RoleGroup(role=None, n=5, means={k: 4.0 for k in areas})
+    # The others first, as no aggregate gives them: the table still puts them last.
+    org = surveyed.model_copy(update={"role_groups": [others, *named], "with_role": 45})
+    rules = bundle.rules.surveys
+    for lang, everyone, rest in (("sv", "Alla", "Övriga"), ("en", "Everyone", "Others")):
+        t = Texts(lang, bundle.root, fw)
+        roles = roles_context(org, fw, rules, t)
+        assert MAX_ROLE_COLUMNS == 5
+        assert roles["heads"] == [f"{everyone} (3)", "Ledning (10)", "IT (9)", "HR (8)",
+                                  "Ekonomi (7)", "Vård (6)"]
+        assert roles["omitted"] == ["Skola", rest]
+        everyone_scores = {**org.capability_scores, **org.profile.effects}
+        assert roles["rows"] == [(t.label(k), everyone_scores[k],
+                                  [g.means.get(k) for g in named[:5]]) for k in areas]
+        assert roles["rows"][0][2][0] is None and roles["rows"][2][2][1] is None
+        (label, high, high_mean, low, low_mean), *_ = roles["gaps"]
+        assert (high, low) == (rest, "Ledning") and high_mean == 4.0 and low_mean == 1.01
+        assert label == t.label(areas[1])
+    # Only named roles shown and the others among them: the others' column is named in words.
+    small = surveyed.model_copy(update={"role_groups": [others, named[0]], "with_role": 10})
+    roles = roles_context(small, fw, rules, Texts("sv", bundle.root, fw))
+    assert roles["heads"] == ["Alla (3)", "Ledning (10)", "Övriga (5)"] and roles["omitted"] == []
 
 
 # --------------------------------------------------------------------------- progress, peers

@@ -58,8 +58,8 @@ def roles_context(org, fw: Framework, rules: SurveyRule, t: Texts) -> dict | Non
         return None
     if not org.role_groups:
         return {"hidden": True, "min": rules.min_group_size}
-    groups = sorted(org.role_groups, key=lambda g: g.role is None)   # "the others" last
-    groups = groups[:MAX_ROLE_COLUMNS]
+    ordered = sorted(org.role_groups, key=lambda g: g.role is None)   # "the others" last
+    groups, omitted = ordered[:MAX_ROLE_COLUMNS], ordered[MAX_ROLE_COLUMNS:]
 
     def name(group) -> str:
         return group.role if group.role is not None else t("survey_roles_others")
@@ -75,7 +75,7 @@ def roles_context(org, fw: Framework, rules: SurveyRule, t: Texts) -> dict | Non
                       *(t("survey_roles_column", role=name(g), n=t.integer(g.n))
                         for g in groups)],
             "gap": rules.role_gap,
-            "omitted": [name(g) for g in org.role_groups if g not in groups]}
+            "omitted": [name(g) for g in omitted]}
 
 
 def partials_context(analysis: Analysis, benchmarks: list[Benchmark], fw: Framework,
