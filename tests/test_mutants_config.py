@@ -74,10 +74,24 @@ def toml(tmp_path, monkeypatch) -> Path:
     ('[briefing]\ndisclaimer = { sv = "Ansvar.", En = "Liability." }\n',
      "briefgen.toml:2: briefing.disclaimer.En: unknown key (allowed in [briefing.disclaimer]: "
      "sv, en)"),
-    ('[briefing]\ncover_note = 5\n',
-     "briefgen.toml:2: briefing.cover_note: Input should be a valid string"),
-    ('[briefing]\ndisclaimer = 5\n',
-     "briefgen.toml:2: briefing.disclaimer: Input should be a valid string"),
+    ('[briefing]\ncover_note = 5\n',       # neither one value nor a table: one problem
+     "briefgen.toml:2: briefing.cover_note: Input should be a string, or a table with one per "
+     "language (allowed in [briefing.cover_note]: sv, en)"),
+    ('[briefing]\ndisclaimer = [5]\n',
+     "briefgen.toml:2: briefing.disclaimer: Input should be a string, or a table with one per "
+     "language (allowed in [briefing.disclaimer]: sv, en)"),
+    ('[briefing]\ndisclaimer = "' + "x" * 4001 + '"\n',
+     "briefgen.toml:2: briefing.disclaimer: String should have at most 4000 characters"),
+    ('[serve]\nprivacy = 5\n',
+     "briefgen.toml:2: serve.privacy: Input should be a string, or a table with one per "
+     "language (allowed in [serve.privacy]: sv, en)"),
+    ('[serve.privacy]\nsv = "a.md"\nde = "b.md"\n',
+     "briefgen.toml:3: serve.privacy.de: unknown key (allowed in [serve.privacy]: sv, en)"),
+    ('[serve]\nprivacy = { sv = 5 }\n',
+     "briefgen.toml:2: serve.privacy.sv: Input should be a valid string"),
+    ('[firm]\nname = "X"\n\n[serve.x]\nport = 1\n',  # a sub-table of a table: its header
+     "briefgen.toml:4: serve.x: unknown key (allowed in [serve]: admin_secret, database, host, "
+     "port, base_url, trusted_proxies, deadline, privacy)"),
     ('[briefing]\nlang = "de"\n', "briefgen.toml:2: briefing.lang: Input should be 'sv' or 'en'"),
     ('[serve]\nport = 0\n',
      "briefgen.toml:2: serve.port: Input should be greater than or equal to 1"),
@@ -91,8 +105,10 @@ def test_each_problem_names_the_file_line_and_key(toml, text, expected):
     found = problems(toml)
     assert expected in found, found
     # the union's branches (str, constrained-str, ...PerLanguage) are no keys of the file
-    assert not any(".str:" in p or "constrained-str" in p or "PerLanguage:" in p
+    assert not any(".str:" in p or "constrained-str" in p or "PerLanguage" in p
                    for p in found), found
+    if "per language" in expected or "privacy" in expected:   # one problem, not one a branch
+        assert found == [expected]
 
 
 def test_every_problem_of_a_file_at_once(toml):
@@ -123,6 +139,17 @@ def test_a_cover_note_table_names_the_line_of_its_language(toml):
         f"(allowed: a Markdown file (.md, .txt) inside {toml.parent}, named relative to it)",
         f"briefgen.toml:6: briefing.cover_note.en: 'letter.md' not found in {toml.parent} "
         f"(allowed: a Markdown file (.md, .txt) inside {toml.parent}, named relative to it)"]
+
+
+def test_the_privacy_notices_are_checked_as_the_cover_note_is(toml):
+    allowed = f"(allowed: a Markdown file (.md, .txt) inside {toml.parent}, named relative to it)"
+    toml.write_text('[serve]\nport = 8000\nprivacy = "integritet.md"\n', "utf-8")
+    assert problems(toml) == [
+        f"briefgen.toml:3: serve.privacy: 'integritet.md' not found in {toml.parent} {allowed}"]
+    toml.write_text('[serve.privacy]\nsv = "integritet.md"\nen = "privacy.md"\n', "utf-8")
+    (toml.parent / "integritet.md").write_text("# Integritet\n", "utf-8")
+    assert problems(toml) == [
+        f"briefgen.toml:3: serve.privacy.en: 'privacy.md' not found in {toml.parent} {allowed}"]
 
 
 def test_a_colour_given_inline_has_no_line_but_the_file(toml):

@@ -308,18 +308,29 @@ def load_config(path: Path) -> Config:
         parsed = _File.model_validate(data)
     except ValidationError as exc:
         problems = []
+        neither: set[str] = set()
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
-            if loc[:2] in (["briefing", "cover_note"], ["briefing", "disclaimer"]) \
-                    and len(loc) > 2:
-                # A value per language: pydantic names the union's branch (str,
-                # constrained-str, NotePerLanguage ...) next; the file has no such key.
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            if loc[:2] in _PER_LANGUAGE and len(loc) > 2:
+                # One value or a table by language: pydantic tries both branches of the union
+                # and names the branch next (str, constrained-str, NotePerLanguage ...), which
+                # is no key of the file. Only the branch of the value's kind is its problem.
+                table_branch = loc[2].endswith("PerLanguage")
                 del loc[2]
+                value = data[loc[0]][loc[1]]
+                if not isinstance(value, (str, dict)):   # neither branch's kind: one problem
+                    if ".".join(loc) in neither:
+                        continue
+                    neither.add(".".join(loc))
+                    msg = ("Input should be a string, or a table with one per language "
+                           f"(allowed in [{'.'.join(loc)}]: {_ALLOWED['.'.join(loc)]})")
+                elif isinstance(value, dict) != table_branch:
+                    continue
             line = ((_line_of(text, f"{loc[0]}.{loc[1]}", loc[2]) if len(loc) > 2 else None)
                     or (_line_of(text, loc[0], loc[1]) if len(loc) > 1 else None)
                     or _line_of(text, "", loc[0]))   # an inline table: the line it is on
             where = f"{name}:{line}" if line else name
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
             table = ".".join(loc[:-1])   # where the unknown key is: [firm], [briefing.cover_note]
             allowed = _ALLOWED.get(table) if err["type"] == "extra_forbidden" else None
             if allowed:
@@ -366,12 +377,14 @@ def load_config(path: Path) -> Config:
 
 
 _TABLES = ("firm", "theme", "briefing", "serve", "smtp")
+# The keys given as one value or as a table with one per language.
+_PER_LANGUAGE = (["briefing", "cover_note"], ["briefing", "disclaimer"], ["serve", "privacy"])
 _ALLOWED = {table: ", ".join(k for k in model.model_fields if k != "password")
             for table, model in
             (("firm", FirmConfig), ("theme", ThemeConfig), ("briefing", BriefingConfig),
              ("serve", ServeConfig), ("smtp", SmtpConfig),
              ("briefing.cover_note", NotePerLanguage),
-             ("briefing.disclaimer", DisclaimerPerLanguage))}
+             ("briefing.disclaimer", DisclaimerPerLanguage), ("serve.privacy", NotePerLanguage))}
 
 
 def workspace_config(explicit: Path | None = None, start: Path | None = None) -> Config | None:
