@@ -5,6 +5,7 @@ line and field, what applying and updating a review keeps. Written to kill the m
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,13 @@ from briefgen.errors import InputError
 from briefgen.load import load_org, validate_profile
 from briefgen.match import match
 from briefgen.review import (
+    COMMENTS_NOTE,
     Priority,
     Review,
     apply_review,
     changes,
     check_review,
+    comment_lines,
     find_review,
     fingerprints,
     made_for,
@@ -266,6 +269,17 @@ def test_the_review_file_explains_itself_in_its_header(region_x):
     assert "in English.\n# Edit what the client should read, then run: briefgen make --org " \
            "region-x --lang en\n" in text
     assert "in xx." in review_yaml(dict(data, lang="xx"), analysis, t, 0.3, 3)
+    # A name over two lines stays on the header's line; the file folds at 96 columns.
+    profile = analysis.org.profile.model_copy(update={"name": "Region\nX"})
+    renamed = dataclasses.replace(analysis,
+                                  org=analysis.org.model_copy(update={"profile": profile}))
+    long = ("Intervjuerna visar att förvaltningen saknar en gemensam bild av vilka data som "
+            "nu finns, vem som äger dem och hur de får delas med andra aktörer i regionen.")
+    text = review_yaml(dict(data, summary={"stand": long, "position": ""}), renamed, t, 0.3, 3)
+    assert text.startswith("# briefgen review of the advice for Region X (region-x), in Swedish.\n")
+    assert ("\nsummary:\n  stand: Intervjuerna visar att förvaltningen saknar en gemensam bild av "
+            "vilka data som nu finns,\n    vem som äger dem och hur de får delas med andra "
+            "aktörer i regionen.\n  position: ''\n") in text     # "vem" would end at 101
 
 
 def test_review_names_and_where_a_review_is_found(tmp_path):
@@ -695,6 +709,28 @@ def test_the_review_file_keeps_swedish_letters_as_they_are(region_x):
     assert "Kartlägg vilka digitala kompetenser som saknas" in text and "\\x" not in text
 
 
+def test_comments_are_wrapped_at_92_columns_with_words_and_links_whole(region_x):
+    _, _, t, _ = region_x
+    link = ("https://intranet.region-s.se/digitalisering/strategi/2026/bilaga-3-"
+            "forvaltningsmodell-for-gemensamma-plattformar.pdf")
+    text = comment_lines([("capabilities", "Vi har en gemensam plattform för e-tjänster men "
+                           "saknar en plan för hur den ska förvaltas av verksamheten och\n"
+                           f"it-avdelningen tillsammans. Se {link}"),
+                          ("impact", "Kort.")], t)
+    assert text == COMMENTS_NOTE + (
+        "#   - [Förmågor] Vi har en gemensam plattform för e-tjänster men saknar en plan för "
+        "hur den\n"      # 91 columns: "ska" would make 95
+        "#     ska förvaltas av verksamheten och it-avdelningen tillsammans. Se\n"
+        f"#     {link}\n"
+        "#   - [Förväntad påverkan] Kort.\n")
+    # 92 columns exactly fit; 93 do not
+    words = " ".join(["abcdefghi"] * 7)     # after "#   - [Förmågor] ": 17 + 69 = 86
+    lines = comment_lines([("capabilities", f"{words} abcde")], t).splitlines()
+    assert [len(line) for line in lines[2:]] == [92]
+    lines = comment_lines([("capabilities", f"{words} abcdef")], t).splitlines()
+    assert [len(line) for line in lines[2:]] == [86, 12]
+
+
 def test_where_briefgen_review_writes(tmp_path):
     from briefgen.options import Options
     from briefgen.pipeline import Briefgen
@@ -722,6 +758,9 @@ def test_writing_updating_and_replacing_a_review(bg, tmp_path, monkeypatch):
     out = Path("r.yaml")
     assert write_review(bg, "region-x", out) == (out, [])
     assert out.read_text("utf-8").startswith("# briefgen review of the advice for Region X")
+    # the header gives the rules' number of priorities and their tolerance
+    assert "(at most 3). One that is not more\n#                  than 0,3 below its reference" \
+        in out.read_text("utf-8")
     with pytest.raises(InputError) as err:
         write_review(bg, "region-x", out)
     assert str(err.value) == ("r.yaml: a review exists already; --update brings it up to date "

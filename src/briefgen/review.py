@@ -185,13 +185,15 @@ def comment_lines(comments: list[tuple[str, str]], t: Texts) -> str:
     """The survey's comments as YAML comment lines, each after the part it was given on."""
     import textwrap
 
-    lines = [COMMENTS_NOTE]
+    lines = [COMMENTS_NOTE.rstrip("\n")]
     for part, text in comments:
         flat = " ".join(text.translate(_LINE_BREAKS).split())
+        # Words stay whole, a hyphenated one and a link too (to be copied as it is): a line
+        # longer than the rest is no problem in a comment.
         lines.extend(textwrap.wrap(f"[{t(f'survey_part_{part}')}] {flat}", width=92,
                                    initial_indent="#   - ", subsequent_indent="#     ",
-                                   break_long_words=True, break_on_hyphens=False))
-    return "\n".join(line.rstrip("\n") for line in lines) + "\n"
+                                   break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines) + "\n"
 
 
 def review_yaml(data: dict[str, Any], analysis: Analysis, t: Texts, tolerance: float,
