@@ -99,6 +99,10 @@ def toml(tmp_path, monkeypatch) -> Path:
      "briefgen.toml:2: firm: Input should be a valid dictionary or instance of FirmConfig"),
     ('nmae = "X"\n[firm]\nname = "Y"\n',
      "briefgen.toml:1: nmae: unknown key (allowed tables: firm, theme, briefing, serve, smtp)"),
+    ('\nfirm.name = 5\n',                              # a dotted key at the top
+     "briefgen.toml:2: firm.name: Input should be a valid string"),
+    ('"nmae" = "X"\n',                                # a quoted key: not found, the file named
+     "briefgen.toml: nmae: unknown key (allowed tables: firm, theme, briefing, serve, smtp)"),
 ])
 def test_each_problem_names_the_file_line_and_key(toml, text, expected):
     toml.write_text(text, "utf-8")

@@ -265,6 +265,9 @@ def _line_of(text: str, table: str, key: str) -> int | None:
                 return number
         elif current == table and re.match(rf"^{re.escape(key)}\s*=", stripped):
             return number
+        elif not current and table and re.match(rf"^{re.escape(f'{table}.{key}')}\s*=",
+                                                stripped):
+            return number                     # a dotted key at the top: firm.name = "..."
     return None
 
 
