@@ -588,6 +588,23 @@ EQUIVALENT.update({
     "briefgen.review.x_review_yaml__mutmut_61": "default_flow_style=False is PyYAML's default "
     "(since 5.1)",
     "briefgen.review.x_updated__mutmut_217": "_carried_prints does not read its 'old' argument",
+    # judged on 439aebd's code (the functions unchanged since)
+    "briefgen.brand.x_markdown_html__mutmut_14": "the commonmark preset does not enable the "
+    "linkify rule, so the option changes nothing (checked on bare addresses and URLs)",
+    **{f"briefgen.brand.x_markdown_html__mutmut_{n}": "the default is read only when the note "
+       "has no heading, and then no heading is renumbered" for n in (31, 36)},
+    "briefgen.brand.x_markdown_html__mutmut_50": "the HTML renderer reads env only for rules "
+    "the note's tokens never use; the output is the same",
+    **{f"briefgen.review.x_read_review__mutmut_{n}": "the default is read only for an "
+       "initiative without a horizon, which is refused as incomplete before it (the check "
+       "needs 'horizon' in the step)" for n in (414, 416, 419)},
+    "briefgen.review.x_read_review__mutmut_557": "required=None is false like False",
+    "briefgen.review.x_read_review__mutmut_595": "made_for is required and one that is not a "
+    "mapping is a problem raised just below: the fallback is never returned",
+    "briefgen.review.x_review_yaml__mutmut_69": "PyYAML writes the top-level key findings: "
+    "once; a text holding it is quoted or indented, so the first and last match agree",
+    "briefgen.review.x_review_yaml__mutmut_72": "the next line break after 'f' or after 'i' "
+    "of 'findings:' is the same one",
 })
 
 # The sandbox (issue 23).
