@@ -706,3 +706,52 @@ def test_a_part_of_a_box_is_its_shares_of_the_box():
     assert box.part(0.1, 0.25, 0.5, 0.5) == Box(1300, 2100, 1500, 200)
     assert box.part() == box and (box.right, box.bottom) == (4000, 2400)
 
+
+@pytest.mark.parametrize("form", ["utf-16", "prefix", "attribute-order"])
+def test_theme_fonts_are_read_from_any_well_formed_theme(form):
+    """Office writes UTF-8 with the prefix a:, but a package may hold its theme in UTF-16
+    (allowed by Open Packaging) or with another prefix or attribute order (the same XML)."""
+    from lxml import etree
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    from briefgen.kit.template import theme_fonts
+
+    def edit(prs) -> None:
+        theme = prs.slide_master.part.part_related_by(RT.THEME)
+        xml = theme.blob.decode("utf-8")
+        xml = xml.replace('<a:majorFont><a:latin typeface="Calibri"/>',
+                          '<a:majorFont><a:latin typeface="Lato"/>', 1)
+        xml = xml.replace('<a:minorFont><a:latin typeface="Calibri"/>',
+                          '<a:minorFont><a:latin typeface="Skövde Sans"/>', 1)
+        if form == "utf-16":
+            theme._blob = etree.tostring(etree.fromstring(xml.encode("utf-8")),
+                                         xml_declaration=True, encoding="UTF-16")
+        elif form == "prefix":
+            theme._blob = re.sub(r"(</?)a:", r"\1d:", xml).replace("xmlns:a=", "xmlns:d=") \
+                .encode("utf-8")
+        else:
+            theme._blob = xml.replace('<a:latin typeface="Lato"/>',
+                                      '<a:latin pitchFamily="34" typeface="Lato"/>') \
+                .encode("utf-8")
+
+    assert theme_fonts(load_design(template_of(edit)).prs) == ("Lato", "Skövde Sans")
+
+
+@pytest.mark.parametrize("fault", ["not-xml", "no-theme"])
+def test_a_template_whose_master_has_no_readable_theme_is_refused_by_name(fault):
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    from briefgen.errors import InputError
+
+    def edit(prs) -> None:
+        master = prs.slide_master.part
+        if fault == "not-xml":
+            master.part_related_by(RT.THEME)._blob = b'<a:theme xmlns:a="x"><a:themeElements>'
+        else:
+            master.drop_rel(next(r.rId for r in master.rels.values() if r.reltype == RT.THEME))
+
+    with pytest.raises(InputError) as refused:
+        load_design(template_of(edit))
+    assert str(refused.value) == (
+        "firm.deck_template: the slide master has no readable theme (allowed: a PowerPoint "
+        "presentation or template (.pptx, .potx))")
