@@ -56,9 +56,6 @@ class Box:
     def bottom(self) -> int:
         return self.top + self.height
 
-    def pt(self, value: int) -> float:
-        return value / EMU_PER_PT
-
     def part(self, left: float = 0, top: float = 0, width: float = 1, height: float = 1) -> Box:
         """A part of this box, each value a share of its width or height."""
         return Box(self.left + round(self.width * left), self.top + round(self.height * top),
