@@ -431,13 +431,15 @@ def test_a_sheet_name_is_made_valid_and_unique_as_excel_needs():
     assert _sheet_title("Mål: 2027/2028 [utkast]*?\\", used) == "Mål- 2027-2028 -utkast----"
     assert _sheet_title("'Citat'", used) == "Citat"
     assert _sheet_title("''", used) == "Sheet"
+    assert _sheet_title("'XBRL X'", used) == "XBRL X"        # quotes cut, nothing else
     assert _sheet_title("Resultat", used) == "Resultat"
     assert _sheet_title("resultat", used) == "resultat 2"          # Excel ignores case
     assert _sheet_title("RESULTAT", used) == "RESULTAT 3"
     long = "Förmågor jämfört med studiens medel"
     assert _sheet_title(long, used) == long[:31]
     assert _sheet_title(long, used) == long[:28] + " 2"             # still 31 characters
-    assert used == {"mål- 2027-2028 -utkast----", "citat", "sheet", "resultat", "resultat 2",
+    assert used == {"mål- 2027-2028 -utkast----", "citat", "sheet", "xbrl x", "resultat",
+                    "resultat 2",
                     "resultat 3", long[:31].lower(), (long[:28] + " 2").lower()}
 
 
