@@ -651,6 +651,108 @@ def test_the_workbooks_of_a_municipality_and_of_a_survey_are_their_golden_copies
                   workbook_dump(load_workbook(io.BytesIO(data))))
 
 
+# Each sheet's columns as the report writes them: t text, T text that wraps, else the number
+# format of the column (one decimal for scores, whole numbers for ranks and counts).
+COLUMNS = {
+    "About": "t t", "Capabilities": "t t 0.0 0.0 0.0 t 0 T", "EffectAreas": "t t 0.0 0.0 0.0 T",
+    "ExpectedImpact": "t t 0.0", "Recommendations": "0 T T T T T", "Practices": "t T T T",
+    "MaturityPhases": "t t 0 0 t T", "AgendaWeight": "t t 0 0 t T",
+    "ActionPlan": "0 T T t t t 0.0 0.0 T T", "SurveySpread": "T 0.0 0.0 0.0 0.00 0",
+    "Progress": "t t 0.0 0.0 0.0", "Peers_11": "t t 0.0 0.0 0.0 0.0 0", "Findings": "0 T t",
+    "Sources": "t 0.0 T"}
+
+
+def empty_cells_checked(wb) -> int:
+    """Every cell of each table's columns wrapped as its column, and every number or empty
+    cell of a formatted column in that format; the number of empty ones."""
+    empty = 0
+    for ws in wb:
+        table = next(iter(ws.tables.values())).displayName
+        for index, kind in enumerate(COLUMNS[table].split()):
+            cells = [row[index] for row in ws.iter_rows(min_row=2)]
+            assert all(bool(c.alignment.wrap_text) == (kind == "T") for c in cells), \
+                (table, index)
+            if kind not in "tT":
+                numbers = [c for c in cells if c.value is None or c.data_type == "n"]
+                assert {c.number_format for c in numbers} == {kind}, (table, index)
+                empty += sum(c.value is None for c in numbers)
+    return empty
+
+
+def test_every_sheet_has_its_columns_formats_and_every_cell_its_columns(tmp_path):
+    """The survey's workbook with the consultant's findings has every sheet there is; each
+    column's format and wrapping as the report's, and every number or empty cell of a
+    formatted column in that format (an empty one too: a figure entered later is shown so)."""
+    from briefgen.kit.workbook import workbook_tables
+
+    inputs = inputs_for(surveyed_briefgen(tmp_path))
+    findings = [("Förvaltningarna delar inte data med varandra.", None)]
+    sheets = workbook_tables(inputs, findings)
+    declared = {s.table: " ".join(("T" if c.wrap else "t") if c.format is None else c.format
+                                  for c in s.columns) for s in sheets}
+    assert declared == COLUMNS
+    assert all(not (c.wrap and c.format) for s in sheets for c in s.columns)
+    wb = load_workbook(io.BytesIO(xlsx_bytes(inputs, findings)))
+    assert [next(iter(ws.tables.values())).displayName for ws in wb] == list(COLUMNS)
+    assert empty_cells_checked(wb) == 9      # phase and agenda counts, the document's figure
+
+
+def test_a_recommendation_outside_the_library_names_no_area_or_source(bg):
+    """A kit made without the study's library (the Python API's default): the columns that
+    come from it are empty, not guessed."""
+    inputs = replace(inputs_for(bg), library=())
+    wb = load_workbook(io.BytesIO(xlsx_bytes(inputs)))
+    rows = list(wb["Rekommendationer"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(inputs.advice.recommendations) > 0
+    assert {(row[3], row[5]) for row in rows} == {(None, None)}
+    assert all(row[1] and row[2] for row in rows)
+    full = load_workbook(io.BytesIO(xlsx_bytes(inputs_for(bg))))
+    assert all(row[3] and row[5] for row in full["Rekommendationer"].iter_rows(
+        min_row=2, values_only=True))
+
+
+@pytest.mark.parametrize(("kind", "caveats", "shown"), [
+    ("built", False, "notes"), ("study", False, None), ("built", True, "caveats"),
+    ("study", True, "caveats")])
+def test_the_sources_sheet_keeps_the_caveats_and_a_built_benchmarks_notes_only(
+        bg, kind, caveats, shown):
+    """What the reader should keep in mind: the benchmark's caveats; a built benchmark
+    written before it had caveats has them as its notes; a study's notes are for audit."""
+    from briefgen.models import Text
+
+    inputs = inputs_for(bg)
+    note = Text(sv="Anteckning om hur siffran lästes.", en="A note on how the figure was read.")
+    caveat = Text(sv="Gruppen är liten.", en="The group is small.")
+    bench = inputs.analysis.benchmark.model_copy(update={
+        "kind": kind, "notes": [note], "caveats": [caveat] if caveats else []})
+    inputs = replace(inputs, analysis=replace(inputs.analysis, benchmark=bench))
+    wb = load_workbook(io.BytesIO(xlsx_bytes(inputs)))
+    reading = [row[2] for row in wb["Källor"].iter_rows(min_row=2, values_only=True)
+               if row[0] == "Att tänka på om jämförelsen"]
+    assert reading == {"notes": [note.sv], "caveats": [caveat.sv], None: []}[shown]
+
+
+def test_a_workbook_for_no_firm_names_no_author(bg):
+    """Its properties: no creator or last editor (not openpyxl's name), its title, language
+    and the assessment's date."""
+    import datetime as dt
+    import zipfile
+
+    from lxml import etree
+
+    data = xlsx_bytes(inputs_for(bg, "kommun-y", "en", firm=Firm()))
+    core = etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("docProps/core.xml"))
+    names = ("{http://purl.org/dc/elements/1.1/}creator", "{http://schemas.openxmlformats.org/"
+             "package/2006/metadata/core-properties}lastModifiedBy")
+    assert [(core.find(name) is not None, core.findtext(name)) for name in names] == [
+        (True, "")] * 2
+    props = load_workbook(io.BytesIO(data)).properties
+    assert (props.creator, props.lastModifiedBy) == (None, None)
+    assert props.title == "Digital transformation – briefing for Ytterby kommun"
+    assert props.language == "en"
+    assert props.created == props.modified and isinstance(props.created, dt.datetime)
+
+
 def deck_dump(deck) -> str:
     """Every slide of a deck as text: each shape's name, kind, place and size, its paragraphs'
     runs with size, weight and colour, its table's cells and its chart's series (a golden

@@ -431,13 +431,15 @@ def test_a_sheet_name_is_made_valid_and_unique_as_excel_needs():
     assert _sheet_title("Mål: 2027/2028 [utkast]*?\\", used) == "Mål- 2027-2028 -utkast----"
     assert _sheet_title("'Citat'", used) == "Citat"
     assert _sheet_title("''", used) == "Sheet"
+    assert _sheet_title("'XBRL X'", used) == "XBRL X"        # quotes cut, nothing else
     assert _sheet_title("Resultat", used) == "Resultat"
     assert _sheet_title("resultat", used) == "resultat 2"          # Excel ignores case
     assert _sheet_title("RESULTAT", used) == "RESULTAT 3"
     long = "Förmågor jämfört med studiens medel"
     assert _sheet_title(long, used) == long[:31]
     assert _sheet_title(long, used) == long[:28] + " 2"             # still 31 characters
-    assert used == {"mål- 2027-2028 -utkast----", "citat", "sheet", "resultat", "resultat 2",
+    assert used == {"mål- 2027-2028 -utkast----", "citat", "sheet", "xbrl x", "resultat",
+                    "resultat 2",
                     "resultat 3", long[:31].lower(), (long[:28] + " 2").lower()}
 
 
@@ -513,3 +515,245 @@ def test_a_template_too_big_unpacked_or_in_too_many_parts_is_refused_before_it_i
     for other in (b"PK\x03\x04 not a zip", package(2, types=False)):
         with pytest.raises(InputError, match=r"^firm\.deck_template: not a PowerPoint file "):
             template._checked(other)
+
+
+# --------------------------------------------------------------------------- a template's design
+
+A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+WIDE, TALL = 9144000, 6858000          # python-pptx's default slide: 10 x 7.5 inches
+
+
+def template_of(edit) -> bytes:
+    """python-pptx's default package (4:3, eleven layouts) changed by ``edit``, as a file."""
+    prs = Presentation()
+    edit(prs)
+    buffer = io.BytesIO()
+    prs.save(buffer)
+    return buffer.getvalue()
+
+
+def layout_named(prs, name: str):
+    return next(lay for lay in prs.slide_layouts if lay.name == name)
+
+
+def placeholder_of(layout, kind):
+    return next(ph for ph in layout.placeholders if ph.placeholder_format.type == kind)
+
+
+def place(shape, left: int, top: int, width: int, height: int) -> None:
+    shape.left, shape.top, shape.width, shape.height = left, top, width, height
+
+
+def test_the_content_goes_in_the_largest_body_never_in_vertical_text():
+    """Text bodies only (no object placeholder): a wide, low one first, a larger one after it,
+    and the two vertical-text layouts' bodies larger still. The content goes in the larger of
+    the first two, by area (not by proportions, not the first found)."""
+    from pptx.enum.shapes import PP_PLACEHOLDER as PH
+
+    def edit(prs) -> None:
+        first = placeholder_of(layout_named(prs, "Title and Content"), PH.OBJECT)
+        first.element.ph.set("type", "body")
+        place(first, 457200, 1600200, 8229600, 1000000)               # 8.2 : 1, 8.2e12 EMU²
+        place(placeholder_of(layout_named(prs, "Section Header"), PH.BODY),
+              1000000, 2000000, 6000000, 4000000)                    # 1.5 : 1, 2.4e13 EMU²
+
+    design = load_design(template_of(edit))
+    assert design.content == Box(1000000, 2000000, 6000000, 4000000)
+    assert design.content_layout.name == "Title Only"
+    assert not design.builtin
+
+
+@pytest.mark.parametrize(("left", "top", "expected"), [
+    (-200000, -100000, Box(0, 0, WIDE, TALL)),
+    (600000, 500000, Box(600000, 500000, WIDE - 600000, TALL - 500000)),
+])
+def test_a_body_reaching_off_the_slide_is_cut_to_it(left, top, expected):
+    from pptx.enum.shapes import PP_PLACEHOLDER as PH
+
+    def edit(prs) -> None:
+        body = placeholder_of(layout_named(prs, "Title and Content"), PH.OBJECT)
+        place(body, left, top, WIDE + 400000, TALL + 300000)
+
+    assert load_design(template_of(edit)).content == expected
+
+
+def test_a_title_slide_without_a_title_place_has_its_title_where_content_slides_do(sv):
+    """No layout with a centred title, a first layout with no title: the title slide is that
+    layout, and its title is set where the content layout's title placeholder is, not in the
+    band used where no layout has a title."""
+    from pptx.enum.shapes import PP_PLACEHOLDER as PH
+
+    from briefgen.kit.deck import pptx_bytes
+
+    def edit(prs) -> None:
+        first = prs.slide_layouts[0]
+        title = placeholder_of(first, PH.CENTER_TITLE)
+        title.element.getparent().remove(title.element)
+
+    data = template_of(edit)
+    design = load_design(data)
+    assert design.title_layout.name == "Title Slide"
+    assert design.title == Box(457200, 274638, 8229600, 1143000)     # the master's title
+    deck = Presentation(io.BytesIO(pptx_bytes(replace(sv, firm=Firm(deck_template=data)))))
+    first = list(deck.slides)[0]
+    heading = next(s for s in first.shapes if s.has_text_frame
+                   and s.text_frame.text == "Digital transformation – lägesbild för Region X")
+    assert (heading.left, heading.top, heading.width, heading.height) == (
+        457200, 274638, 8229600, 1143000)
+
+
+def theme_edited(prs, change) -> None:
+    """The theme part parsed, changed by ``change`` (the root) and written back as UTF-8."""
+    from lxml import etree
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    theme = prs.slide_master.part.part_related_by(RT.THEME)
+    root = etree.fromstring(theme.blob)
+    change(root)
+    theme._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def latin(root, kind: str):
+    return root.find(f".//{{{A_NS}}}{kind}Font/{{{A_NS}}}latin")
+
+
+def test_titles_are_measured_in_the_themes_heading_font_and_text_in_its_body_font():
+    from briefgen.kit.fit import face
+    from briefgen.kit.template import theme_fonts
+
+    def edit(prs) -> None:
+        def change(root) -> None:
+            latin(root, "major").set("typeface", "Lato")
+            latin(root, "minor").set("typeface", "Verdana")
+        theme_edited(prs, change)
+
+    design = load_design(template_of(edit))
+    assert theme_fonts(design.prs) == ("Lato", "Verdana")
+    assert design.heading == face("Lato") and design.body == face("Verdana")
+    assert design.heading.name == "Lato" and design.body.scale > 1      # Verdana: a stand-in
+
+
+def test_a_theme_without_latin_fonts_is_measured_as_calibri():
+    """A heading font missing and a body font named by nothing: both Calibri, Office's own."""
+    from briefgen.kit.fit import face
+    from briefgen.kit.template import theme_fonts
+
+    def edit(prs) -> None:
+        def change(root) -> None:
+            major = latin(root, "major")
+            major.getparent().remove(major)
+            latin(root, "minor").set("typeface", "")
+        theme_edited(prs, change)
+
+    design = load_design(template_of(edit))
+    assert theme_fonts(design.prs) == ("Calibri", "Calibri")
+    assert design.heading == design.body == face("Calibri")
+
+
+def test_the_title_size_is_the_masters_or_32_points_where_it_sets_none():
+    def edit(prs) -> None:
+        for run in prs.slide_master._element.xpath(
+                "./p:txStyles/p:titleStyle/a:lvl1pPr/a:defRPr"):
+            del run.attrib["sz"]
+
+    assert load_design(template_of(lambda prs: None)).title_size == 44.0
+    assert load_design(template_of(edit)).title_size == 32.0
+
+
+def test_a_template_that_will_not_open_or_has_no_layouts_is_refused_by_name():
+    import zipfile
+
+    from briefgen.errors import InputError
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:     # a package, but no presentation in it
+        package.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.'
+                                                'org/package/2006/content-types"/>')
+    with pytest.raises(InputError) as broken:
+        load_design(buffer.getvalue())
+    assert str(broken.value) == (
+        "firm.deck_template: not a readable PowerPoint file (KeyError; allowed: a "
+        "PowerPoint presentation or template (.pptx, .potx))")
+
+    def edit(prs) -> None:
+        layouts = prs.slide_master._element.sldLayoutIdLst
+        for entry in list(layouts):
+            layouts.remove(entry)
+
+    with pytest.raises(InputError) as empty:
+        load_design(template_of(edit))
+    assert str(empty.value) == (
+        "firm.deck_template: the template has no slide layouts (allowed: a PowerPoint "
+        "presentation or template (.pptx, .potx))")
+
+
+def test_a_potx_is_relabelled_a_presentation_and_stays_compressed(tmp_path):
+    """Relabelled in memory, its parts deflated as they were (a large template is not held
+    unpacked)."""
+    import zipfile
+
+    from briefgen.kit.template import PRESENTATION_CT, TEMPLATE_CT, _checked
+
+    data = firm_template(tmp_path / "firm.potx", potx=True).read_bytes()
+    relabelled = _checked(data)
+    with zipfile.ZipFile(io.BytesIO(relabelled)) as package:
+        types = package.read("[Content_Types].xml")
+        assert PRESENTATION_CT in types and TEMPLATE_CT not in types
+        assert {i.compress_type for i in package.infolist()} == {zipfile.ZIP_DEFLATED}
+    assert len(relabelled) < sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+
+
+def test_a_part_of_a_box_is_its_shares_of_the_box():
+    box = Box(1000, 2000, 3000, 400)
+    assert box.part(0.1, 0.25, 0.5, 0.5) == Box(1300, 2100, 1500, 200)
+    assert box.part() == box and (box.right, box.bottom) == (4000, 2400)
+
+
+@pytest.mark.parametrize("form", ["utf-16", "prefix", "attribute-order"])
+def test_theme_fonts_are_read_from_any_well_formed_theme(form):
+    """Office writes UTF-8 with the prefix a:, but a package may hold its theme in UTF-16
+    (allowed by Open Packaging) or with another prefix or attribute order (the same XML)."""
+    from lxml import etree
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    from briefgen.kit.template import theme_fonts
+
+    def edit(prs) -> None:
+        theme = prs.slide_master.part.part_related_by(RT.THEME)
+        xml = theme.blob.decode("utf-8")
+        xml = xml.replace('<a:majorFont><a:latin typeface="Calibri"/>',
+                          '<a:majorFont><a:latin typeface="Lato"/>', 1)
+        xml = xml.replace('<a:minorFont><a:latin typeface="Calibri"/>',
+                          '<a:minorFont><a:latin typeface="Skövde Sans"/>', 1)
+        if form == "utf-16":
+            theme._blob = etree.tostring(etree.fromstring(xml.encode("utf-8")),
+                                         xml_declaration=True, encoding="UTF-16")
+        elif form == "prefix":
+            theme._blob = re.sub(r"(</?)a:", r"\1d:", xml).replace("xmlns:a=", "xmlns:d=") \
+                .encode("utf-8")
+        else:
+            theme._blob = xml.replace('<a:latin typeface="Lato"/>',
+                                      '<a:latin pitchFamily="34" typeface="Lato"/>') \
+                .encode("utf-8")
+
+    assert theme_fonts(load_design(template_of(edit)).prs) == ("Lato", "Skövde Sans")
+
+
+@pytest.mark.parametrize("fault", ["not-xml", "no-theme"])
+def test_a_template_whose_master_has_no_readable_theme_is_refused_by_name(fault):
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    from briefgen.errors import InputError
+
+    def edit(prs) -> None:
+        master = prs.slide_master.part
+        if fault == "not-xml":
+            master.part_related_by(RT.THEME)._blob = b'<a:theme xmlns:a="x"><a:themeElements>'
+        else:
+            master.drop_rel(next(r.rId for r in master.rels.values() if r.reltype == RT.THEME))
+
+    with pytest.raises(InputError) as refused:
+        load_design(template_of(edit))
+    assert str(refused.value) == (
+        "firm.deck_template: the slide master has no readable theme (allowed: a PowerPoint "
+        "presentation or template (.pptx, .potx))")

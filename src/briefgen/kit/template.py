@@ -56,9 +56,6 @@ class Box:
     def bottom(self) -> int:
         return self.top + self.height
 
-    def pt(self, value: int) -> float:
-        return value / EMU_PER_PT
-
     def part(self, left: float = 0, top: float = 0, width: float = 1, height: float = 1) -> Box:
         """A part of this box, each value a share of its width or height."""
         return Box(self.left + round(self.width * left), self.top + round(self.height * top),
@@ -209,13 +206,23 @@ def _on_slide(box: Box, width: int, height: int) -> Box:
 
 
 def theme_fonts(prs) -> tuple[str, str]:
-    """The theme's heading and body fonts (its major and minor Latin typefaces)."""
+    """The theme's heading and body fonts (its major and minor Latin typefaces; Calibri where
+    it names none)."""
+    from lxml import etree
     from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+    from pptx.oxml import parse_xml
 
-    theme = prs.slide_master.part.part_related_by(RT.THEME).blob.decode("utf-8", "replace")
-    found = [re.search(rf"<a:{kind}Font>\s*<a:latin typeface=\"([^\"]*)\"", theme)
-             for kind in ("major", "minor")]
-    major, minor = (m.group(1) if m and m.group(1) else "Calibri" for m in found)
+    # Parsed, not searched as text: a theme may be UTF-16 or use another prefix or attribute
+    # order (python-pptx keeps the theme as bytes and never reads it itself).
+    try:
+        theme = parse_xml(prs.slide_master.part.part_related_by(RT.THEME).blob)
+    except (KeyError, etree.XMLSyntaxError):
+        raise InputError(f"{WHERE}: the slide master has no readable theme (allowed: "
+                         f"{ALLOWED})") from None
+    found = [theme.find(f"{{{_A}}}themeElements/{{{_A}}}fontScheme/{{{_A}}}{kind}Font/"
+                        f"{{{_A}}}latin") for kind in ("major", "minor")]
+    major, minor = ((latin.get("typeface") if latin is not None else None) or "Calibri"
+                    for latin in found)
     return major, minor
 
 
