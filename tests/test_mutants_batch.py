@@ -316,6 +316,73 @@ def test_a_review_given_to_a_batch_is_in_the_input_hash(tmp_path, region_x_profi
     assert recorded() != before
 
 
+def broken_beside(src: Path, profile: dict, **more: dict) -> Path:
+    """``src`` with ``profile`` as region-x.yaml, ``more`` by file stem, and a broken profile:
+    with --fail-fast the batch stops before it renders, its manifest written."""
+    src.mkdir()
+    for stem, data in {"region-x": profile, **more}.items():
+        (src / f"{stem}.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    (src / "broken.yaml").write_text("id: broken\nname: [\n", "utf-8")
+    return src
+
+
+def stopped(src: Path, options: Options, **batch) -> list[Item]:
+    """The batch's items, stopped at the broken profile before rendering."""
+    return run_batch(src, options, BatchOptions(fail_fast=True, **batch)).items
+
+
+def test_a_batch_in_a_workspace_finds_each_organisations_review_in_its_language(
+        tmp_path, region_x_profile):
+    src = broken_beside(tmp_path / "orgs", region_x_profile)
+    config = tmp_path / "briefgen.toml"
+    config.write_text('[firm]\nname = "Nordkonsult"\n', "utf-8")
+    (tmp_path / "reviews").mkdir()
+    sv, en = tmp_path / "reviews" / "region-x.yaml", tmp_path / "reviews" / "region-x-en.yaml"
+
+    def recorded(lang: str) -> str:
+        (_, item) = stopped(src, Options(out=tmp_path / f"out-{lang}", config=config,
+                                         lang=lang))
+        assert (item.id, item.status) == ("region-x", "skipped")
+        return item.input_hash
+
+    before = {lang: recorded(lang) for lang in ("sv", "en")}
+    sv.write_text("org: region-x\n", "utf-8")
+    assert recorded("sv") != before["sv"] and recorded("en") == before["en"]
+    now = recorded("sv")
+    en.write_text("org: region-x\nlang: en\n", "utf-8")
+    assert recorded("en") != before["en"] and recorded("sv") == now
+
+
+def test_in_pdf_a_3b_where_the_profile_lies_is_an_input(tmp_path, region_x_profile):
+    """A PDF/A-3b carries its source (file, row) in its attached analysis: a profile moved to
+    another file renders the briefing again; a PDF/UA-1 carries only the profile's data."""
+    src = broken_beside(tmp_path / "orgs", region_x_profile)
+    for variant, moves in (("pdf/a-3b", True), ("pdf/ua-1", False)):
+        options = Options(out=tmp_path / variant.replace("/", "-"), pdf_variant=variant)
+        before = stopped(src, options)[1].input_hash
+        (src / "region-x.yaml").rename(src / "region-x-2026.yaml")
+        assert (stopped(src, options)[1].input_hash != before) is moves, variant
+        (src / "region-x-2026.yaml").rename(src / "region-x.yaml")
+
+
+def test_an_earlier_assessment_is_recorded_as_history_not_briefed(tmp_path, region_x_profile):
+    earlier = {**region_x_profile, "assessed": "2024-10-01"}
+    src = broken_beside(tmp_path / "orgs", region_x_profile, **{"region-x-2024": earlier})
+    items = stopped(src, Options(out=tmp_path / "out"))
+    assert [(i.id, i.status, i.file) for i in items] == [
+        ("", "failed", ""), ("region-x", "history", ""), ("region-x", "skipped", "region-x.pdf")]
+    assert items[1].error == (f"{src}/region-x-2024.yaml: an earlier assessment of 'region-x' "
+                              f"(2024-10-01); its current profile is {src}/region-x.yaml "
+                              "(2026-10-15)")
+
+
+def test_the_overview_of_a_batch_in_english_is_named_in_english(tmp_path, region_x_profile):
+    src = broken_beside(tmp_path / "orgs", region_x_profile)
+    out = tmp_path / "out"
+    run_batch(src, Options(out=out, lang="en"), BatchOptions(fail_fast=True, overview=True))
+    assert sorted(p.name for p in out.glob("*.pdf")) == ["overview-en.pdf"]
+
+
 def test_the_same_profile_in_another_key_order_has_the_same_input_hash(bundle,
                                                                        region_x_profile):
     def reordered(value):
