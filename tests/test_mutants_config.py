@@ -101,6 +101,10 @@ def toml(tmp_path, monkeypatch) -> Path:
      "briefgen.toml:1: nmae: unknown key (allowed tables: firm, theme, briefing, serve, smtp)"),
     ('\nfirm.name = 5\n',                              # a dotted key at the top
      "briefgen.toml:2: firm.name: Input should be a valid string"),
+    ('[briefing]\nformats = ["pdf", "docx"]\n',          # a list's item: its index named
+     "briefgen.toml:2: briefing.formats.1: Input should be 'pdf', 'pptx', 'xlsx' or 'charts'"),
+    ('[theme]\nprimary = "red"\n',                    # a validator's own words, no prefix
+     "briefgen.toml:2: theme.primary: 'red' is not a colour (allowed: #RRGGBB, e.g. #0B5D4B)"),
     ('"nmae" = "X"\n',                                # a quoted key: not found, the file named
      "briefgen.toml: nmae: unknown key (allowed tables: firm, theme, briefing, serve, smtp)"),
 ])
@@ -113,6 +117,20 @@ def test_each_problem_names_the_file_line_and_key(toml, text, expected):
                    for p in found), found
     if "per language" in expected or "privacy" in expected:   # one problem, not one a branch
         assert found == [expected]
+
+
+def test_a_value_of_neither_kind_is_one_problem_and_the_next_are_still_named(toml):
+    toml.write_text('[briefing]\ncover_note = 5\ndisclaimer = 6\n[serve]\nport = 0\n', "utf-8")
+    assert [p.split(": ")[1] for p in problems(toml)] == [
+        "briefing.cover_note", "briefing.disclaimer", "serve.port"]
+
+
+def test_malformed_toml_is_one_line_naming_the_file(toml):
+    toml.write_text('[firm]\nname = "X\n', "utf-8")
+    with pytest.raises(InputError) as info:
+        load_config(toml)
+    assert str(info.value).startswith("briefgen.toml: malformed TOML: ")
+    assert "\n" not in str(info.value)
 
 
 def test_every_problem_of_a_file_at_once(toml):
@@ -154,6 +172,9 @@ def test_the_privacy_notices_are_checked_as_the_cover_note_is(toml):
     (toml.parent / "integritet.md").write_text("# Integritet\n", "utf-8")
     assert problems(toml) == [
         f"briefgen.toml:3: serve.privacy.en: 'privacy.md' not found in {toml.parent} {allowed}"]
+    (toml.parent / "privacy.md").write_text("# Privacy\n", "utf-8")
+    assert load_config(toml).serve.privacy.model_dump() == {"sv": "integritet.md",
+                                                            "en": "privacy.md"}
 
 
 def test_a_colour_given_inline_has_no_line_but_the_file(toml):

@@ -126,6 +126,7 @@ def test_roles_beyond_the_tables_columns_are_named_and_the_others_come_last(bund
         t = Texts(lang, bundle.root, fw)
         roles = roles_context(org, fw, rules, t)
         assert MAX_ROLE_COLUMNS == 5
+        assert (roles["hidden"], roles["min"], roles["gap"]) == (False, 5, 1.0)
         assert roles["heads"] == [f"{everyone} (3)", "Ledning (10)", "IT (9)", "HR (8)",
                                   "Ekonomi (7)", "Vård (6)"]
         assert roles["omitted"] == ["Skola", rest]
@@ -140,6 +141,11 @@ def test_roles_beyond_the_tables_columns_are_named_and_the_others_come_last(bund
     small = surveyed.model_copy(update={"role_groups": [others, named[0]], "with_role": 10})
     roles = roles_context(small, fw, rules, Texts("sv", bundle.root, fw))
     assert roles["heads"] == ["Alla (3)", "Ledning (10)", "Övriga (5)"] and roles["omitted"] == []
+    # Roles given, but no two groups big enough: why the table is missing; none given: nothing.
+    hidden = surveyed.model_copy(update={"role_groups": [], "with_role": 3})
+    assert roles_context(hidden, fw, rules, Texts("sv", bundle.root, fw)) == {"hidden": True,
+                                                                               "min": 5}
+    assert roles_context(surveyed, fw, rules, Texts("sv", bundle.root, fw)) is None
 
 
 # --------------------------------------------------------------------------- progress, peers

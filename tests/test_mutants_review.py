@@ -731,6 +731,32 @@ def test_comments_are_wrapped_at_92_columns_with_words_and_links_whole(region_x)
     assert [len(line) for line in lines[2:]] == [86, 12]
 
 
+def test_a_surveys_comments_are_written_under_findings(tmp_path, keys):
+    """write_review with a survey: the comments of its latest assessment, as YAML comments
+    right after findings:, and a workspace's review in its reviews folder."""
+    import csv
+
+    from briefgen.options import Options
+    from briefgen.pipeline import Briefgen
+    from briefgen.review import write_review
+    from briefgen.survey.columns import META
+
+    survey = tmp_path / "svar.csv"
+    with survey.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[*META, *keys, "comment.capabilities"])
+        writer.writeheader()
+        base = {"org_id": "region-s", "org_name": "Region S", "level": "regional",
+                "importance": "top3", "date": "2026-10-01", **dict.fromkeys(keys, 3)}
+        writer.writerow({**base, "respondent": "a", "comment.capabilities": "Data saknas."})
+        writer.writerow({**base, "respondent": "b"})
+    (tmp_path / "briefgen.toml").write_text('[firm]\nname = "Nordkonsult"\n', "utf-8")
+    bg = Briefgen(Options(survey=survey, config=tmp_path / "briefgen.toml"))
+    path, said = write_review(bg, "region-s", None)
+    assert (path, said) == (tmp_path / "reviews" / "region-s.yaml", [])
+    text = path.read_text("utf-8")
+    assert f"\nfindings: []\n{COMMENTS_NOTE}#   - [Förmågor] Data saknas.\nmade_for:\n" in text
+
+
 def test_where_briefgen_review_writes(tmp_path):
     from briefgen.options import Options
     from briefgen.pipeline import Briefgen
