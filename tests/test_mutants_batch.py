@@ -40,6 +40,7 @@ from briefgen.batch.manifest import (
 )
 from briefgen.batch.run import BatchOptions, run_batch
 from briefgen.batch.sources import load_rows, source_orgs
+from briefgen.errors import InputError
 from briefgen.load import benchmark_path, load_data, load_org, validate_profile
 from briefgen.options import Options
 from briefgen.tabular import Row
@@ -381,6 +382,34 @@ def test_the_overview_of_a_batch_in_english_is_named_in_english(tmp_path, region
     out = tmp_path / "out"
     run_batch(src, Options(out=out, lang="en"), BatchOptions(fail_fast=True, overview=True))
     assert sorted(p.name for p in out.glob("*.pdf")) == ["overview-en.pdf"]
+
+
+def test_a_batch_hands_its_cluster_and_worker_options_to_the_runner(tmp_path, monkeypatch,
+                                                                    region_x_profile):
+    """Local workers write each PDF where it belongs and restart after the tasks asked for; on
+    a Dask cluster the workers may not share this disk: they send the bytes back."""
+    from briefgen.batch import runner
+
+    seen = []
+    run = runner.Runner.run
+
+    def watched(self, tasks):
+        seen.append((self.scheduler, self.max_tasks, [t.path for t in tasks]))
+        return run(self, tasks)
+
+    monkeypatch.setattr(runner.Runner, "run", watched)
+    monkeypatch.setattr(runner, "DASK_TIMEOUT", 0.5)
+    src = tmp_path / "orgs"
+    src.mkdir()
+    (src / "region-x.yaml").write_text(yaml.safe_dump(region_x_profile), "utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"^--scheduler: cannot connect to tcp://127\.0\.0\.1:9"):
+        run_batch(src, Options(out=out), BatchOptions(scheduler="tcp://127.0.0.1:9"))
+    assert seen == [("tcp://127.0.0.1:9", None, [""])]
+    seen.clear()
+    result = run_batch(src, Options(out=out), BatchOptions(jobs=1, max_tasks_per_worker=7))
+    assert result.items[0].status == "ok"
+    assert seen == [(None, 7, [str(out.resolve() / "region-x.pdf")])]
 
 
 def test_the_same_profile_in_another_key_order_has_the_same_input_hash(bundle,
