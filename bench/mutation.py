@@ -677,6 +677,9 @@ EQUIVALENT.update({
     **{f"briefgen.batch.run.x_run_batch__mutmut_{n}": _WARM for n in (6, 7, 8, 9)},
     "briefgen.batch.run.x__run_locked__mutmut_221": "two monotonic clock readings a float "
     "apart by exactly MANIFEST_EVERY: '>' and '>=' agree",
+    "briefgen.batch.run.x__run_locked__mutmut_37": "an organisation's id is its row's id as "
+    "written: the profile's slug pattern refuses any other form, and a survey's rows are "
+    "named by their org_id",
 })
 
 EQUIVALENT.update({
