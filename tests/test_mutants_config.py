@@ -175,6 +175,11 @@ def test_the_privacy_notices_are_checked_as_the_cover_note_is(toml):
     (toml.parent / "privacy.md").write_text("# Privacy\n", "utf-8")
     assert load_config(toml).serve.privacy.model_dump() == {"sv": "integritet.md",
                                                             "en": "privacy.md"}
+    toml.write_text('[smtp]\nhost = "smtp.firma.se"\nsender = "Firma AB <enkat@firma.se>"\n',
+                    "utf-8")
+    config = load_config(toml)
+    assert (config.serve, config.smtp.host, config.smtp.security) == (None, "smtp.firma.se",
+                                                                      "starttls")
 
 
 def test_a_colour_given_inline_has_no_line_but_the_file(toml):
