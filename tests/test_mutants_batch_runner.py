@@ -184,9 +184,11 @@ def scheduler(distributed, tmp_path):
         process.wait()
 
 
+Seen = list[tuple[Outcome, str]]
+
+
 def run_and_kill_the_scheduler(distributed, address: str, pid: int, tasks: list[Task],
-                               when_full=None, hold: float = 0.3) -> tuple[list[str], list[tuple[Outcome, str]],
-                                                         float]:
+                               when_full=None, hold: float = 0.3) -> tuple[list[str], Seen, float]:
     """Run ``tasks`` on a cluster without workers; once the runner's window is full, kill the
     scheduler ``hold`` seconds later. The keys sent by then, each outcome with the client's
     state when it came, and the time of the kill."""
