@@ -328,7 +328,7 @@ def test_a_worker_of_another_version_renders_nothing(cache, region_x):
 
 
 def test_a_render_in_this_process_gives_the_pdf_and_the_kit(cache, region_x, tmp_path):
-    options = Options(formats=("pdf", "xlsx"))
+    options = Options(formats=("xlsx",))                     # the batch makes the PDF anyway
     sent = render_task(Task(3, region_x, "", options))       # for a client to write (Dask)
     assert (sent.index, sent.error, sent.pid) == (3, "", os.getpid())
     assert sent.data is not None and sent.data.startswith(b"%PDF-")
@@ -363,7 +363,7 @@ def test_an_unexpected_failure_comes_back_with_its_kind(cache, region_x, caplog)
     assert outcome.error == "unexpected TypeError: object of type 'NoneType' has no len()"
     assert (outcome.index, outcome.pages, outcome.data) == (2, None, None)
     assert caplog.records[-1].message == "rendering region-x failed"
-    assert caplog.records[-1].exc_info is not None
+    assert caplog.records[-1].exc_info[0] is TypeError             # -vv shows the traceback
 
 
 @pytest.fixture
@@ -479,15 +479,6 @@ def test_a_batch_on_a_dask_cluster_writes_what_the_workers_send(tmp_path):
     assert (alfa.bytes, alfa.sha256, alfa.mtime_ns) == (len(data), sha(data),
                                                         (out / "alfa.pdf").stat().st_mtime_ns)
     assert alfa.files == "alfa.pdf;alfa.xlsx" and (out / "alfa.xlsx").read_bytes()[:2] == b"PK"
-
-
-def test_a_scheduler_that_is_not_there_is_an_error(region_x, monkeypatch):
-    pytest.importorskip("distributed")
-    monkeypatch.setattr(runner, "DASK_TIMEOUT", 0.5)
-    tasks = [Task(0, region_x, "", Options())]
-    with pytest.raises(InputError) as error:
-        list(Runner(Options(), 1, Limits(), "tcp://127.0.0.1:9").run(tasks))
-    assert str(error.value).startswith("--scheduler: cannot connect to tcp://127.0.0.1:9 (")
 
 
 def test_a_librarys_traceback_is_kept_to_one_line():

@@ -212,7 +212,7 @@ class Runner:
                     # second bound holds should it not.
                     if client.status in ("closing", "closed", "failed") or (
                             lost_since is not None
-                            and time.monotonic() - lost_since > DASK_TIMEOUT + 10):
+                            and time.monotonic() - lost_since > DASK_TIMEOUT + DASK_GRACE):
                         reason = (f"not run: the Dask scheduler {self.scheduler} is gone and "
                                   f"did not come back within {DASK_TIMEOUT:g} s; a new batch "
                                   "builds what is missing")
@@ -237,6 +237,8 @@ class Runner:
 
 DASK_TIMEOUT = 20.0   # seconds: to connect, to reconnect after losing the scheduler, to fetch
 DASK_POLL = 0.2       # seconds between looks at the futures and the client
+DASK_GRACE = 10.0     # seconds past DASK_TIMEOUT before the batch stops waiting for a client
+                      # that Dask has not closed (the second bound)
 
 
 class _NoTraceback(logging.Filter):
