@@ -677,6 +677,12 @@ EQUIVALENT.update({
     **{f"briefgen.batch.run.x_run_batch__mutmut_{n}": _WARM for n in (6, 7, 8, 9)},
     "briefgen.batch.run.x__run_locked__mutmut_221": "two monotonic clock readings a float "
     "apart by exactly MANIFEST_EVERY: '>' and '>=' agree",
+    **{f"briefgen.batch.runner.x__init_worker__mutmut_{n}": "logging's StreamHandler writes "
+       "to sys.stderr when given None" for n in (6, 9)},
+    "briefgen.batch.runner.x_render_task__mutmut_12": "build() falls back to options.lang, the "
+    "same language",
+    "briefgen.batch.runner.x_render_task_limited__mutmut_30": "each run gets one task, so a "
+    "pool of two never starts its second worker",
     "briefgen.batch.run.x__run_locked__mutmut_37": "an organisation's id is its row's id as "
     "written: the profile's slug pattern refuses any other form, and a survey's rows are "
     "named by their org_id",
