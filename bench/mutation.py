@@ -683,6 +683,16 @@ EQUIVALENT.update({
     "same language",
     "briefgen.batch.runner.x_render_task_limited__mutmut_30": "each run gets one task, so a "
     "pool of two never starts its second worker",
+    **{f"briefgen.batch.runner.xǁRunnerǁ_dask__mutmut_{n}": "with key= given, Dask does not "
+       "read pure= (it names the task by the key)" for n in (39, 44, 46)},
+    "briefgen.batch.runner.xǁRunnerǁ_dask__mutmut_55": "after a refused submit the rest are "
+    "submitted on the next pass instead of this one: the same outcomes, one poll later",
+    **{f"briefgen.batch.runner.xǁRunnerǁ_dask__mutmut_{n}": "distributed (2026.8.0, the version "
+       "installed) never sets a client's status to 'failed'" for n in (71, 72)},
+    "briefgen.batch.runner.xǁRunnerǁ_dask__mutmut_76": "two monotonic clock readings a float "
+    "apart by exactly the bound: '>' and '>=' agree",
+    "briefgen.batch.runner.xǁRunnerǁ_dask__mutmut_83": "the reason is our own text with no '%': "
+    "logging prints it the same with or without a format",
     "briefgen.batch.run.x__run_locked__mutmut_37": "an organisation's id is its row's id as "
     "written: the profile's slug pattern refuses any other form, and a survey's rows are "
     "named by their org_id",
