@@ -219,10 +219,9 @@ def theme_fonts(prs) -> tuple[str, str]:
     except (KeyError, etree.XMLSyntaxError):
         raise InputError(f"{WHERE}: the slide master has no readable theme (allowed: "
                          f"{ALLOWED})") from None
-    found = [theme.find(f"{{{_A}}}themeElements/{{{_A}}}fontScheme/{{{_A}}}{kind}Font/"
-                        f"{{{_A}}}latin") for kind in ("major", "minor")]
-    major, minor = ((latin.get("typeface") if latin is not None else None) or "Calibri"
-                    for latin in found)
+    major, minor = (
+        next(iter(theme.xpath(f"./a:themeElements/a:fontScheme/a:{kind}Font/a:latin/@typeface")),
+             "") or "Calibri" for kind in ("major", "minor"))
     return major, minor
 
 
