@@ -315,7 +315,7 @@ def load_config(path: Path) -> Config:
         for err in exc.errors():
             loc = [str(p) for p in err["loc"]]
             msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            if loc[:2] in _PER_LANGUAGE and len(loc) > 2:
+            if ".".join(loc[:2]) in _PER_LANGUAGE and len(loc) > 2:
                 # One value or a table by language: pydantic tries both branches of the union
                 # and names the branch next (str, constrained-str, NotePerLanguage ...), which
                 # is no key of the file. Only the branch of the value's kind is its problem.
@@ -381,13 +381,14 @@ def load_config(path: Path) -> Config:
 
 _TABLES = ("firm", "theme", "briefing", "serve", "smtp")
 # The keys given as one value or as a table with one per language.
-_PER_LANGUAGE = (["briefing", "cover_note"], ["briefing", "disclaimer"], ["serve", "privacy"])
+_PER_LANGUAGE: dict[str, type[_Table]] = {
+    "briefing.cover_note": NotePerLanguage, "briefing.disclaimer": DisclaimerPerLanguage,
+    "serve.privacy": NotePerLanguage}
+_MODELS: dict[str, type[_Table]] = {
+    "firm": FirmConfig, "theme": ThemeConfig, "briefing": BriefingConfig, "serve": ServeConfig,
+    "smtp": SmtpConfig, **_PER_LANGUAGE}
 _ALLOWED = {table: ", ".join(k for k in model.model_fields if k != "password")
-            for table, model in
-            (("firm", FirmConfig), ("theme", ThemeConfig), ("briefing", BriefingConfig),
-             ("serve", ServeConfig), ("smtp", SmtpConfig),
-             ("briefing.cover_note", NotePerLanguage),
-             ("briefing.disclaimer", DisclaimerPerLanguage), ("serve.privacy", NotePerLanguage))}
+            for table, model in _MODELS.items()}
 
 
 def workspace_config(explicit: Path | None = None, start: Path | None = None) -> Config | None:
