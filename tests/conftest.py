@@ -97,3 +97,16 @@ def write_profile(data_dir: Path, profile: dict, name: str | None = None) -> Pat
     path = data_dir / "orgs" / f"{name or profile['id']}.yaml"
     path.write_text(yaml.safe_dump(profile, allow_unicode=True, sort_keys=False), "utf-8")
     return path
+
+
+@pytest.fixture
+def thread_child():
+    """The sandboxed child this thread keeps (render_task_limited, as on a Dask worker),
+    closed afterwards."""
+    from briefgen.batch import runner
+
+    yield
+    pool = getattr(runner._SANDBOXES, "pool", None)
+    if pool is not None:
+        pool.close()
+        del runner._SANDBOXES.pool

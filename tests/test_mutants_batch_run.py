@@ -440,17 +440,7 @@ def test_runner_runs_tasks_in_worker_processes(region_x):
     assert all(o.error.startswith(f"this worker has briefgen {__version__}") for o in outcomes)
 
 
-@pytest.fixture
-def sandbox():
-    """The sandboxed child this thread keeps (as on a Dask worker), closed afterwards."""
-    yield
-    pool = getattr(runner._SANDBOXES, "pool", None)
-    if pool is not None:
-        pool.close()
-        del runner._SANDBOXES.pool
-
-
-def test_a_dask_worker_thread_keeps_one_sandboxed_child(sandbox, region_x):
+def test_a_dask_worker_thread_keeps_one_sandboxed_child(thread_child, region_x):
     task = Task(5, region_x, "", Options(), version="0.0.1")
     first = render_task_limited(task, Limits(60, 1024))
     assert first.index == 5 and first.error.startswith("this worker has briefgen")

@@ -70,16 +70,6 @@ def batch_at_debug(caplog):
     caplog.set_level(logging.DEBUG, "briefgen")
 
 
-@pytest.fixture
-def no_sandbox():
-    """This thread's sandboxed child (render_task_limited), closed afterwards."""
-    yield
-    pool = getattr(runner._SANDBOXES, "pool", None)
-    if pool is not None:
-        pool.close()
-        del runner._SANDBOXES.pool
-
-
 def debug_line(pid: int) -> str:
     return f"DEBUG briefgen.batch.runner[{pid}]: rendering region-x failed"
 
@@ -129,7 +119,7 @@ def test_local_workers_are_as_many_as_the_memory_limit_allows(monkeypatch):
 
 
 def test_a_dask_workers_child_logs_at_the_batchs_level_and_is_replaced_for_new_limits(
-        fork_server, capfd, batch_at_debug, no_sandbox, broken, region_x):
+        fork_server, capfd, batch_at_debug, thread_child, broken, region_x):
     first = render_task_limited(Task(0, broken, "", Options()), Limits(60, 2048))
     assert (first.index, first.error) == (0, BROKEN)
     child = psutil.Process(first.pid)
