@@ -548,14 +548,6 @@ _HORIZON = ("every initiative's horizon is one of HORIZON_ORDER's (read_review r
             "other), so the fallback is never used")
 EQUIVALENT.update({
     # config and brand
-    "briefgen.brand.x_markdown_html__mutmut_11": "linkify is off in the commonmark preset; an "
-    "unknown option name leaves it off",
-    "briefgen.brand.x_markdown_html__mutmut_12": "linkify is off in the commonmark preset; an "
-    "unknown option name leaves it off",
-    "briefgen.brand.x_markdown_html__mutmut_13": "the commonmark preset does not enable the "
-    "linkify rule, so the option changes nothing (checked on URLs, links and references)",
-    "briefgen.brand.x_markdown_html__mutmut_40": "the HTML renderer reads env only for rules "
-    "the note's tokens never use; the output is the same",
     "briefgen.config.x_contrast_ratio__mutmut_2": _HEX,
     "briefgen.config.x_check_colour__mutmut_8": "no #RRGGBB colour has a contrast of exactly "
     "4.5 on white (the nearest is 1.5e-7 away; all 16.7 million checked)",
@@ -563,9 +555,9 @@ EQUIVALENT.update({
     "#RRGGBB check (check_colour) or from the tests' #RRGGBB/#RGB, so it has no 'X' to strip",
     "briefgen.config.x_luminance__mutmut_30": "a channel is n/255, never exactly 0.04045",
     # load_config and _line_of as changed on 6 December afternoon
-    "briefgen.config.x_load_config__mutmut_38": "pydantic names the union's branch after a "
+    "briefgen.config.x_load_config__mutmut_40": "pydantic names the union's branch after a "
     "per-language key, so such a location always has more than two parts",
-    "briefgen.config.x_load_config__mutmut_205": "without a language the key looked up is "
+    "briefgen.config.x_load_config__mutmut_207": "without a language the key looked up is "
     "'table.key' + '', a table TOML cannot have beside the string it names; the lookup fails "
     "and the next one is used",
     # review
@@ -591,6 +583,8 @@ EQUIVALENT.update({
     "(since 5.1)",
     "briefgen.review.x_updated__mutmut_217": "_carried_prints does not read its 'old' argument",
     # judged on 439aebd's code (the functions unchanged since)
+    **{f"briefgen.brand.x_markdown_html__mutmut_{n}": "linkify is off in the commonmark "
+       "preset; an unknown option name leaves it off" for n in (12, 13)},
     "briefgen.brand.x_markdown_html__mutmut_14": "the commonmark preset does not enable the "
     "linkify rule, so the option changes nothing (checked on bare addresses and URLs)",
     **{f"briefgen.brand.x_markdown_html__mutmut_{n}": "the default is read only when the note "
@@ -763,6 +757,8 @@ EQUIVALENT.update({
     **{f"briefgen.kit.template.x__style__mutmut_{n}": "called only on python-pptx's default "
        "package, whose styled placeholders all have an a:lstStyle: the insert is never taken"
        for n in (10, 16, 17, 18, 19, 20)},
+    "briefgen.kit.template.x_theme_fonts__mutmut_8": "no typeface gives '' or None, both "
+    "false: Calibri either way",
     "briefgen.kit.template.x__placeholders__mutmut_27": "keys of the form kind + '0' are "
     "never looked up",
     **{f"briefgen.kit.template.x__design__mutmut_{n}": "'or 1' differs only for a body of zero "
