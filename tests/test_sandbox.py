@@ -335,6 +335,23 @@ def test_a_worker_that_is_gone_is_not_over_its_memory_limit():
         assert pool._over_limit(worker, time.monotonic()) == ""
 
 
+def test_a_worker_just_over_its_memory_limit_is_said_to_be_above_it(monkeypatch):
+    """Its resident memory is shown rounded up: never "at 502 MB, above the limit of 502 MB".
+    (Its memory as /proc would give it: a page over the limit, then exactly at it.)"""
+    with Pool(nap, 1, Limits(memory_mb=502), FORK) as pool:
+        worker = pool._worker()
+        try:
+            monkeypatch.setattr(sandbox, "rss_bytes", lambda pid: 502 * 2**20 + 4096)
+            over = pool._over_limit(worker, time.monotonic())
+            monkeypatch.setattr(sandbox, "rss_bytes", lambda pid: 502 * 2**20)
+            at = pool._over_limit(worker, time.monotonic())
+        finally:
+            worker.kill()
+    assert over == ("stopped at 503 MB, above the memory limit of one briefing (502 MB, "
+                    "--task-memory)")
+    assert at == ""
+
+
 def test_workers_are_daemonic_and_named_briefgen_worker():
     """Daemonic: the interpreter's exit ends them rather than waiting for them."""
     with Pool(nap, 1, Limits(), FORK) as pool:

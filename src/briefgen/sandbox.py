@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import multiprocessing
 import os
 import select
@@ -253,8 +254,9 @@ class Pool:
         if limits.memory_mb is not None:
             rss = rss_bytes(worker.process.pid)
             if rss is not None and rss > limits.memory_mb * 1024 * 1024:
-                return (f"stopped at {rss / 2**20:,.0f} MB, above the memory limit of one "
-                        f"briefing ({limits.memory_mb:,} MB, --task-memory)")
+                # Rounded up: a worker just over the limit never reads "at 502 MB, above 502 MB".
+                return (f"stopped at {math.ceil(rss / 2**20):,} MB, above the memory limit of "
+                        f"one briefing ({limits.memory_mb:,} MB, --task-memory)")
         return ""
 
     def run(self, tasks: Iterable[Any]) -> Iterator[tuple[Any, Any, str]]:
